@@ -1,0 +1,150 @@
+// Command distillery reproduces the OpenR1-Math-220k pipeline on a Slurm
+// cluster: plan shards, generate reasoning traces against SGLang, verify and
+// judge the answers, and assemble parquet splits.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/urfave/cli/v2"
+)
+
+// Exit codes. They are documented in the README.
+const (
+	exitOK       = 0
+	exitError    = 1 // the command failed
+	exitUsage    = 2 // bad flags or arguments
+	exitNotDone  = 3 // status: the run is not complete yet
+	exitFailed   = 4 // status: some shards failed and need resume
+	exitCanceled = 130
+)
+
+// Env is everything the commands take from the process. Only main builds
+// one; tests build their own.
+type Env struct {
+	Stdin    io.Reader
+	Stdout   io.Writer
+	Stderr   io.Writer
+	Getenv   func(string) string
+	Environ  func() []string
+	Now      func() time.Time
+	Hostname string
+	Logger   *slog.Logger
+}
+
+// exitError carries an exit code through urfave/cli.
+type codedError struct {
+	code int
+	err  error
+}
+
+func (e *codedError) Error() string { return e.err.Error() }
+func (e *codedError) Unwrap() error { return e.err }
+
+// withCode wraps err so that main exits with code.
+func withCode(code int, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &codedError{code: code, err: err}
+}
+
+func newApp(env *Env) *cli.App {
+	return &cli.App{
+		Name:  "distillery",
+		Usage: "reproduce the OpenR1-Math-220k pipeline on a Slurm cluster",
+		Commands: []*cli.Command{
+			newInitCommand(env),
+			newPlanCommand(env),
+			newRunCommand(env),
+			newMergeCommand(env),
+			newLocalCommand(env),
+			newSimServerCommand(env),
+			newVerifyCommand(env),
+			newSubmitCommand(env),
+			newStatusCommand(env),
+			newResumeCommand(env),
+		},
+		Writer:          env.Stdout,
+		ErrWriter:       env.Stderr,
+		HideHelpCommand: true,
+		// urfave/cli must never call os.Exit itself: main maps errors to
+		// exit codes in one place.
+		ExitErrHandler: func(*cli.Context, error) {},
+		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
+			return withCode(exitUsage, err)
+		},
+	}
+}
+
+func main() {
+	os.Exit(run(os.Args))
+}
+
+func run(args []string) int {
+	host, _ := os.Hostname()
+	env := &Env{
+		Stdin:    os.Stdin,
+		Stdout:   os.Stdout,
+		Stderr:   os.Stderr,
+		Getenv:   os.Getenv,
+		Environ:  os.Environ,
+		Now:      time.Now,
+		Hostname: host,
+	}
+	env.Logger = newLogger(env)
+
+	// The first SIGINT, SIGTERM or SIGUSR1 (Slurm's warning before a time
+	// limit or preemption) cancels ctx: long-running commands stop taking
+	// new work and drain. A second signal kills the process the usual way.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGUSR1)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		stop() // restore default handling: a second signal ends the process
+	}()
+
+	err := newApp(env).RunContext(ctx, args)
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(env.Stderr, "distillery: %v\n", err)
+	var ce *codedError
+	if errors.As(err, &ce) {
+		return ce.code
+	}
+	if errors.Is(err, context.Canceled) {
+		return exitCanceled
+	}
+	return exitError
+}
+
+// newLogger logs text to a terminal and JSON in batch jobs, tagged with the
+// Slurm job and array task when there is one.
+func newLogger(env *Env) *slog.Logger {
+	var h slog.Handler
+	opts := &slog.HandlerOptions{Level: slog.LevelInfo}
+	if env.Getenv("DISTILLERY_LOG_LEVEL") == "debug" {
+		opts.Level = slog.LevelDebug
+	}
+	if env.Getenv("SLURM_JOB_ID") != "" || env.Getenv("DISTILLERY_LOG_FORMAT") == "json" {
+		h = slog.NewJSONHandler(env.Stderr, opts)
+	} else {
+		h = slog.NewTextHandler(env.Stderr, opts)
+	}
+	l := slog.New(h)
+	if j := env.Getenv("SLURM_ARRAY_JOB_ID"); j != "" {
+		l = l.With("job", j, "task", env.Getenv("SLURM_ARRAY_TASK_ID"))
+	} else if j := env.Getenv("SLURM_JOB_ID"); j != "" {
+		l = l.With("job", j)
+	}
+	return l
+}

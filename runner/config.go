@@ -1,0 +1,62 @@
+package runner
+
+import "time"
+
+// DefaultPromptTemplate is OpenR1's user prompt: the problem, then the
+// instruction. {problem} is replaced by the problem text.
+const DefaultPromptTemplate = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}."
+
+// GenerateConfig is the [generate] section.
+type GenerateConfig struct {
+	// Endpoint is the server's base URL as SGLang prints it
+	// (http://127.0.0.1:30000); a trailing /v1 is accepted. Empty means:
+	// `local` starts the embedded simulator, Slurm jobs use the server they
+	// start.
+	Endpoint string `toml:"endpoint"`
+	Model    string `toml:"model"`
+	// APIKeyEnv names the environment variable holding the API key, if the
+	// server wants one. The key itself never goes in a config or a script.
+	APIKeyEnv      string        `toml:"api_key_env"`
+	SystemPrompt   string        `toml:"system_prompt"`
+	PromptTemplate string        `toml:"prompt_template"`
+	NumGenerations int           `toml:"num_generations"`
+	Temperature    float64       `toml:"temperature"`
+	TopP           float64       `toml:"top_p"`
+	MaxTokens      int           `toml:"max_tokens"`
+	Concurrency    int           `toml:"concurrency"`
+	RequestTimeout time.Duration `toml:"request_timeout"`
+	MaxRetries     int           `toml:"max_retries"`
+	RetryBase      time.Duration `toml:"retry_base"`
+	RetryMax       time.Duration `toml:"retry_max"`
+	FlushInterval  time.Duration `toml:"flush_interval"`
+	// GracePeriod is how long in-flight requests may run after USR1/SIGTERM.
+	GracePeriod time.Duration `toml:"grace_period"`
+	// LeaseTTL is how old a shard lease's heartbeat may get before another
+	// runner may take the shard over.
+	LeaseTTL time.Duration `toml:"lease_ttl"`
+	// WaitForServer is how long the runner waits for /health_generate (or
+	// /health) to answer 200 before it gives up.
+	WaitForServer time.Duration `toml:"wait_for_server"`
+}
+
+// DefaultGenerateConfig returns OpenR1's generation settings.
+func DefaultGenerateConfig() GenerateConfig {
+	return GenerateConfig{
+		Model:          "deepseek-ai/DeepSeek-R1",
+		APIKeyEnv:      "DISTILLERY_API_KEY",
+		PromptTemplate: DefaultPromptTemplate,
+		NumGenerations: 4,
+		Temperature:    0.6,
+		TopP:           0.95,
+		MaxTokens:      16384,
+		Concurrency:    56,
+		RequestTimeout: 60 * time.Minute,
+		MaxRetries:     10,
+		RetryBase:      time.Second,
+		RetryMax:       time.Minute,
+		FlushInterval:  2 * time.Second,
+		GracePeriod:    2 * time.Minute,
+		LeaseTTL:       5 * time.Minute,
+		WaitForServer:  60 * time.Minute,
+	}
+}
