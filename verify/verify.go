@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -22,43 +23,169 @@ type Result struct {
 	PredParsed string  `json:"pred_parsed"`
 }
 
+// Limits bound the work done for one pair. Every input is cut or refused
+// at these limits, so that no pair can take long or use much memory.
+type Limits struct {
+	MaxInput     int // bytes of a whole generation searched for the answer
+	MaxAnswer    int // bytes of an extracted answer that is parsed
+	MaxTokens    int // tokens of an answer
+	MaxDepth     int // nesting of the parser
+	MaxElements  int // elements of a set, list or tuple compared pairwise
+	MaxEvalSteps int // node evaluations per evaluation of one side at one point
+}
+
+// DefaultLimits are generous for real answers (the longest real gold answer
+// in NuminaMath is well under 1,000 bytes) and keep one pair well under a
+// millisecond.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxInput:     1 << 20,
+		MaxAnswer:    4000,
+		MaxTokens:    1500,
+		MaxDepth:     200,
+		MaxElements:  64,
+		MaxEvalSteps: 20000,
+	}
+}
+
+// Checker compares answers with fixed limits. The zero value is not
+// usable; use NewChecker. A Checker is safe for concurrent use.
+type Checker struct {
+	lim Limits
+}
+
+// NewChecker returns a Checker with the given limits.
+func NewChecker(lim Limits) *Checker { return &Checker{lim: lim} }
+
 // Check compares gold (a dataset's answer field: bare LaTeX, with or without
 // $...$ or \boxed{}) with pred (a whole generation or a bare answer). It is
 // safe for concurrent use and returns Unsure when ctx ends first.
-//
-// PLACEHOLDER for the spine: exact match after whitespace removal only.
 func Check(ctx context.Context, gold, pred string) Result {
-	p, ok := ExtractAnswer(pred)
-	if !ok {
-		p = pred
-	}
-	g := strings.Join(strings.Fields(gold), "")
-	q := strings.Join(strings.Fields(p), "")
-	if g == q {
-		return Result{Verdict: Equal, Reason: "same text", GoldParsed: g, PredParsed: q}
-	}
-	return Result{Verdict: Unsure, Reason: "not decided", GoldParsed: g, PredParsed: q}
+	return NewChecker(DefaultLimits()).Check(ctx, gold, pred)
 }
 
-// ExtractAnswer returns the final answer of a generation: the content of
-// its last \boxed{}.
-func ExtractAnswer(text string) (string, bool) {
-	i := strings.LastIndex(text, `\boxed{`)
-	if i < 0 {
-		return "", false
+// Check compares gold with pred; see the package function Check.
+func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
+	defer func() {
+		// a bug in the parser must not stop a campaign: report it as unsure
+		if r := recover(); r != nil {
+			res = Result{Verdict: Unsure, Reason: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return Result{Verdict: Unsure, Reason: "deadline"}
 	}
-	depth := 0
-	start := i + len(`\boxed{`)
-	for j := start; j < len(text); j++ {
-		switch text[j] {
-		case '{':
-			depth++
-		case '}':
-			if depth == 0 {
-				return text[start:j], true
+	if len(pred) > ch.lim.MaxInput {
+		pred = pred[len(pred)-ch.lim.MaxInput:]
+	}
+	if len(gold) > ch.lim.MaxInput {
+		gold = gold[len(gold)-ch.lim.MaxInput:]
+	}
+	g := goldAnswer(gold)
+	p, fromText := predAnswer(pred)
+	res.GoldParsed, res.PredParsed = g, p
+	if strings.TrimSpace(p) == "" {
+		res.Verdict, res.Reason = Unsure, "no answer found"
+		if strings.TrimSpace(pred) == "" {
+			res.Verdict, res.Reason = Different, "empty prediction"
+		}
+		return res
+	}
+	if strings.TrimSpace(g) == "" {
+		res.Verdict, res.Reason = Unsure, "empty gold answer"
+		return res
+	}
+	cg, cp := clean(g), clean(p)
+	if len(cg) > ch.lim.MaxAnswer || len(cp) > ch.lim.MaxAnswer {
+		res.Verdict, res.Reason = Unsure, "answer too long"
+		return res
+	}
+	if squash(cg) == squash(cp) {
+		res.Verdict, res.Reason = Equal, "same text"
+		res.GoldParsed, res.PredParsed = cg, cp
+		return res
+	}
+	gn, err := parseAnswer(cg, ch.lim)
+	if err != nil {
+		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
+		return res
+	}
+	pn, err := parseAnswer(cp, ch.lim)
+	if err != nil && !fromText {
+		// a bare answer with words around it: "the number is 1,000.99€"
+		if num, ok := lastNumber(cp); ok && num != cp {
+			if n2, err2 := parseAnswer(clean(num), ch.lim); err2 == nil {
+				pn, err = n2, nil
 			}
-			depth--
 		}
 	}
-	return "", false
+	if err != nil {
+		res.Verdict, res.Reason = Unsure, "cannot parse answer: "+err.Error()
+		res.GoldParsed = gn.String()
+		return res
+	}
+	gn, pn = norm(gn), norm(pn)
+	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
+	c := &comparer{ctx: ctx, lim: ch.lim}
+	switch c.compare(gn, pn) {
+	case cEqual:
+		res.Verdict, res.Reason = Equal, "equivalent"
+	case cDiff:
+		res.Verdict, res.Reason = Different, c.reason
+		if res.Reason == "" {
+			res.Reason = "different"
+		}
+	default:
+		res.Verdict, res.Reason = Unsure, c.reason
+		if res.Reason == "" {
+			res.Reason = "not decided"
+		}
+	}
+	if ctx.Err() != nil && res.Verdict != Different {
+		res.Verdict, res.Reason = Unsure, "deadline"
+	}
+	return res
+}
+
+// squash removes spaces and math delimiters for the same-text test.
+func squash(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if r == ' ' || r == '\t' || r == '\n' || r == '$' {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return strings.TrimRight(b.String(), ".")
+}
+
+// goldAnswer takes a dataset answer field: boxed answers are unboxed,
+// long solutions are searched like generations, math delimiters dropped.
+func goldAnswer(gold string) string {
+	if strings.Contains(gold, `\boxed`) || strings.Contains(gold, `\fbox`) {
+		if a, ok := ExtractAnswer(gold); ok {
+			return a
+		}
+	}
+	if len(gold) > 80 && strings.Count(strings.TrimSpace(gold), " ") > 8 {
+		if a, ok := ExtractAnswer(gold); ok {
+			return a
+		}
+	}
+	return stripDelims(strings.ReplaceAll(gold, "$", " "))
+}
+
+// predAnswer takes a generation or a bare answer; fromText reports that
+// the answer was found inside a longer text.
+func predAnswer(pred string) (string, bool) {
+	if a, ok := ExtractAnswer(pred); ok {
+		return a, true
+	}
+	if len(pred) > 200 {
+		if n, ok := lastNumber(afterThink(pred)); ok {
+			return n, true
+		}
+		return "", true
+	}
+	return stripDelims(strings.TrimSpace(pred)), false
 }

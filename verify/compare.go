@@ -1,0 +1,974 @@
+package verify
+
+import (
+	"context"
+	"math"
+	"math/big"
+	"math/cmplx"
+	"sort"
+	"strings"
+)
+
+// cmp is the outcome of comparing two parsed values.
+type cmp int
+
+const (
+	cEqual cmp = iota
+	cDiff
+	cUnsure
+)
+
+// Tolerances of the numeric comparison (relative difference |a-b|/max(|a|,|b|)).
+// Values are evaluated in complex128 after exact rational arithmetic has
+// been used wherever it applies (integers, fractions, decimals, integer powers,
+// perfect roots). Two values closer than relEqual are equal; between
+// relEqual and relUnsure the checker does not decide.
+const (
+	relEqual  = 1e-10
+	relUnsure = 1e-6
+)
+
+// samplePoints is how many random points expressions with variables are
+// evaluated at.
+const samplePoints = 5
+
+type comparer struct {
+	ctx    context.Context
+	lim    Limits
+	reason string
+}
+
+func (c *comparer) fail(reason string) cmp {
+	if c.reason == "" {
+		c.reason = reason
+	}
+	return cUnsure
+}
+
+// nameLike reports whether n reads as a name on the left of "name = value":
+// x, x_1, f(x), |AB|, AB, A:B, (p,q), \frac{NO}{BO}.
+func nameLike(n *node) bool {
+	switch n.k {
+	case kVar, kApply:
+		return true
+	case kConst:
+		return n.name != "pi"
+	case kMul, kDiv, kRatio, kTuple:
+		for _, a := range n.args {
+			if !nameLike(a) {
+				return false
+			}
+		}
+		return len(n.args) > 0
+	case kFunc:
+		return n.name == "abs" && nameLike(n.args[0])
+	case kPow:
+		return nameLike(n.args[0]) && n.args[1].k == kNum
+	}
+	return false
+}
+
+// norm rewrites a parsed answer into the shape compared: "x = 3" becomes 3,
+// "x \in S" becomes S, chains a = b = c become c, ± expands into a list.
+func norm(n *node) *node {
+	switch n.k {
+	case kIn:
+		return norm(n.args[1])
+	case kRel:
+		allEq := true
+		for _, op := range n.ops {
+			if op != "=" && op != "approx" {
+				allEq = false
+			}
+		}
+		if allEq {
+			if nameLike(n.args[0]) || len(n.args) >= 3 {
+				// the last value after an '=' (drop "≈ 1.3" tails)
+				v := n.args[len(n.args)-1]
+				for i := len(n.ops) - 1; i >= 0; i-- {
+					if n.ops[i] == "=" {
+						v = n.args[i+1]
+						break
+					}
+				}
+				return norm(v)
+			}
+		}
+		return n
+	case kPM:
+		a, b := n.args[0], n.args[1]
+		return &node{k: kList, args: []*node{
+			{k: kAdd, args: []*node{a, b}},
+			{k: kAdd, args: []*node{a, {k: kNeg, args: []*node{b}}}},
+		}}
+	case kList:
+		out := &node{k: kList}
+		for _, a := range n.args {
+			m := norm(a)
+			if m.k == kList {
+				out.args = append(out.args, m.args...)
+			} else {
+				out.args = append(out.args, m)
+			}
+		}
+		if len(out.args) == 1 {
+			return out.args[0]
+		}
+		return out
+	case kSet:
+		out := &node{k: kSet}
+		for _, a := range n.args {
+			m := norm(a)
+			if m.k == kList {
+				out.args = append(out.args, m.args...)
+			} else {
+				out.args = append(out.args, m)
+			}
+		}
+		return out
+	case kTuple:
+		out := &node{k: kTuple, amb: n.amb}
+		for _, a := range n.args {
+			out.args = append(out.args, normInner(a))
+		}
+		return out
+	}
+	return n
+}
+
+// normInner normalises a tuple element: only "x = 3" inside tuples.
+func normInner(n *node) *node {
+	if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && nameLike(n.args[0]) {
+		return n.args[1]
+	}
+	return n
+}
+
+func isScalar(n *node) bool {
+	switch n.k {
+	case kNum, kVar, kConst, kAdd, kMul, kDiv, kNeg, kPow, kFunc, kApply, kFact, kInf:
+		return true
+	}
+	return false
+}
+
+// letterOf returns the multiple-choice letter a node spells, if any.
+func letterOf(n *node) (string, bool) {
+	switch n.k {
+	case kText:
+		t := strings.TrimSpace(n.name)
+		t = strings.TrimPrefix(strings.TrimSuffix(t, ")"), "(")
+		t = strings.TrimSpace(t)
+		if len(t) == 1 && (t[0] >= 'A' && t[0] <= 'Z' || t[0] >= 'a' && t[0] <= 'z') {
+			return t, true
+		}
+	case kVar, kConst:
+		if len(n.name) == 1 {
+			return n.name, true
+		}
+	case kTuple:
+		if len(n.args) == 1 {
+			return letterOf(n.args[0])
+		}
+	}
+	return "", false
+}
+
+func textKey(s string) string {
+	s = strings.ToLower(s)
+	var b strings.Builder
+	for _, r := range s {
+		if r == ' ' || r == '.' || r == ',' || r == '{' || r == '}' || r == '\\' || r == '(' || r == ')' || r == '~' {
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func (c *comparer) compare(g, p *node) cmp {
+	if c.ctx.Err() != nil {
+		return c.fail("deadline")
+	}
+	// multiple-choice letters and one-letter text answers
+	if g.k == kText || p.k == kText {
+		if lg, ok := letterOf(g); ok {
+			if lp, ok := letterOf(p); ok {
+				if strings.EqualFold(lg, lp) && (lg == lp || g.k == kText && p.k == kText) {
+					return cEqual
+				}
+				if lg == lp {
+					return cEqual
+				}
+				c.reason = "different choice"
+				return cDiff
+			}
+		}
+		if g.k == kText && p.k == kText {
+			if textKey(g.name) == textKey(p.name) {
+				return cEqual
+			}
+			if !strings.Contains(strings.TrimSpace(g.name), " ") && !strings.Contains(strings.TrimSpace(p.name), " ") && isLetters(g.name) && isLetters(p.name) {
+				c.reason = "different word"
+				return cDiff
+			}
+			return c.fail("text answers differ")
+		}
+		return c.fail("text against math")
+	}
+	switch {
+	case isScalar(g) && isScalar(p):
+		return c.scalar(g, p)
+	case isList(g) && isList(p):
+		return c.multiset(g.args, p.args)
+	case isList(g) && p.k == kTuple || g.k == kTuple && isList(p):
+		return c.ordered(g.args, p.args)
+	case g.k == kTuple && p.k == kTuple:
+		return c.ordered(g.args, p.args)
+	case g.k == kSet && len(g.args) == 1 && isScalar(p):
+		return c.compare(g.args[0], p)
+	case p.k == kSet && len(p.args) == 1 && isScalar(g):
+		return c.compare(g, p.args[0])
+	case g.k == kInterval || p.k == kInterval || g.k == kUnion || p.k == kUnion:
+		return c.intervals(g, p)
+	case g.k == kMatrix || p.k == kMatrix:
+		return c.matrix(g, p)
+	case g.k == kRatio || p.k == kRatio:
+		return c.ratio(g, p)
+	case g.k == kRel && p.k == kRel:
+		return c.relation(g, p)
+	case g.k == kRel && isScalar(p) || p.k == kRel && isScalar(g):
+		c.reason = "relation against a value"
+		return cDiff
+	}
+	if isScalar(g) != isScalar(p) {
+		c.reason = "different shapes"
+		return cDiff
+	}
+	return c.fail("unsupported shapes")
+}
+
+func isList(n *node) bool { return n.k == kList || n.k == kSet }
+
+func (c *comparer) ordered(a, b []*node) cmp {
+	if len(a) != len(b) {
+		c.reason = "different lengths"
+		return cDiff
+	}
+	res := cEqual
+	for i := range a {
+		switch c.compare(a[i], b[i]) {
+		case cDiff:
+			return cDiff
+		case cUnsure:
+			res = cUnsure
+		}
+	}
+	return res
+}
+
+// multiset matches the elements of a and b in any order.
+func (c *comparer) multiset(a, b []*node) cmp {
+	if len(a) != len(b) {
+		// duplicates written twice on one side: {2, 2} vs {2}
+		c.reason = "different number of elements"
+		return c.dedupMultiset(a, b)
+	}
+	if len(a) > c.lim.MaxElements {
+		return c.fail("too many elements")
+	}
+	used := make([]bool, len(b))
+	unsure := false
+	for _, x := range a {
+		found := false
+		for j, y := range b {
+			if used[j] {
+				continue
+			}
+			saved := c.reason
+			r := c.compare(x, y)
+			c.reason = saved
+			if r == cEqual {
+				used[j] = true
+				found = true
+				break
+			}
+			if r == cUnsure {
+				unsure = true
+			}
+		}
+		if !found {
+			if unsure {
+				return c.fail("element not decided")
+			}
+			c.reason = "element missing"
+			return cDiff
+		}
+	}
+	return cEqual
+}
+
+// dedupMultiset handles lists of different lengths: equal only if every
+// element of each side equals some element of the other.
+func (c *comparer) dedupMultiset(a, b []*node) cmp {
+	if len(a)*len(b) > c.lim.MaxElements*c.lim.MaxElements {
+		return c.fail("too many elements")
+	}
+	cover := func(x, y []*node) cmp {
+		for _, u := range x {
+			ok := false
+			for _, v := range y {
+				saved := c.reason
+				r := c.compare(u, v)
+				c.reason = saved
+				if r == cEqual {
+					ok = true
+					break
+				}
+			}
+			if !ok {
+				return cDiff
+			}
+		}
+		return cEqual
+	}
+	if cover(a, b) == cEqual && cover(b, a) == cEqual {
+		return cEqual
+	}
+	c.reason = "different number of elements"
+	return cDiff
+}
+
+// interval bound helpers
+func infSign(n *node) int {
+	switch n.k {
+	case kInf:
+		return 1
+	case kNeg:
+		return -infSign(n.args[0])
+	}
+	return 0
+}
+
+func (c *comparer) endpoint(a, b *node) cmp {
+	sa, sb := infSign(a), infSign(b)
+	if sa != 0 || sb != 0 {
+		if sa == sb {
+			return cEqual
+		}
+		return cDiff
+	}
+	return c.compare(a, b)
+}
+
+// asIntervals turns intervals, unions, open-pair tuples and inequalities
+// about one name into a list of intervals.
+func asIntervals(n *node) ([]*node, bool) {
+	switch n.k {
+	case kInterval:
+		return []*node{n}, true
+	case kTuple:
+		if n.amb && len(n.args) == 2 {
+			return []*node{{k: kInterval, args: n.args}}, true
+		}
+	case kUnion:
+		var out []*node
+		for _, a := range n.args {
+			iv, ok := asIntervals(a)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, iv...)
+		}
+		return out, true
+	case kRel:
+		return relInterval(n)
+	case kSet:
+		if len(n.args) == 0 {
+			return nil, true
+		}
+		// a finite set inside a union: degenerate closed intervals
+		var out []*node
+		for _, a := range n.args {
+			out = append(out, &node{k: kInterval, args: []*node{a, a}, lo: true, hi: true})
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+func relInterval(n *node) ([]*node, bool) {
+	neg := &node{k: kNeg, args: []*node{{k: kInf}}}
+	pos := &node{k: kInf}
+	switch len(n.args) {
+	case 2:
+		l, r, op := n.args[0], n.args[1], n.ops[0]
+		if !nameLike(l) && nameLike(r) {
+			l, r = r, l
+			op = flipOp(op)
+		}
+		if !nameLike(l) || nameLike(r) {
+			return nil, false
+		}
+		switch op {
+		case ">":
+			return []*node{{k: kInterval, args: []*node{r, pos}}}, true
+		case ">=":
+			return []*node{{k: kInterval, args: []*node{r, pos}, lo: true}}, true
+		case "<":
+			return []*node{{k: kInterval, args: []*node{neg, r}}}, true
+		case "<=":
+			return []*node{{k: kInterval, args: []*node{neg, r}, hi: true}}, true
+		}
+	case 3:
+		a, x, b := n.args[0], n.args[1], n.args[2]
+		o1, o2 := n.ops[0], n.ops[1]
+		if !nameLike(x) || nameLike(a) || nameLike(b) {
+			return nil, false
+		}
+		if (o1 == ">" || o1 == ">=") && (o2 == ">" || o2 == ">=") {
+			a, b = b, a
+			o1, o2 = flipOp(o2), flipOp(o1)
+		}
+		if (o1 == "<" || o1 == "<=") && (o2 == "<" || o2 == "<=") {
+			return []*node{{k: kInterval, args: []*node{a, b}, lo: o1 == "<=", hi: o2 == "<="}}, true
+		}
+	}
+	return nil, false
+}
+
+func flipOp(op string) string {
+	switch op {
+	case "<":
+		return ">"
+	case ">":
+		return "<"
+	case "<=":
+		return ">="
+	case ">=":
+		return "<="
+	}
+	return op
+}
+
+func (c *comparer) intervals(g, p *node) cmp {
+	a, ok1 := asIntervals(g)
+	b, ok2 := asIntervals(p)
+	if !ok1 || !ok2 {
+		if g.k == kRel && p.k == kRel {
+			return c.relation(g, p)
+		}
+		c.reason = "interval against another shape"
+		return cDiff
+	}
+	if len(a) != len(b) {
+		c.reason = "different number of intervals"
+		return cDiff
+	}
+	used := make([]bool, len(b))
+	unsure := false
+	for _, x := range a {
+		found := false
+		for j, y := range b {
+			if used[j] {
+				continue
+			}
+			r := c.oneInterval(x, y)
+			if r == cEqual {
+				used[j], found = true, true
+				break
+			}
+			if r == cUnsure {
+				unsure = true
+			}
+		}
+		if !found {
+			if unsure {
+				return c.fail("interval not decided")
+			}
+			c.reason = "different intervals"
+			return cDiff
+		}
+	}
+	return cEqual
+}
+
+func (c *comparer) oneInterval(x, y *node) cmp {
+	if x.lo != y.lo || x.hi != y.hi {
+		// an infinite end is open whatever the bracket says
+		if !(x.lo != y.lo && infSign(x.args[0]) != 0 && infSign(y.args[0]) != 0) && x.lo != y.lo {
+			return cDiff
+		}
+		if !(x.hi != y.hi && infSign(x.args[1]) != 0 && infSign(y.args[1]) != 0) && x.hi != y.hi {
+			return cDiff
+		}
+	}
+	r1 := c.endpoint(x.args[0], y.args[0])
+	if r1 == cDiff {
+		return cDiff
+	}
+	r2 := c.endpoint(x.args[1], y.args[1])
+	if r2 == cDiff {
+		return cDiff
+	}
+	if r1 == cEqual && r2 == cEqual {
+		return cEqual
+	}
+	return cUnsure
+}
+
+func matrixCells(n *node) ([][]*node, bool) {
+	switch n.k {
+	case kMatrix:
+		var out [][]*node
+		for _, r := range n.args {
+			out = append(out, r.args)
+		}
+		return out, true
+	case kTuple:
+		// a vector: compare with a column or a row
+		return [][]*node{n.args}, true
+	}
+	return nil, false
+}
+
+func (c *comparer) matrix(g, p *node) cmp {
+	a, ok1 := matrixCells(g)
+	b, ok2 := matrixCells(p)
+	if !ok1 || !ok2 {
+		c.reason = "matrix against another shape"
+		return cDiff
+	}
+	flat := func(m [][]*node) ([]*node, bool) {
+		if len(m) == 1 {
+			return m[0], true
+		}
+		var out []*node
+		for _, r := range m {
+			if len(r) != 1 {
+				return nil, false
+			}
+			out = append(out, r[0])
+		}
+		return out, true
+	}
+	if g.k != p.k { // vector against matrix
+		fa, ok1 := flat(a)
+		fb, ok2 := flat(b)
+		if !ok1 || !ok2 {
+			c.reason = "different dimensions"
+			return cDiff
+		}
+		return c.ordered(fa, fb)
+	}
+	if len(a) != len(b) {
+		c.reason = "different dimensions"
+		return cDiff
+	}
+	res := cEqual
+	for i := range a {
+		switch c.ordered(a[i], b[i]) {
+		case cDiff:
+			c.reason = "different entries"
+			return cDiff
+		case cUnsure:
+			res = cUnsure
+		}
+	}
+	return res
+}
+
+func (c *comparer) ratio(g, p *node) cmp {
+	asDiv := func(n *node) *node {
+		if n.k == kRatio && len(n.args) == 2 {
+			return &node{k: kDiv, args: n.args}
+		}
+		return n
+	}
+	if g.k == kRatio && p.k == kRatio {
+		if len(g.args) != len(p.args) {
+			c.reason = "different ratios"
+			return cDiff
+		}
+		if r := c.ordered(g.args, p.args); r == cEqual {
+			return cEqual
+		}
+		c.reason = ""
+		// proportional when every part is nonzero: 2:4 = 1:2
+		for _, a := range append(append([]*node{}, g.args...), p.args...) {
+			if c.isZero(a) != cDiff {
+				c.reason = "different ratios"
+				return cDiff
+			}
+		}
+		for i := 1; i < len(g.args); i++ {
+			r := c.scalar(&node{k: kMul, args: []*node{g.args[0], p.args[i]}}, &node{k: kMul, args: []*node{p.args[0], g.args[i]}})
+			if r != cEqual {
+				return r
+			}
+		}
+		return cEqual
+	}
+	g, p = asDiv(g), asDiv(p)
+	if isScalar(g) && isScalar(p) {
+		return c.scalar(g, p)
+	}
+	c.reason = "ratio against another shape"
+	return cDiff
+}
+
+func (c *comparer) isZero(n *node) cmp {
+	return c.scalar(n, intNode(0))
+}
+
+// relation compares equations up to scaling and inequalities up to a
+// positive scaling and rearrangement.
+func (c *comparer) relation(g, p *node) cmp {
+	if len(g.args) != len(p.args) {
+		if iv1, ok := asIntervals(g); ok {
+			if iv2, ok := asIntervals(p); ok {
+				_ = iv1
+				_ = iv2
+				return c.intervals(g, p)
+			}
+		}
+		c.reason = "different relations"
+		return cDiff
+	}
+	if len(g.args) != 2 {
+		if _, ok := asIntervals(g); ok {
+			if _, ok := asIntervals(p); ok {
+				return c.intervals(g, p)
+			}
+		}
+		// chains: compare part by part
+		for i := range g.ops {
+			if g.ops[i] != p.ops[i] {
+				return c.fail("different relation chains")
+			}
+		}
+		return c.ordered(g.args, p.args)
+	}
+	form := func(n *node) (*node, string) {
+		l, r, op := n.args[0], n.args[1], n.ops[0]
+		switch op {
+		case "<", "<=":
+			l, r = r, l
+			op = flipOp(op)
+		case "approx":
+			op = "="
+		}
+		return &node{k: kAdd, args: []*node{l, {k: kNeg, args: []*node{r}}}}, op
+	}
+	fg, og := form(g)
+	fp, op := form(p)
+	if og != op {
+		c.reason = "different relation"
+		return cDiff
+	}
+	// same name on the left: compare right sides (x = 3 vs x = 3.0)
+	if og == "=" && nameLike(g.args[0]) && nameLike(p.args[0]) && g.args[0].String() == p.args[0].String() {
+		return c.compare(norm(g.args[1]), norm(p.args[1]))
+	}
+	if !isScalar(g.args[0]) || !isScalar(g.args[1]) || !isScalar(p.args[0]) || !isScalar(p.args[1]) {
+		return c.fail("relation between non-values")
+	}
+	return c.proportional(fg, fp, og == "=" || og == "!=")
+}
+
+// proportional decides whether f = k·g for a constant k (k > 0 unless
+// anySign).
+func (c *comparer) proportional(f, g *node, anySign bool) cmp {
+	vars := map[string]bool{}
+	collectVars(f, vars)
+	collectVars(g, vars)
+	pts := c.points(vars)
+	var k complex128
+	have := 0
+	for _, env := range pts {
+		a, err1 := c.evalAt(f, env)
+		b, err2 := c.evalAt(g, env)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if b.c == 0 || a.c == 0 {
+			if a.c == 0 && b.c == 0 {
+				continue
+			}
+			c.reason = "relations differ"
+			return cDiff
+		}
+		q := a.c / b.c
+		if have == 0 {
+			k = q
+		} else if closeness(k, q) != cEqual {
+			if closeness(k, q) == cUnsure {
+				return c.fail("relations numerically close")
+			}
+			c.reason = "relations differ"
+			return cDiff
+		}
+		have++
+	}
+	if have < 2 && len(vars) > 0 || have == 0 {
+		return c.fail("cannot evaluate relation")
+	}
+	if math.Abs(imag(k)) > 1e-9*cmplx.Abs(k) {
+		return c.fail("complex scaling")
+	}
+	if !anySign && real(k) < 0 {
+		c.reason = "inequality reversed"
+		return cDiff
+	}
+	return cEqual
+}
+
+func collectVars(n *node, out map[string]bool) {
+	if n.k == kVar {
+		out[n.name] = true
+	}
+	for _, a := range n.args {
+		collectVars(a, out)
+	}
+}
+
+// points returns deterministic pseudo-random evaluation points: each
+// variable gets a real value in (0.5, 2.5), different per variable and point.
+func (c *comparer) points(vars map[string]bool) []map[string]complex128 {
+	names := make([]string, 0, len(vars))
+	for v := range vars {
+		names = append(names, v)
+	}
+	sort.Strings(names)
+	n := samplePoints
+	if len(names) == 0 {
+		n = 1
+	}
+	out := make([]map[string]complex128, n)
+	state := uint64(0x9E3779B97F4A7C15)
+	for i := range out {
+		env := make(map[string]complex128, len(names))
+		for _, v := range names {
+			state ^= nameHash(v) + uint64(i)*0x9E3779B97F4A7C15
+			state ^= state << 13
+			state ^= state >> 7
+			state ^= state << 17
+			x := 0.5 + 2*float64(state>>11)/float64(1<<53)
+			env[v] = complex(x, 0)
+		}
+		out[i] = env
+	}
+	return out
+}
+
+func (c *comparer) evalAt(n *node, env map[string]complex128) (val, error) {
+	e := &evaluator{env: env, limit: c.lim.MaxEvalSteps}
+	return e.eval(n)
+}
+
+// closeness compares two complex numbers with the documented tolerances.
+func closeness(a, b complex128) cmp {
+	if cmplx.IsNaN(a) || cmplx.IsNaN(b) || cmplx.IsInf(a) || cmplx.IsInf(b) {
+		return cUnsure
+	}
+	d := cmplx.Abs(a - b)
+	m := math.Max(cmplx.Abs(a), cmplx.Abs(b))
+	if d == 0 {
+		return cEqual
+	}
+	if m == 0 || math.IsInf(m, 0) {
+		return cUnsure
+	}
+	rel := d / m
+	switch {
+	case rel <= relEqual:
+		return cEqual
+	case rel <= relUnsure:
+		return cUnsure
+	case d < 1e-12:
+		return cUnsure // both values tiny: float noise could explain the gap
+	}
+	return cDiff
+}
+
+// decimalLit returns the number of decimal places if n is a decimal
+// literal (possibly negated), with its count of significant digits.
+func decimalLit(n *node) (int, int, bool) {
+	if n.k == kNeg {
+		return decimalLit(n.args[0])
+	}
+	if n.k == kNum && n.dec > 0 && !n.pct {
+		s := strings.TrimLeft(strings.ReplaceAll(n.num.FloatString(n.dec), ".", ""), "-0")
+		return n.dec, len(s), true
+	}
+	return 0, 0, false
+}
+
+// terminates reports whether a rational has a finite decimal expansion.
+func terminates(r *big.Rat) bool {
+	d := new(big.Int).Set(r.Denom())
+	two, five := big.NewInt(2), big.NewInt(5)
+	m := new(big.Int)
+	for d.Cmp(big.NewInt(1)) > 0 {
+		if m.Mod(d, two).Sign() == 0 {
+			d.Div(d, two)
+		} else if m.Mod(d, five).Sign() == 0 {
+			d.Div(d, five)
+		} else {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *comparer) scalar(g, p *node) cmp {
+	if sg, sp := infSign(g), infSign(p); sg != 0 || sp != 0 {
+		if sg == sp {
+			return cEqual
+		}
+		c.reason = "infinity against a value"
+		return cDiff
+	}
+	r := c.scalarCore(g, p)
+	if r == cEqual {
+		return r
+	}
+	// percent: 28% = 0.28
+	if g.pct != p.pct {
+		h := func(n *node) *node {
+			if n.pct {
+				return &node{k: kDiv, args: []*node{n, intNode(100)}}
+			}
+			return n
+		}
+		saved := c.reason
+		if c.scalarCore(h(g), h(p)) == cEqual {
+			return cEqual
+		}
+		c.reason = saved
+	}
+	// degrees against radians: 90^\circ = \pi/2
+	if g.deg != p.deg {
+		h := func(n *node) *node {
+			if n.deg {
+				return &node{k: kMul, args: []*node{n, {k: kDiv, args: []*node{{k: kConst, name: "pi"}, intNode(180)}}}}
+			}
+			return n
+		}
+		saved := c.reason
+		if c.scalarCore(h(g), h(p)) == cEqual {
+			return cEqual
+		}
+		c.reason = saved
+	}
+	return r
+}
+
+func (c *comparer) scalarCore(g, p *node) cmp {
+	vars := map[string]bool{}
+	collectVars(g, vars)
+	collectVars(p, vars)
+	if len(vars) > 12 {
+		return c.fail("too many variables")
+	}
+	if len(vars) == 0 {
+		a, err1 := c.evalAt(g, nil)
+		b, err2 := c.evalAt(p, nil)
+		if err1 != nil || err2 != nil {
+			return c.fail("cannot evaluate")
+		}
+		var res cmp
+		if a.r != nil && b.r != nil {
+			if a.r.Cmp(b.r) == 0 {
+				return cEqual
+			}
+			res = cDiff
+		} else {
+			res = closeness(a.c, b.c)
+			if res == cEqual {
+				return cEqual
+			}
+		}
+		// decimal rounding: one side a decimal literal with d places, the
+		// other an exact value without a finite decimal expansion (or an
+		// irrational one): equal when the decimal is the value rounded to d
+		// places and has at least 2 significant digits.
+		if r, ok := c.rounding(g, a, p, b); ok {
+			return r
+		}
+		if r, ok := c.rounding(p, b, g, a); ok {
+			return r
+		}
+		if res == cUnsure {
+			return c.fail("numerically close")
+		}
+		c.reason = "different values"
+		return cDiff
+	}
+	pts := c.points(vars)
+	valid := 0
+	res := cEqual
+	for _, env := range pts {
+		if c.ctx.Err() != nil {
+			return c.fail("deadline")
+		}
+		a, err1 := c.evalAt(g, env)
+		b, err2 := c.evalAt(p, env)
+		if err1 != nil && err2 != nil {
+			continue
+		}
+		if err1 != nil || err2 != nil {
+			return c.fail("cannot evaluate at a point")
+		}
+		valid++
+		var r cmp
+		if a.r != nil && b.r != nil {
+			if a.r.Cmp(b.r) == 0 {
+				r = cEqual
+			} else {
+				r = cDiff
+			}
+		} else {
+			r = closeness(a.c, b.c)
+		}
+		if r == cDiff {
+			c.reason = "different expressions"
+			return cDiff
+		}
+		if r == cUnsure {
+			res = cUnsure
+		}
+	}
+	if valid < 2 {
+		return c.fail("cannot evaluate expressions")
+	}
+	if res == cUnsure {
+		return c.fail("expressions numerically close")
+	}
+	return cEqual
+}
+
+func (c *comparer) rounding(decSide *node, dv val, other *node, ov val) (cmp, bool) {
+	d, sig, ok := decimalLit(decSide)
+	if !ok {
+		return 0, false
+	}
+	if _, _, ok := decimalLit(other); ok {
+		return 0, false // two decimals: exact comparison only
+	}
+	if ov.r != nil && terminates(ov.r) {
+		return 0, false
+	}
+	if imag(ov.c) != 0 || math.IsNaN(real(ov.c)) || math.IsInf(real(ov.c), 0) {
+		return 0, false
+	}
+	half := 0.5 * math.Pow(10, -float64(d))
+	diff := math.Abs(real(dv.c) - real(ov.c))
+	if diff <= half*(1+1e-9) {
+		if sig < 2 {
+			return c.fail("decimal too short to check rounding"), true
+		}
+		return cEqual, true
+	}
+	return 0, false
+}

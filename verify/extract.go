@@ -1,0 +1,277 @@
+package verify
+
+import (
+	"strings"
+)
+
+// box is one \boxed{...} found in a text: content and span.
+type box struct {
+	content    string
+	start, end int
+}
+
+// findBoxes returns every \boxed{} and \fbox{} in text, in order. Boxes
+// nested in other boxes are not returned separately.
+func findBoxes(text string) []box {
+	var out []box
+	i := 0
+	for i < len(text) {
+		j := strings.Index(text[i:], `\boxed`)
+		k := strings.Index(text[i:], `\fbox`)
+		if j < 0 && k < 0 {
+			break
+		}
+		n := len(`\boxed`)
+		if j < 0 || (k >= 0 && k < j) {
+			j, n = k, len(`\fbox`)
+		}
+		start := i + j
+		p := start + n
+		for p < len(text) && (text[p] == ' ') {
+			p++
+		}
+		if p >= len(text) {
+			break
+		}
+		if text[p] != '{' {
+			// \boxed 5: a single token up to whitespace or $
+			if text[p-1] == ' ' {
+				q := p
+				for q < len(text) && text[q] != '$' && text[q] != ' ' && text[q] != '\n' {
+					q++
+				}
+				out = append(out, box{strings.TrimRight(text[p:q], ".,"), start, q})
+				i = q
+				continue
+			}
+			i = p
+			continue
+		}
+		depth := 0
+		q := p
+		for ; q < len(text); q++ {
+			if text[q] == '\\' {
+				q++
+				continue
+			}
+			if text[q] == '{' {
+				depth++
+			} else if text[q] == '}' {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+		}
+		if q >= len(text) { // unclosed: take the rest
+			out = append(out, box{text[p+1:], start, len(text)})
+			break
+		}
+		out = append(out, box{text[p+1 : q], start, q + 1})
+		i = q + 1
+	}
+	return out
+}
+
+// joinable reports whether the text between two boxes only separates
+// answers ("\boxed{1} and \boxed{2}", "\boxed{1}, \boxed{2}").
+func joinable(between string) bool {
+	s := between
+	if len(s) > 60 || strings.Contains(s, "\n\n\n") {
+		return false
+	}
+	for _, r := range []string{`\quad`, `\qquad`, `\text`, `\textbf`, `\mathrm`, `\(`, `\)`, `\[`, `\]`, `\,`, `\;`, `\ `, `$`, "{", "}", "\\\\", "&"} {
+		s = strings.ReplaceAll(s, r, " ")
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '\n' || r == '\t' })
+	if len(words) == 0 {
+		return true
+	}
+	connective := false
+	for _, w := range words {
+		lw := strings.ToLower(strings.Trim(w, ".:"))
+		switch lw {
+		case ",", ";", "and", "or", ",and", "&":
+			connective = true
+		}
+		if strings.HasPrefix(lw, ",") || strings.HasSuffix(lw, ",") || strings.HasSuffix(lw, ";") {
+			connective = true
+		}
+	}
+	return connective
+}
+
+// afterThink returns the text after the last </think>, or text.
+func afterThink(text string) string {
+	if i := strings.LastIndex(text, "</think>"); i >= 0 {
+		rest := text[i+len("</think>"):]
+		if strings.TrimSpace(rest) != "" {
+			return rest
+		}
+	}
+	return text
+}
+
+// ExtractAnswer returns the final answer of a generation: the last
+// \boxed{} (with boxes just before it joined by ", " when only separators
+// stand between them), the text after "final answer is" when it comes
+// later or nothing is boxed, or else the last math span. Only the part after
+// </think> is searched when a think block is present and followed by text.
+func ExtractAnswer(text string) (string, bool) {
+	text = afterThink(text)
+	boxes := findBoxes(text)
+	phrase, phrasePos, hasPhrase := finalPhrase(text)
+	if len(boxes) > 0 && !(hasPhrase && phrasePos > boxes[len(boxes)-1].end) {
+		last := len(boxes) - 1
+		first := last
+		for first > 0 && joinable(text[boxes[first-1].end:boxes[first].start]) {
+			first--
+		}
+		if first == last {
+			return strings.TrimSpace(boxes[last].content), true
+		}
+		parts := make([]string, 0, last-first+1)
+		for _, b := range boxes[first : last+1] {
+			parts = append(parts, strings.TrimSpace(b.content))
+		}
+		return strings.Join(parts, ", "), true
+	}
+	if hasPhrase {
+		return phrase, true
+	}
+	if m, ok := lastMath(text); ok {
+		return m, true
+	}
+	return "", false
+}
+
+var answerMarkers = []string{"final answer is", "final answer:", "answer is", "answer:", "final answer"}
+
+// finalPhrase finds "final answer is X" forms and returns X and its position.
+func finalPhrase(text string) (string, int, bool) {
+	lower := strings.ToLower(text)
+	best, bestLen := -1, 0
+	for _, m := range answerMarkers {
+		if i := strings.LastIndex(lower, m); i >= 0 && i+len(m) > best+bestLen {
+			best, bestLen = i, len(m)
+		}
+	}
+	if best < 0 {
+		return "", 0, false
+	}
+	rest := text[best+bestLen:]
+	// stop at the end of the sentence or a few markers
+	for _, stop := range []string{"I hope", "\n\n", "<|im", "<|endoftext|>"} {
+		if i := strings.Index(rest, stop); i >= 0 {
+			rest = rest[:i]
+		}
+	}
+	rest = strings.TrimSpace(rest)
+	if len(rest) > 300 {
+		return "", 0, false
+	}
+	// "Final Answer: The largest $n$ is 34."
+	lr := strings.ToLower(rest)
+	if i := strings.LastIndex(lr, " is "); i >= 0 {
+		if inMath(rest, i) == false {
+			rest = strings.TrimSpace(rest[i+4:])
+		}
+	}
+	if b := findBoxes(rest); len(b) > 0 {
+		rest = b[len(b)-1].content
+	}
+	rest = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), "."))
+	rest = stripDelims(rest)
+	rest = strings.TrimSpace(strings.TrimRight(rest, ". "))
+	if rest == "" {
+		return "", 0, false
+	}
+	return rest, best, true
+}
+
+// inMath reports whether position i of s lies inside $...$.
+func inMath(s string, i int) bool {
+	return strings.Count(s[:i], "$")%2 == 1
+}
+
+// stripDelims removes surrounding math delimiters and quotes.
+func stripDelims(s string) string {
+	s = strings.TrimSpace(s)
+	for {
+		t := s
+		for _, p := range [][2]string{{"$$", "$$"}, {"$", "$"}, {`\[`, `\]`}, {`\(`, `\)`}, {`"`, `"`}, {"**", "**"}, {`\"`, `\"`}} {
+			if len(s) >= len(p[0])+len(p[1]) && strings.HasPrefix(s, p[0]) && strings.HasSuffix(s, p[1]) {
+				s = strings.TrimSpace(s[len(p[0]) : len(s)-len(p[1])])
+			}
+		}
+		if s == t {
+			break
+		}
+	}
+	return s
+}
+
+// lastMath returns the content of the last $...$, $$...$$, \[...\] or \(...\) span.
+func lastMath(text string) (string, bool) {
+	type span struct{ s, e int }
+	best := span{-1, -1}
+	bestContent := ""
+	try := func(open, close string) {
+		i := strings.LastIndex(text, close)
+		for i >= 0 {
+			j := strings.LastIndex(text[:i], open)
+			if j < 0 {
+				return
+			}
+			if open == "$" && close == "$" {
+				// skip $$ spans here
+				if j > 0 && text[j-1] == '$' || i+1 < len(text) && text[i+1] == '$' {
+					i = strings.LastIndex(text[:j], close)
+					continue
+				}
+			}
+			c := text[j+len(open) : i]
+			if strings.TrimSpace(c) != "" && i > best.e {
+				best = span{j, i}
+				bestContent = c
+			}
+			return
+		}
+	}
+	try(`\[`, `\]`)
+	try(`\(`, `\)`)
+	try("$$", "$$")
+	try("$", "$")
+	if best.s < 0 {
+		return "", false
+	}
+	return strings.TrimSpace(bestContent), true
+}
+
+// lastNumber returns the last number-like token of a text ("2/3", "1,000.5", "-4").
+func lastNumber(text string) (string, bool) {
+	end := -1
+	for i := len(text) - 1; i >= 0; i-- {
+		if text[i] >= '0' && text[i] <= '9' {
+			end = i + 1
+			break
+		}
+	}
+	if end < 0 {
+		return "", false
+	}
+	start := end
+	for start > 0 {
+		c := text[start-1]
+		if c >= '0' && c <= '9' || c == '.' || c == '/' || c == ',' && start >= 2 && text[start-2] >= '0' && text[start-2] <= '9' && end-start >= 3 {
+			start--
+			continue
+		}
+		break
+	}
+	if start > 0 && text[start-1] == '-' {
+		start--
+	}
+	s := strings.Trim(text[start:end], ".,/")
+	return s, s != ""
+}

@@ -1,0 +1,856 @@
+package verify
+
+import (
+	"errors"
+	"fmt"
+	"math/big"
+	"strings"
+)
+
+var (
+	errUnsupported = errors.New("unsupported syntax")
+	errTooDeep     = errors.New("nesting too deep")
+)
+
+// funcLetters are single letters read as function names when followed by '('.
+var funcLetters = map[string]bool{"f": true, "g": true, "h": true, "F": true, "G": true, "H": true, "P": true, "Q": true, "W": true}
+
+// connectives separate answers in a list ("6 and 8", "(1,2) or (2,1)").
+func isConnective(t token) bool {
+	if t.k != tText {
+		return false
+	}
+	w := strings.ToLower(strings.TrimSpace(t.text))
+	w = strings.Trim(w, ",.;: ")
+	switch w {
+	case "and", "or", ",", "", "and also", "as well as":
+		return true
+	}
+	return strings.HasPrefix(w, "for ") || strings.HasSuffix(w, " and") || strings.HasPrefix(w, "and ") || strings.HasSuffix(w, " or") || strings.HasPrefix(w, "or ")
+}
+
+type parser struct {
+	toks     []token
+	pos      int
+	depth    int
+	maxDepth int
+	absDepth int
+	unit     bool // a unit or other text was dropped after a value
+}
+
+func (p *parser) peek() token { return p.toks[p.pos] }
+func (p *parser) peekAt(k int) token {
+	if p.pos+k < len(p.toks) {
+		return p.toks[p.pos+k]
+	}
+	return token{k: tEOF}
+}
+func (p *parser) next() token {
+	t := p.toks[p.pos]
+	if t.k != tEOF {
+		p.pos++
+	}
+	return t
+}
+func (p *parser) isOp(s string) bool { t := p.peek(); return t.k == tOp && t.text == s }
+func (p *parser) accept(s string) bool {
+	if p.isOp(s) {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *parser) enter() error {
+	p.depth++
+	if p.depth > p.maxDepth {
+		return errTooDeep
+	}
+	return nil
+}
+func (p *parser) leave() { p.depth-- }
+
+// parseAnswer parses a whole answer string (already cleaned).
+func parseAnswer(s string, lim Limits) (*node, error) {
+	toks, err := lex(s, lim.MaxTokens)
+	if err != nil {
+		return nil, err
+	}
+	// an answer made only of text (and connectives) is a text answer
+	allText := true
+	for _, t := range toks {
+		if t.k != tText && t.k != tEOF && !(t.k == tOp && (t.text == "," || t.text == "." || t.text == "(" || t.text == ")")) {
+			allText = false
+			break
+		}
+	}
+	if allText {
+		var parts []string
+		for _, t := range toks {
+			if t.k != tEOF {
+				parts = append(parts, t.text)
+			}
+		}
+		return &node{k: kText, name: strings.Join(parts, " ")}, nil
+	}
+	p := &parser{toks: toks, maxDepth: lim.MaxDepth}
+	n, err := p.parseList(func(t token) bool { return t.k == tEOF })
+	if err != nil {
+		return nil, err
+	}
+	if p.peek().k != tEOF {
+		return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
+	}
+	return n, nil
+}
+
+// parseList parses elements separated by , ; and connectives until stop.
+func (p *parser) parseList(stop func(token) bool) (*node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	var items []*node
+	for {
+		for p.isOp(",") || p.isOp(";") || isConnective(p.peek()) {
+			p.next()
+		}
+		if stop(p.peek()) {
+			break
+		}
+		if p.peek().k == tEOF {
+			return nil, fmt.Errorf("%w: unclosed group", errUnsupported)
+		}
+		start := p.pos
+		n, err := p.parseIn()
+		if err != nil {
+			return nil, err
+		}
+		if p.pos == start {
+			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
+		}
+		items = append(items, n)
+		if !(p.isOp(",") || p.isOp(";") || isConnective(p.peek()) || stop(p.peek())) {
+			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
+		}
+	}
+	if len(items) == 1 {
+		return items[0], nil
+	}
+	return &node{k: kList, args: items}, nil
+}
+
+func (p *parser) parseIn() (*node, error) {
+	l, err := p.parseRel()
+	if err != nil {
+		return nil, err
+	}
+	if p.accept("in") {
+		r, err := p.parseRel()
+		if err != nil {
+			return nil, err
+		}
+		return &node{k: kIn, args: []*node{l, r}}, nil
+	}
+	return l, nil
+}
+
+func relOp(t token) (string, bool) {
+	if t.k != tOp {
+		return "", false
+	}
+	switch t.text {
+	case "=", "<", ">", "<=", ">=", "!=", "approx":
+		return t.text, true
+	}
+	return "", false
+}
+
+func (p *parser) parseRel() (*node, error) {
+	l, err := p.parseUnion()
+	if err != nil {
+		return nil, err
+	}
+	op, ok := relOp(p.peek())
+	if !ok {
+		return l, nil
+	}
+	rel := &node{k: kRel, args: []*node{l}}
+	for ok {
+		p.next()
+		r, err := p.parseUnion()
+		if err != nil {
+			return nil, err
+		}
+		rel.args = append(rel.args, r)
+		rel.ops = append(rel.ops, op)
+		op, ok = relOp(p.peek())
+	}
+	return rel, nil
+}
+
+func (p *parser) parseUnion() (*node, error) {
+	l, err := p.parseRatio()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp("U") {
+		return l, nil
+	}
+	u := &node{k: kUnion, args: []*node{l}}
+	for p.accept("U") {
+		r, err := p.parseRatio()
+		if err != nil {
+			return nil, err
+		}
+		u.args = append(u.args, r)
+	}
+	return u, nil
+}
+
+func (p *parser) parseRatio() (*node, error) {
+	l, err := p.parseSum()
+	if err != nil {
+		return nil, err
+	}
+	if !p.isOp(":") {
+		return l, nil
+	}
+	r := &node{k: kRatio, args: []*node{l}}
+	for p.accept(":") {
+		x, err := p.parseSum()
+		if err != nil {
+			return nil, err
+		}
+		r.args = append(r.args, x)
+	}
+	return r, nil
+}
+
+func (p *parser) parseSum() (*node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	l, err := p.parseTerm()
+	if err != nil {
+		return nil, err
+	}
+	terms := []*node{l}
+	var pm *node
+	for {
+		switch {
+		case p.isOp("+"):
+			p.next()
+			r, err := p.parseTerm()
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, r)
+		case p.isOp("-"):
+			p.next()
+			r, err := p.parseTerm()
+			if err != nil {
+				return nil, err
+			}
+			terms = append(terms, &node{k: kNeg, args: []*node{r}})
+		case p.isOp("pm") || p.isOp("mp"):
+			if pm != nil {
+				return nil, fmt.Errorf("%w: two ± signs", errUnsupported)
+			}
+			neg := p.next().text == "mp"
+			r, err := p.parseTerm()
+			if err != nil {
+				return nil, err
+			}
+			if neg {
+				r = &node{k: kNeg, args: []*node{r}}
+			}
+			pm = r
+		default:
+			var base *node
+			if len(terms) == 1 {
+				base = terms[0]
+			} else {
+				base = &node{k: kAdd, args: terms}
+			}
+			if pm != nil {
+				return &node{k: kPM, args: []*node{base, pm}}, nil
+			}
+			return base, nil
+		}
+	}
+}
+
+// startsFactor reports whether t can begin an implicitly multiplied factor.
+func (p *parser) startsFactor(t token) bool {
+	switch t.k {
+	case tNum, tIdent, tConst, tFunc, tFloorL, tCeilL, tSetOpen, tInf:
+		return true
+	case tCmd:
+		return t.text == "frac" || t.text == "sqrt" || t.text == "binom"
+	case tOp:
+		switch t.text {
+		case "(", "{":
+			return true
+		case "[":
+			return false
+		case "|":
+			return p.absDepth == 0
+		}
+	}
+	return false
+}
+
+func (p *parser) parseTerm() (*node, error) {
+	l, err := p.parseUnary()
+	if err != nil {
+		return nil, err
+	}
+	factors := []*node{l}
+	for {
+		t := p.peek()
+		switch {
+		case t.k == tOp && (t.text == "*"):
+			p.next()
+			r, err := p.parseUnary()
+			if err != nil {
+				return nil, err
+			}
+			factors = append(factors, r)
+		case t.k == tOp && t.text == "/":
+			p.next()
+			r, err := p.parseUnary()
+			if err != nil {
+				return nil, err
+			}
+			num := factors[0]
+			if len(factors) > 1 {
+				num = &node{k: kMul, args: factors}
+			}
+			factors = []*node{{k: kDiv, args: []*node{num, r}}}
+		case t.k == tText && !isConnective(t):
+			p.next() // a unit after a value
+			p.unit = true
+		case p.startsFactor(t):
+			r, err := p.parsePower()
+			if err != nil {
+				return nil, err
+			}
+			factors = append(factors, r)
+		default:
+			if len(factors) == 1 {
+				return factors[0], nil
+			}
+			return &node{k: kMul, args: factors}, nil
+		}
+	}
+}
+
+func (p *parser) parseUnary() (*node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	switch {
+	case p.isOp("-"):
+		p.next()
+		x, err := p.parseUnary()
+		if err != nil {
+			return nil, err
+		}
+		return &node{k: kNeg, args: []*node{x}}, nil
+	case p.isOp("+"):
+		p.next()
+		return p.parseUnary()
+	case p.isOp("pm") || p.isOp("mp"):
+		p.next()
+		x, err := p.parseTerm()
+		if err != nil {
+			return nil, err
+		}
+		return &node{k: kPM, args: []*node{intNode(0), x}}, nil
+	}
+	return p.parsePower()
+}
+
+// parseExponent reads what follows '^'.
+func (p *parser) parseExponent() (*node, error) {
+	t := p.peek()
+	switch {
+	case t.k == tOp && t.text == "{":
+		p.next()
+		x, err := p.parseList(func(t token) bool { return t.k == tOp && t.text == "}" })
+		if err != nil {
+			return nil, err
+		}
+		p.next()
+		return x, nil
+	case t.k == tOp && t.text == "-":
+		p.next()
+		x, err := p.parseExponent()
+		if err != nil {
+			return nil, err
+		}
+		return &node{k: kNeg, args: []*node{x}}, nil
+	case t.k == tNum, t.k == tIdent, t.k == tConst:
+		p.next()
+		return p.atom(t)
+	}
+	return p.parsePostfix()
+}
+
+func (p *parser) parsePower() (*node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	base, err := p.parsePostfix()
+	if err != nil {
+		return nil, err
+	}
+	for p.isOp("^") {
+		p.next()
+		// degrees: x^\circ, x^{\circ}
+		if p.isOp("deg") {
+			p.next()
+			base.deg = true
+			continue
+		}
+		if p.isOp("{") && p.peekAt(1).k == tOp && p.peekAt(1).text == "deg" && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
+			p.pos += 3
+			base.deg = true
+			continue
+		}
+		e, err := p.parseExponent()
+		if err != nil {
+			return nil, err
+		}
+		// postfix after exponent like 2^{3}! is rare; keep simple
+		base = &node{k: kPow, args: []*node{base, e}}
+		// the exponent binds to the right: a^b^c = a^(b^c)
+		if p.isOp("^") {
+			p.next()
+			e2, err := p.parseExponent()
+			if err != nil {
+				return nil, err
+			}
+			base.args[1] = &node{k: kPow, args: []*node{base.args[1], e2}}
+		}
+	}
+	return base, nil
+}
+
+func (p *parser) parsePostfix() (*node, error) {
+	x, err := p.parsePrimary()
+	if err != nil {
+		return nil, err
+	}
+	for {
+		switch {
+		case p.isOp("!"):
+			p.next()
+			x = &node{k: kFact, args: []*node{x}}
+		case p.isOp("%"):
+			p.next()
+			x.pct = true
+		case p.isOp("deg"):
+			p.next()
+			x.deg = true
+		case p.isOp("_") && x.k == kNum:
+			// base notation 204_5: keep as text
+			p.next()
+			sub, err := p.subscriptText()
+			if err != nil {
+				return nil, err
+			}
+			x = &node{k: kText, name: x.String() + "_" + sub}
+		default:
+			return x, nil
+		}
+	}
+}
+
+// subscriptText reads a subscript as a canonical string.
+func (p *parser) subscriptText() (string, error) {
+	t := p.next()
+	switch {
+	case t.k == tOp && t.text == "{":
+		var b strings.Builder
+		depth := 1
+		for {
+			u := p.next()
+			if u.k == tEOF {
+				return "", fmt.Errorf("%w: unclosed subscript", errUnsupported)
+			}
+			if u.k == tOp && u.text == "{" {
+				depth++
+			}
+			if u.k == tOp && u.text == "}" {
+				depth--
+				if depth == 0 {
+					break
+				}
+			}
+			b.WriteString(u.text)
+		}
+		return b.String(), nil
+	case t.k == tNum:
+		return t.text[:1], nil
+	case t.k == tIdent || t.k == tConst || t.k == tText:
+		return t.text, nil
+	}
+	return "", fmt.Errorf("%w: bad subscript", errUnsupported)
+}
+
+// group parses a {...} group or a single token argument (for \frac12).
+func (p *parser) arg() (*node, error) {
+	t := p.peek()
+	if t.k == tOp && t.text == "{" {
+		p.next()
+		x, err := p.parseList(func(t token) bool { return t.k == tOp && t.text == "}" })
+		if err != nil {
+			return nil, err
+		}
+		p.next()
+		return x, nil
+	}
+	if t.k == tNum {
+		// a single digit: \frac12
+		if len(t.text) > 1 {
+			p.toks[p.pos].text = t.text[1:]
+			return p.atom(token{tNum, t.text[:1]})
+		}
+		p.next()
+		return p.atom(t)
+	}
+	if t.k == tIdent || t.k == tConst {
+		p.next()
+		return p.atom(t)
+	}
+	if t.k == tInf {
+		p.next()
+		return &node{k: kInf}, nil
+	}
+	if t.k == tCmd {
+		return p.parsePrimary()
+	}
+	return nil, fmt.Errorf("%w: missing argument", errUnsupported)
+}
+
+func (p *parser) atom(t token) (*node, error) {
+	switch t.k {
+	case tNum:
+		r, ok := new(big.Rat).SetString(t.text)
+		if !ok {
+			return nil, fmt.Errorf("%w: bad number %q", errUnsupported, t.text)
+		}
+		n := numNode(r)
+		if i := strings.IndexByte(t.text, '.'); i >= 0 {
+			n.dec = len(t.text) - i - 1
+		}
+		return n, nil
+	case tConst:
+		return &node{k: kConst, name: t.text}, nil
+	case tIdent:
+		return &node{k: kVar, name: t.text}, nil
+	}
+	return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, t.text)
+}
+
+func closer(s string) func(token) bool {
+	return func(t token) bool { return t.k == tOp && t.text == s }
+}
+
+func (p *parser) parsePrimary() (*node, error) {
+	if err := p.enter(); err != nil {
+		return nil, err
+	}
+	defer p.leave()
+	t := p.next()
+	switch t.k {
+	case tNum, tConst:
+		return p.atom(t)
+	case tInf:
+		return &node{k: kInf}, nil
+	case tEmpty:
+		return &node{k: kSet}, nil
+	case tText:
+		return &node{k: kText, name: t.text}, nil
+	case tIdent:
+		name := t.text
+		for p.isOp("'") {
+			p.next()
+			name += "'"
+		}
+		if p.isOp("_") {
+			p.next()
+			sub, err := p.subscriptText()
+			if err != nil {
+				return nil, err
+			}
+			name += "_" + sub
+		}
+		if (funcLetters[name] || strings.HasPrefix(name, `\`) || strings.HasSuffix(name, "'") || (len(name) > 2 && funcLetters[name[:1]] && name[1] == '_')) && p.isOp("(") {
+			p.next()
+			args, err := p.parseList(func(t token) bool { return t.k == tOp && t.text == ")" })
+			if err != nil {
+				return nil, err
+			}
+			p.next()
+			a := []*node{args}
+			if args.k == kList {
+				a = args.args
+			}
+			return &node{k: kApply, name: name, args: a}, nil
+		}
+		return &node{k: kVar, name: name}, nil
+	case tFunc:
+		return p.parseFunc(t.text)
+	case tCmd:
+		switch t.text {
+		case "frac":
+			a, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			b, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			return &node{k: kDiv, args: []*node{a, b}}, nil
+		case "binom":
+			a, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			b, err := p.arg()
+			if err != nil {
+				return nil, err
+			}
+			return &node{k: kFunc, name: "binom", args: []*node{a, b}}, nil
+		case "sqrt":
+			var idx *node
+			if p.isOp("[") {
+				p.next()
+				var err error
+				idx, err = p.parseSum()
+				if err != nil {
+					return nil, err
+				}
+				if !p.accept("]") {
+					return nil, fmt.Errorf("%w: bad root index", errUnsupported)
+				}
+			}
+			a, err := p.arg()
+			if err != nil {
+				if p.isOp("(") {
+					a, err = p.parsePrimary()
+				}
+				if err != nil {
+					return nil, err
+				}
+			}
+			if idx == nil {
+				return &node{k: kFunc, name: "sqrt", args: []*node{a}}, nil
+			}
+			return &node{k: kPow, args: []*node{a, {k: kDiv, args: []*node{intNode(1), idx}}}}, nil
+		case "boxed", "fbox":
+			return p.arg()
+		}
+	case tOp:
+		switch t.text {
+		case "(", "[":
+			x, err := p.parseList(func(t token) bool { return t.k == tOp && (t.text == ")" || t.text == "]") })
+			if err != nil {
+				return nil, err
+			}
+			c := p.next().text
+			if x.k != kList {
+				if t.text == "(" && c == ")" || t.text == "[" && c == "]" {
+					if x.k == kTuple && t.text == "(" { // ((1,2)) stays a tuple
+						return x, nil
+					}
+					return x, nil
+				}
+				return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+			}
+			if len(x.args) == 2 && !(t.text == "[" && c == "]" && false) {
+				if t.text == "(" && c == ")" {
+					return &node{k: kTuple, args: x.args, amb: true}, nil
+				}
+				return &node{k: kInterval, args: x.args, lo: t.text == "[", hi: c == "]"}, nil
+			}
+			if t.text == "(" && c == ")" {
+				return &node{k: kTuple, args: x.args}, nil
+			}
+			if t.text == "[" && c == "]" {
+				return &node{k: kTuple, args: x.args}, nil
+			}
+			return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+		case "{":
+			x, err := p.parseList(closer("}"))
+			if err != nil {
+				return nil, err
+			}
+			p.next()
+			if x.k == kList {
+				return &node{k: kSet, args: x.args}, nil
+			}
+			return x, nil
+		case "|":
+			p.absDepth++
+			x, err := p.parseList(closer("|"))
+			p.absDepth--
+			if err != nil {
+				return nil, err
+			}
+			p.next()
+			return &node{k: kFunc, name: "abs", args: []*node{x}}, nil
+		}
+	case tSetOpen:
+		x, err := p.parseList(func(t token) bool { return t.k == tSetClose })
+		if err != nil {
+			if p.peek().k == tSetClose {
+				p.next()
+				return &node{k: kSet}, nil
+			}
+			return nil, err
+		}
+		p.next()
+		if x.k == kList {
+			return &node{k: kSet, args: x.args}, nil
+		}
+		return &node{k: kSet, args: []*node{x}}, nil
+	case tFloorL, tCeilL:
+		end, name := tFloorR, "floor"
+		if t.k == tCeilL {
+			end, name = tCeilR, "ceil"
+		}
+		x, err := p.parseList(func(u token) bool { return u.k == end })
+		if err != nil {
+			return nil, err
+		}
+		p.next()
+		return &node{k: kFunc, name: name, args: []*node{x}}, nil
+	case tBeginMat:
+		return p.parseMatrix()
+	}
+	return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, t.text)
+}
+
+func (p *parser) parseMatrix() (*node, error) {
+	m := &node{k: kMatrix}
+	row := &node{k: kTuple}
+	for {
+		t := p.peek()
+		switch {
+		case t.k == tEndMat:
+			p.next()
+			if len(row.args) > 0 {
+				m.args = append(m.args, row)
+			}
+			if len(m.args) == 0 {
+				return nil, fmt.Errorf("%w: empty matrix", errUnsupported)
+			}
+			w := len(m.args[0].args)
+			for _, r := range m.args {
+				if len(r.args) != w {
+					return nil, fmt.Errorf("%w: ragged matrix", errUnsupported)
+				}
+			}
+			return m, nil
+		case t.k == tRowSep:
+			p.next()
+			if len(row.args) > 0 {
+				m.args = append(m.args, row)
+			}
+			row = &node{k: kTuple}
+		case t.k == tOp && t.text == "&":
+			p.next()
+		case t.k == tEOF:
+			return nil, fmt.Errorf("%w: unclosed matrix", errUnsupported)
+		default:
+			x, err := p.parseSum()
+			if err != nil {
+				return nil, err
+			}
+			row.args = append(row.args, x)
+		}
+	}
+}
+
+// parseFunc parses the argument of a known function: \sin x, \sin(x),
+// \sin^2 x, \log_2 8, \sqrt{x} written as sqrt(x).
+func (p *parser) parseFunc(name string) (*node, error) {
+	var power, base *node
+	if p.isOp("_") {
+		p.next()
+		b, err := p.arg()
+		if err != nil {
+			return nil, err
+		}
+		base = b
+	}
+	if p.isOp("^") {
+		p.next()
+		e, err := p.parseExponent()
+		if err != nil {
+			return nil, err
+		}
+		power = e
+	}
+	var a *node
+	var err error
+	switch {
+	case p.isOp("("):
+		p.next()
+		a, err = p.parseList(closer(")"))
+		if err != nil {
+			return nil, err
+		}
+		p.next()
+	case p.isOp("{"):
+		a, err = p.arg()
+	default:
+		// \sin 2x: a product of non-function factors
+		var fs []*node
+		for {
+			t := p.peek()
+			if t.k == tFunc || !p.startsFactor(t) || (len(fs) > 0 && t.k == tNum) {
+				break
+			}
+			f, err := p.parsePower()
+			if err != nil {
+				return nil, err
+			}
+			fs = append(fs, f)
+		}
+		switch len(fs) {
+		case 0:
+			return nil, fmt.Errorf("%w: %s without argument", errUnsupported, name)
+		case 1:
+			a = fs[0]
+		default:
+			a = &node{k: kMul, args: fs}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	args := []*node{a}
+	if a.k == kList {
+		args = a.args
+	}
+	f := &node{k: kFunc, name: name, args: args}
+	if base != nil {
+		f = &node{k: kFunc, name: "logb", args: []*node{base, a}}
+	}
+	if power != nil {
+		if power.k == kNeg && power.args[0].k == kNum && power.args[0].num.Cmp(big.NewRat(1, 1)) == 0 {
+			return nil, fmt.Errorf("%w: inverse function power", errUnsupported)
+		}
+		f = &node{k: kPow, args: []*node{f, power}}
+	}
+	return f, nil
+}
