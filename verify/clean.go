@@ -23,40 +23,77 @@ var cleanReplacer = strings.NewReplacer(
 	"\u00a0", " ",
 	`\hspace`, " ",
 	`\operatorname{`, `\mathrm{`,
-	`\begin{array}{c}`, "", `\end{array}`, "",
 )
+
+var commaBraces = strings.NewReplacer(" {, }", "{,}", "{, }", "{,}", " {,}", "{,}")
 
 // clean normalises an extracted answer before lexing: delimiters, spacing
 // commands, typographic thousands separators, fraction variants, trailing
 // punctuation.
 func clean(s string) string {
 	s = strings.TrimSpace(s)
+	s = undoubleBackslashes(s)
 	s = stripDelims(s)
 	// typographic thousands separators between digit groups: 1\,000 1\;000 1~000
+	s = commaBraces.Replace(s)
 	s = joinThousands(s)
 	s = cleanReplacer.Replace(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	s = strings.TrimRight(s, ".;, ")
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), `\\`))
+	// "= 10/9" left over from a chain, ": 5" after a label
+	s = strings.TrimSpace(strings.TrimLeft(s, "=:"))
 	if t, ok := plainThousands(s); ok {
 		s = t
 	}
 	return s
 }
 
+// doubledCommands are commands seen written with a doubled backslash when
+// an answer went through one escaping too many (\\frac for \frac).
+var doubledCommands = []string{"frac", "left", "right", "le", "ge", "leq", "geq", "text", "sqrt", "pi",
+	"cdot", "times", "boxed", "infty", "in", "cup", "pm", "dfrac", "tfrac", "mathrm", "circ", "neq", "lt", "gt", "quad"}
+
+// undoubleBackslashes turns \\frac into \frac when the answer has no
+// environment (where \\ separates rows).
+func undoubleBackslashes(s string) string {
+	if !strings.Contains(s, `\\`) || strings.Contains(s, `\begin`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\\' {
+			rest := s[i+2:]
+			for _, c := range doubledCommands {
+				if strings.HasPrefix(rest, c) && (len(rest) == len(c) || !isLetter(rest[len(c)])) {
+					i++ // drop one backslash
+					break
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
 // joinThousands removes \, \; \: ~ and "\ " between a digit and a group of
 // exactly three digits.
 func joinThousands(s string) string {
-	if !strings.ContainsAny(s, `\~`) {
+	if !strings.ContainsAny(s, `\~{`) {
 		return s
 	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if i > 0 && isDigit(s[i-1]) {
-			for _, sep := range []string{`\,`, `\;`, `\:`, `~`, `\ `, `\thinspace `, `,\,`} {
+			for _, sep := range []string{`\,`, `\;`, `\:`, `~`, `\ `, `\thinspace `, `,\,`, `,\!`, `{,}`} {
 				if strings.HasPrefix(s[i:], sep) {
 					j := i + len(sep)
+					for j < len(s) && s[j] == ' ' {
+						j++
+					}
 					if j+3 <= len(s) && isDigit(s[j]) && isDigit(s[j+1]) && isDigit(s[j+2]) && (j+3 == len(s) || !isDigit(s[j+3])) {
 						i = j - 1
 						goto next

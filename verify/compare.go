@@ -82,7 +82,7 @@ func norm(n *node) *node {
 			}
 		}
 		if allEq {
-			if nameLike(n.args[0]) || len(n.args) >= 3 {
+			if nameLike(n.args[0]) || len(n.args) >= 3 || constant(n.args[0]) && constant(n.args[1]) {
 				// the last value after an '=' (drop "≈ 1.3" tails)
 				v := n.args[len(n.args)-1]
 				for i := len(n.ops) - 1; i >= 0; i-- {
@@ -134,6 +134,25 @@ func norm(n *node) *node {
 		return out
 	}
 	return n
+}
+
+// constant reports an expression without variables.
+func constant(n *node) bool {
+	if n.k == kVar || n.k == kApply || n.k == kText {
+		return false
+	}
+	for _, a := range n.args {
+		if !constant(a) {
+			return false
+		}
+	}
+	return true
+}
+
+// isEquation reports a single equation whose left side is not a name:
+// 2x + 4y - 3 = 0.
+func isEquation(n *node) bool {
+	return n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && !nameLike(n.args[0])
 }
 
 // normInner normalises a tuple element: only "x = 3" inside tuples.
@@ -208,13 +227,22 @@ func (c *comparer) compare(g, p *node) cmp {
 			if textKey(g.name) == textKey(p.name) {
 				return cEqual
 			}
-			if !strings.Contains(strings.TrimSpace(g.name), " ") && !strings.Contains(strings.TrimSpace(p.name), " ") && isLetters(g.name) && isLetters(p.name) {
+			if simpleToken(g.name) && simpleToken(p.name) {
 				c.reason = "different word"
 				return cDiff
 			}
 			return c.fail("text answers differ")
 		}
 		return c.fail("text against math")
+	}
+	if g.k != kMatrix && hasMatrix(g) || p.k != kMatrix && hasMatrix(p) {
+		budget := 10000
+		g2, ok1 := matrixReduce(g, &budget)
+		p2, ok2 := matrixReduce(p, &budget)
+		if !ok1 || !ok2 {
+			return c.fail("unsupported matrix expression")
+		}
+		g, p = g2, p2
 	}
 	switch {
 	case isScalar(g) && isScalar(p):
@@ -231,6 +259,8 @@ func (c *comparer) compare(g, p *node) cmp {
 		return c.compare(g, p.args[0])
 	case g.k == kInterval || p.k == kInterval || g.k == kUnion || p.k == kUnion:
 		return c.intervals(g, p)
+	case g.k == kRel && p.k == kTuple && p.amb || p.k == kRel && g.k == kTuple && g.amb:
+		return c.intervals(g, p)
 	case g.k == kMatrix || p.k == kMatrix:
 		return c.matrix(g, p)
 	case g.k == kRatio || p.k == kRatio:
@@ -246,6 +276,33 @@ func (c *comparer) compare(g, p *node) cmp {
 		return cDiff
 	}
 	return c.fail("unsupported shapes")
+}
+
+// simpleToken reports a one-word text: letters, digits and '_' only.
+func simpleToken(s string) bool {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !(isLetter(s[i]) || isDigit(s[i]) || s[i] == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// hasNonScalar reports a set, tuple, interval or matrix inside n.
+func hasNonScalar(n *node) bool {
+	if !isScalar(n) {
+		return true
+	}
+	for _, a := range n.args {
+		if hasNonScalar(a) {
+			return true
+		}
+	}
+	return false
 }
 
 func isList(n *node) bool { return n.k == kList || n.k == kSet }
@@ -431,10 +488,29 @@ func relInterval(n *node) ([]*node, bool) {
 			o1, o2 = flipOp(o2), flipOp(o1)
 		}
 		if (o1 == "<" || o1 == "<=") && (o2 == "<" || o2 == "<=") {
+			if x.k == kFunc && x.name == "abs" && nameLike(x.args[0]) && isNonNegNum(a) {
+				// a <= |z| <= b: [-b, -a] U [a, b]
+				na := &node{k: kNeg, args: []*node{a}}
+				nb := &node{k: kNeg, args: []*node{b}}
+				return []*node{
+					{k: kInterval, args: []*node{nb, na}, lo: o2 == "<=", hi: o1 == "<="},
+					{k: kInterval, args: []*node{a, b}, lo: o1 == "<=", hi: o2 == "<="},
+				}, true
+			}
 			return []*node{{k: kInterval, args: []*node{a, b}, lo: o1 == "<=", hi: o2 == "<="}}, true
 		}
 	}
 	return nil, false
+}
+
+func isNonNegNum(n *node) bool {
+	if n.k == kNum {
+		return n.num.Sign() >= 0
+	}
+	if n.k == kDiv && n.args[0].k == kNum && n.args[1].k == kNum {
+		return n.args[0].num.Sign()*n.args[1].num.Sign() >= 0
+	}
+	return false
 }
 
 func flipOp(op string) string {
@@ -875,6 +951,10 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 		a, err1 := c.evalAt(g, nil)
 		b, err2 := c.evalAt(p, nil)
 		if err1 != nil || err2 != nil {
+			if err1 == nil && hasNonScalar(p) || err2 == nil && hasNonScalar(g) {
+				c.reason = "different shapes"
+				return cDiff
+			}
 			return c.fail("cannot evaluate")
 		}
 		var res cmp

@@ -88,17 +88,31 @@ func joinable(between string) bool {
 		return true
 	}
 	connective := false
+	others := 0
 	for _, w := range words {
-		lw := strings.ToLower(strings.Trim(w, ".:"))
-		switch lw {
-		case ",", ";", "and", "or", ",and", "&":
-			connective = true
+		lw := strings.ToLower(w)
+		if strings.HasSuffix(lw, ".") || strings.HasSuffix(lw, ":") || strings.Contains(lw, "**") {
+			return false // a sentence ends between the boxes
 		}
-		if strings.HasPrefix(lw, ",") || strings.HasSuffix(lw, ",") || strings.HasSuffix(lw, ";") {
+		core := strings.Trim(lw, ",;")
+		switch {
+		case core == "and" || core == "or" || core == "&":
+			connective = true
+		case core == "":
+			connective = true // bare punctuation
+		case !strings.ContainsFunc(core, func(r rune) bool { return r >= 'a' && r <= 'z' }):
+			// symbols only: "++++"
+		default:
+			others++
+		}
+		if strings.ContainsAny(lw, ",;") {
 			connective = true
 		}
 	}
-	return connective
+	if others == 0 {
+		return true
+	}
+	return connective && others <= 4
 }
 
 // afterThink returns the text after the last </think>, or text.
@@ -131,15 +145,26 @@ func ExtractAnswer(text string) (string, bool) {
 			return strings.TrimSpace(boxes[last].content), true
 		}
 		parts := make([]string, 0, last-first+1)
+		seen := map[string]bool{}
 		for _, b := range boxes[first : last+1] {
-			parts = append(parts, strings.TrimSpace(b.content))
+			c := strings.TrimSpace(b.content)
+			if !seen[c] {
+				parts = append(parts, c)
+			}
+			seen[c] = true
 		}
 		return strings.Join(parts, ", "), true
 	}
 	if hasPhrase {
 		return phrase, true
 	}
-	if m, ok := lastMath(text); ok {
+	m, end, ok := lastMathSpan(text)
+	if ok {
+		// a number in the prose after the last formula is the answer:
+		// "... so $d = 90/n$. Therefore there are 12 sequences."
+		if n, ok := lastNumber(text[end:]); ok && len(text)-end < 400 && !strings.Contains(text[end:], "\\") {
+			return n, true
+		}
 		return m, true
 	}
 	return "", false
@@ -179,6 +204,11 @@ func finalPhrase(text string) (string, int, bool) {
 	}
 	if b := findBoxes(rest); len(b) > 0 {
 		rest = b[len(b)-1].content
+	} else if !strings.ContainsAny(rest, "$\\") && wordy(rest) {
+		// "Jane started growing Sphere 3 hours ago"
+		if n, ok := lastNumber(rest); ok {
+			rest = n
+		}
 	}
 	rest = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), "."))
 	rest = stripDelims(rest)
@@ -187,6 +217,32 @@ func finalPhrase(text string) (string, int, bool) {
 		return "", 0, false
 	}
 	return rest, best, true
+}
+
+// wordy reports whether s reads as prose: two or more words of three or
+// more letters that are not function names or units.
+func wordy(s string) bool {
+	n := 0
+	i := 0
+	for i < len(s) {
+		if !isLetter(s[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && isLetter(s[j]) {
+			j++
+		}
+		w := s[i:j]
+		escaped := i > 0 && s[i-1] == '\\'
+		if !escaped && len(w) >= 3 {
+			if _, f := knownFuncs[w]; !f && !plainWords[strings.ToLower(w)] || w == "is" {
+				n++
+			}
+		}
+		i = j
+	}
+	return n >= 2
 }
 
 // inMath reports whether position i of s lies inside $...$.
@@ -213,6 +269,14 @@ func stripDelims(s string) string {
 
 // lastMath returns the content of the last $...$, $$...$$, \[...\] or \(...\) span.
 func lastMath(text string) (string, bool) {
+	s, _, ok := lastMathSpan(text)
+	return s, ok
+}
+
+// lastMathSpan also returns where the span ends.
+func lastMathSpan(orig string) (string, int, bool) {
+	// escaped dollars are not delimiters
+	text := strings.ReplaceAll(orig, `\$`, "  ")
 	type span struct{ s, e int }
 	best := span{-1, -1}
 	bestContent := ""
@@ -230,7 +294,7 @@ func lastMath(text string) (string, bool) {
 					continue
 				}
 			}
-			c := text[j+len(open) : i]
+			c := orig[j+len(open) : i]
 			if strings.TrimSpace(c) != "" && i > best.e {
 				best = span{j, i}
 				bestContent = c
@@ -243,9 +307,9 @@ func lastMath(text string) (string, bool) {
 	try("$$", "$$")
 	try("$", "$")
 	if best.s < 0 {
-		return "", false
+		return "", 0, false
 	}
-	return strings.TrimSpace(bestContent), true
+	return strings.TrimSpace(bestContent), best.e, true
 }
 
 // lastNumber returns the last number-like token of a text ("2/3", "1,000.5", "-4").

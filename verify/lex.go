@@ -133,6 +133,14 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tInf, "")
 				continue
 			}
+			// "W(x)=1orW(x)=-1": a connective glued to a capital
+			for _, c := range []string{"or", "and"} {
+				if len(w) > len(c) && strings.HasPrefix(w, c) && w[len(c)] >= 'A' && w[len(c)] <= 'Z' {
+					emit(tText, c)
+					w = w[len(c):]
+					break
+				}
+			}
 			for _, r := range w {
 				emitLetter(&toks, string(r))
 			}
@@ -293,7 +301,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 		return j + 1
 	}
 	name := s[i+1 : j]
-	if f, ok := knownFuncs[name]; ok {
+	if f, ok := knownFuncs[name]; ok && name != "sqrt" {
 		emit(tFunc, f)
 		return j
 	}

@@ -111,9 +111,19 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	}
 	defer p.leave()
 	var items []*node
+	var groups [][]*node // items split at ';' when both ',' and ';' are used
+	semi, comma := false, false
 	for {
 		for p.isOp(",") || p.isOp(";") || isConnective(p.peek()) {
-			p.next()
+			t := p.next()
+			if t.k == tOp && t.text == ";" {
+				semi = true
+				if len(items) > 0 && (len(groups) == 0 || len(items) > countItems(groups)) {
+					groups = append(groups, items[countItems(groups):])
+				}
+			} else {
+				comma = true
+			}
 		}
 		if stop(p.peek()) {
 			break
@@ -134,10 +144,32 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
 		}
 	}
+	if semi && comma && len(items) > countItems(groups) {
+		groups = append(groups, items[countItems(groups):])
+	}
+	if semi && comma && len(groups) > 1 {
+		out := &node{k: kList}
+		for _, g := range groups {
+			if len(g) == 1 {
+				out.args = append(out.args, g[0])
+			} else {
+				out.args = append(out.args, &node{k: kTuple, args: g})
+			}
+		}
+		return out, nil
+	}
 	if len(items) == 1 {
 		return items[0], nil
 	}
 	return &node{k: kList, args: items}, nil
+}
+
+func countItems(groups [][]*node) int {
+	n := 0
+	for _, g := range groups {
+		n += len(g)
+	}
+	return n
 }
 
 func (p *parser) parseIn() (*node, error) {
@@ -285,7 +317,7 @@ func (p *parser) parseSum() (*node, error) {
 // startsFactor reports whether t can begin an implicitly multiplied factor.
 func (p *parser) startsFactor(t token) bool {
 	switch t.k {
-	case tNum, tIdent, tConst, tFunc, tFloorL, tCeilL, tSetOpen, tInf:
+	case tNum, tIdent, tConst, tFunc, tFloorL, tCeilL, tSetOpen, tInf, tBeginMat:
 		return true
 	case tCmd:
 		return t.text == "frac" || t.text == "sqrt" || t.text == "binom"

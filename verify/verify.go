@@ -105,6 +105,14 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.GoldParsed, res.PredParsed = cg, cp
 		return res
 	}
+	if decimalComma(cg, cp) || decimalComma(cp, cg) {
+		res.Verdict, res.Reason = Equal, "decimal comma"
+		return res
+	}
+	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
+		res.Verdict, res.Reason = Equal, "same text"
+		return res
+	}
 	gn, err := parseAnswer(cg, ch.lim)
 	if err != nil {
 		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
@@ -124,7 +132,9 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.GoldParsed = gn.String()
 		return res
 	}
-	gn, pn = norm(gn), norm(pn)
+	if !(isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel) {
+		gn, pn = norm(gn), norm(pn)
+	}
 	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
 	c := &comparer{ctx: ctx, lim: ch.lim}
 	switch c.compare(gn, pn) {
@@ -145,6 +155,35 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Unsure, "deadline"
 	}
 	return res
+}
+
+// decimalComma reports whether a is "1,22" and b is "1.22".
+func decimalComma(a, b string) bool {
+	i := strings.IndexByte(a, ',')
+	if i <= 0 || !allDigits(a[:i]) || !allDigits(a[i+1:]) {
+		return false
+	}
+	return strings.ReplaceAll(a, ",", ".") == b
+}
+
+// textWrappers are unwrapped for the text comparison.
+var textWrappers = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", `\operatorname{`, "", "{", "", "}", "", " ", "", "~", "")
+
+// plainText returns the lower-cased letters of an answer made only of
+// words (two or more letters, maybe in \text{}), else "".
+func plainText(s string) string {
+	t := textWrappers.Replace(s)
+	letters := 0
+	for i := 0; i < len(t); i++ {
+		if !isLetter(t[i]) {
+			return ""
+		}
+		letters++
+	}
+	if letters < 2 {
+		return ""
+	}
+	return strings.ToLower(t)
 }
 
 // squash removes spaces and math delimiters for the same-text test.
@@ -187,5 +226,11 @@ func predAnswer(pred string) (string, bool) {
 		}
 		return "", true
 	}
-	return stripDelims(strings.TrimSpace(pred)), false
+	s := stripDelims(strings.TrimSpace(pred))
+	if wordy(s) && !strings.Contains(s, "\\") {
+		if n, ok := lastNumber(s); ok {
+			return n, true
+		}
+	}
+	return s, false
 }

@@ -16,8 +16,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/distillery-hpc/distillery/verify/internal/realdata"
 	"github.com/distillery-hpc/distillery/verify"
+	"github.com/distillery-hpc/distillery/verify/internal/realdata"
 )
 
 func main() {
