@@ -27,10 +27,23 @@ var cleanReplacer = strings.NewReplacer(
 
 var commaBraces = strings.NewReplacer(" {, }", "{,}", "{, }", "{,}", " {,}", "{,}")
 
+// escapeArtifacts restores commands whose backslash became a control
+// character when JSON or Python read "\text" as TAB + "ext", "\frac" as
+// form feed + "rac", "\boxed" as backspace + "oxed".
+var escapeArtifacts = strings.NewReplacer(
+	"\text", `\text`, "\times", `\times`, "\theta", `\theta`, "\tau", `\tau`, "\tan", `\tan`, "\tfrac", `\tfrac`,
+	"\frac", `\frac`, "\boxed", `\boxed`, "\beta", `\beta`, "\binom", `\binom`,
+	"\right", `\right`, "\rho", `\rho`,
+	"\alpha", `\alpha`, "\vec", `\vec`,
+)
+
 // clean normalises an extracted answer before lexing: delimiters, spacing
 // commands, typographic thousands separators, fraction variants, trailing
 // punctuation.
 func clean(s string) string {
+	if strings.ContainsAny(s, "\t\f\b\r\n\a\v") {
+		s = escapeArtifacts.Replace(s)
+	}
 	s = strings.TrimSpace(s)
 	s = undoubleBackslashes(s)
 	s = stripDelims(s)

@@ -973,10 +973,10 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 		// other an exact value without a finite decimal expansion (or an
 		// irrational one): equal when the decimal is the value rounded to d
 		// places and has at least 2 significant digits.
-		if r, ok := c.rounding(g, a, p, b); ok {
+		if r, ok := c.rounding(g, a, p, b, true); ok {
 			return r
 		}
-		if r, ok := c.rounding(p, b, g, a); ok {
+		if r, ok := c.rounding(p, b, g, a, false); ok {
 			return r
 		}
 		if res == cUnsure {
@@ -1028,7 +1028,12 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 	return cEqual
 }
 
-func (c *comparer) rounding(decSide *node, dv val, other *node, ov val) (cmp, bool) {
+// minPredDigits is how many significant digits a decimal answer needs to
+// be accepted for an exact gold it rounds (1/12 against 0.0833333);
+// shorter roundings (0.33 for 1/3) go to the judge.
+const minPredDigits = 6
+
+func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGold bool) (cmp, bool) {
 	d, sig, ok := decimalLit(decSide)
 	if !ok {
 		return 0, false
@@ -1048,7 +1053,10 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val) (cmp, bo
 		if sig < 2 {
 			return c.fail("decimal too short to check rounding"), true
 		}
-		return cEqual, true
+		if decIsGold || sig >= minPredDigits {
+			return cEqual, true
+		}
+		return c.fail("answer is a rounded decimal of the exact gold"), true
 	}
 	return 0, false
 }

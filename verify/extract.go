@@ -15,9 +15,28 @@ type box struct {
 func findBoxes(text string) []box {
 	var out []box
 	i := 0
+	// next occurrences, searched again only once passed (linear overall)
+	nb, nf := -2, -2
 	for i < len(text) {
-		j := strings.Index(text[i:], `\boxed`)
-		k := strings.Index(text[i:], `\fbox`)
+		if nb != -1 && nb < i {
+			nb = strings.Index(text[i:], `\boxed`)
+			if nb >= 0 {
+				nb += i
+			}
+		}
+		if nf != -1 && nf < i {
+			nf = strings.Index(text[i:], `\fbox`)
+			if nf >= 0 {
+				nf += i
+			}
+		}
+		j, k := nb, nf
+		if j >= 0 {
+			j -= i
+		}
+		if k >= 0 {
+			k -= i
+		}
 		if j < 0 && k < 0 {
 			break
 		}
@@ -134,6 +153,14 @@ func afterThink(text string) string {
 func ExtractAnswer(text string) (string, bool) {
 	text = afterThink(text)
 	boxes := findBoxes(text)
+	// empty boxes (\boxed{} written as a template) are not answers
+	kept := boxes[:0:0]
+	for _, b := range boxes {
+		if strings.TrimSpace(b.content) != "" {
+			kept = append(kept, b)
+		}
+	}
+	boxes = kept
 	phrase, phrasePos, hasPhrase := finalPhrase(text)
 	if len(boxes) > 0 && !(hasPhrase && phrasePos > boxes[len(boxes)-1].end) {
 		last := len(boxes) - 1

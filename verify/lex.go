@@ -374,7 +374,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 		return k
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
 		content, k := readGroup(s, j)
-		c := strings.TrimSpace(content)
+		c := strings.TrimSpace(strings.ReplaceAll(content, "~", " "))
 		if f, ok := knownFuncs[c]; ok {
 			emit(tFunc, f)
 			return k
@@ -410,6 +410,24 @@ func lexCommand(s string, i int, toks *[]token) int {
 		*toks = append(*toks, sub[:len(sub)-1]...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
+	case "angle", "measuredangle":
+		// \angle APD, \angle{APD}: the name of an angle
+		k := j
+		for k < len(s) && s[k] == ' ' {
+			k++
+		}
+		var content string
+		if k < len(s) && s[k] == '{' {
+			content, k = readGroup(s, k)
+		} else {
+			e := k
+			for e < len(s) && isLetter(s[e]) {
+				e++
+			}
+			content, k = s[k:e], e
+		}
+		emit(tIdent, "angle "+strings.TrimSpace(content))
+		return k
 	case "begin", "end":
 		env, k := readGroup(s, j)
 		env = strings.TrimSuffix(strings.TrimSpace(env), "*")
@@ -432,7 +450,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "sum", "prod", "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
 		"cap", "setminus", "subset", "subseteq", "forall", "exists", "partial", "nabla",
 		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
-		"angle", "triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
+		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
 		"wedge", "vee", "notin", "supset", "leftarrow", "Leftrightarrow", "overset", "underset", "stackrel":
 		emit(tBad, name)
 	case "dfrac", "tfrac", "cfrac":

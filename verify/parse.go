@@ -35,7 +35,50 @@ type parser struct {
 	depth    int
 	maxDepth int
 	absDepth int
-	unit     bool // a unit or other text was dropped after a value
+	prose    []string // words dropped that are not units: an equal verdict needs the same words
+}
+
+// note records dropped text: units are ignored, other words are kept in
+// p.prose.
+func (p *parser) note(text string) {
+	if !isUnitText(text) {
+		p.prose = append(p.prose, text)
+	}
+}
+
+// unitWords are words read as units of measure (or currency, time of day).
+var unitWords = map[string]bool{
+	"cm": true, "mm": true, "km": true, "m": true, "kg": true, "g": true, "mg": true, "ml": true, "l": true,
+	"s": true, "sec": true, "h": true, "hr": true, "hrs": true, "min": true, "mins": true,
+	"mile": true, "miles": true, "meter": true, "meters": true, "metre": true, "metres": true, "feet": true, "foot": true, "ft": true,
+	"inch": true, "inches": true, "in": true, "yard": true, "yards": true, "yd": true,
+	"hour": true, "hours": true, "minute": true, "minutes": true, "second": true, "seconds": true,
+	"day": true, "days": true, "week": true, "weeks": true, "month": true, "months": true, "year": true, "years": true,
+	"dollar": true, "dollars": true, "cent": true, "cents": true, "yuan": true, "euro": true, "euros": true, "rubles": true, "rupees": true,
+	"degree": true, "degrees": true, "deg": true, "rad": true, "radian": true, "radians": true,
+	"unit": true, "units": true, "sq": true, "square": true, "cubic": true, "cu": true,
+	"liter": true, "liters": true, "litre": true, "litres": true, "gram": true, "grams": true, "kilogram": true, "kilograms": true,
+	"ton": true, "tons": true, "tonnes": true, "pound": true, "pounds": true, "lb": true, "lbs": true, "oz": true, "ounces": true,
+	"mph": true, "kmh": true, "kph": true, "percent": true, "pct": true, "percentage": true, "%": true,
+	"am": true, "pm": true, "a.m.": true, "p.m.": true, "km/h": true, "m/s": true, "cm^2": true, "cm^3": true, "m^2": true, "m^3": true,
+	"people": true, "persons": true, "students": true, "ways": true, "times": true, "points": true, "pieces": true,
+	"numbers": true, "solutions": true, "items": true, "coins": true, "books": true, "cards": true, "games": true, "handshakes": true,
+	"rd": true, "th": true, "st": true, "nd": true, "dm": true, "ha": true, "w": true, "kw": true, "j": true, "n": true, "v": true, "hz": true,
+}
+
+// isUnitText reports text made only of unit words ("cm", "square meters", "km/h").
+func isUnitText(s string) bool {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return true
+	}
+	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')' })
+	for _, w := range words {
+		if !unitWords[strings.Trim(w, ".,")] && !unitWords[w] {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *parser) peek() token { return p.toks[p.pos] }
@@ -72,9 +115,16 @@ func (p *parser) leave() { p.depth-- }
 
 // parseAnswer parses a whole answer string (already cleaned).
 func parseAnswer(s string, lim Limits) (*node, error) {
+	n, _, err := parseAnswerProse(s, lim)
+	return n, err
+}
+
+// parseAnswerProse also returns the words dropped around the value that
+// are not units.
+func parseAnswerProse(s string, lim Limits) (*node, []string, error) {
 	toks, err := lex(s, lim.MaxTokens)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// an answer made only of text (and connectives) is a text answer
 	allText := true
@@ -91,17 +141,17 @@ func parseAnswer(s string, lim Limits) (*node, error) {
 				parts = append(parts, t.text)
 			}
 		}
-		return &node{k: kText, name: strings.Join(parts, " ")}, nil
+		return &node{k: kText, name: strings.Join(parts, " ")}, nil, nil
 	}
 	p := &parser{toks: toks, maxDepth: lim.MaxDepth}
 	n, err := p.parseList(func(t token) bool { return t.k == tEOF })
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if p.peek().k != tEOF {
-		return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
+		return nil, nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
 	}
-	return n, nil
+	return n, p.prose, nil
 }
 
 // parseList parses elements separated by , ; and connectives until stop.
@@ -362,8 +412,12 @@ func (p *parser) parseTerm() (*node, error) {
 			}
 			factors = []*node{{k: kDiv, args: []*node{num, r}}}
 		case t.k == tText && !isConnective(t):
-			p.next() // a unit after a value
-			p.unit = true
+			p.next() // a unit after a value, or words the checker ignores
+			p.note(t.text)
+			p.skipUnitTail()
+		case t.k == tOp && t.text == "/" && p.peekAt(1).k == tText && !isConnective(p.peekAt(1)):
+			p.pos += 2 // km / h
+			p.skipUnitTail()
 		case p.startsFactor(t):
 			r, err := p.parsePower()
 			if err != nil {
@@ -376,6 +430,21 @@ func (p *parser) parseTerm() (*node, error) {
 			}
 			return &node{k: kMul, args: factors}, nil
 		}
+	}
+}
+
+// skipUnitTail skips the exponent of a unit (cm^3, cm^{2}).
+func (p *parser) skipUnitTail() {
+	if !p.isOp("^") {
+		return
+	}
+	t := p.peekAt(1)
+	if t.k == tNum {
+		p.pos += 2
+		return
+	}
+	if t.k == tOp && t.text == "{" && p.peekAt(2).k == tNum && p.peekAt(3).k == tOp && p.peekAt(3).text == "}" {
+		p.pos += 4
 	}
 }
 
@@ -608,6 +677,11 @@ func (p *parser) parsePrimary() (*node, error) {
 	case tEmpty:
 		return &node{k: kSet}, nil
 	case tText:
+		// a label before the value: "\text{All integers } k \neq 1"
+		if !isConnective(t) && p.startsFactor(p.peek()) || p.peek().k == tText && !isConnective(p.peek()) {
+			p.note(t.text)
+			return p.parsePrimary()
+		}
 		return &node{k: kText, name: t.text}, nil
 	case tIdent:
 		name := t.text

@@ -113,17 +113,27 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Equal, "same text"
 		return res
 	}
-	gn, err := parseAnswer(cg, ch.lim)
+	if yg, ok := yesNo(cg); ok {
+		if yp, ok := yesNo(cp); ok {
+			if yg == yp {
+				res.Verdict, res.Reason = Equal, "same yes/no answer"
+			} else {
+				res.Verdict, res.Reason = Different, "opposite yes/no answer"
+			}
+			return res
+		}
+	}
+	gn, gProse, err := parseAnswerProse(cg, ch.lim)
 	if err != nil {
 		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
 		return res
 	}
-	pn, err := parseAnswer(cp, ch.lim)
+	pn, pProse, err := parseAnswerProse(cp, ch.lim)
 	if err != nil && !fromText {
 		// a bare answer with words around it: "the number is 1,000.99€"
 		if num, ok := lastNumber(cp); ok && num != cp {
 			if n2, err2 := parseAnswer(clean(num), ch.lim); err2 == nil {
-				pn, err = n2, nil
+				pn, pProse, err = n2, nil, nil
 			}
 		}
 	}
@@ -140,6 +150,10 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	switch c.compare(gn, pn) {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
+		if proseKey(gProse) != proseKey(pProse) {
+			// "n is even" against "n is odd": the words decide, not the value
+			res.Verdict, res.Reason = Unsure, "same value, different words around it"
+		}
 	case cDiff:
 		res.Verdict, res.Reason = Different, c.reason
 		if res.Reason == "" {
@@ -156,6 +170,43 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	}
 	return res
 }
+
+// proseKey is the lower-cased letters of dropped words.
+func proseKey(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		for i := 0; i < len(w); i++ {
+			if isLetter(w[i]) {
+				b.WriteByte(w[i] | 0x20)
+			}
+		}
+	}
+	return b.String()
+}
+
+// yesNo reads answers that start with the word yes or no ("No such function
+// exists", "\text{Yes}").
+func yesNo(s string) (string, bool) {
+	t := strings.ToLower(strings.TrimSpace(textWrappersSpaced.Replace(s)))
+	i := 0
+	for i < len(t) && isLetter(t[i]) {
+		i++
+	}
+	w := t[:i]
+	if w != "yes" && w != "no" {
+		return "", false
+	}
+	if i < len(t) {
+		switch t[i] {
+		case ' ', ',', '.', '!', ';', ':', '}':
+		default:
+			return "", false
+		}
+	}
+	return w, true
+}
+
+var textWrappersSpaced = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", "{", "", "}", "")
 
 // decimalComma reports whether a is "1,22" and b is "1.22".
 func decimalComma(a, b string) bool {
@@ -209,6 +260,15 @@ func goldAnswer(gold string) string {
 	if len(gold) > 80 && strings.Count(strings.TrimSpace(gold), " ") > 8 {
 		if a, ok := ExtractAnswer(gold); ok {
 			return a
+		}
+	}
+	if wordy(gold) {
+		// "The smallest integer \( k \) is 2022."
+		if _, ok := yesNo(gold); !ok {
+			lg := strings.ToLower(gold)
+			if i := strings.LastIndex(lg, " is "); i >= 0 && !inMath(gold, i) {
+				return stripDelims(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(gold[i+4:]), ".")))
+			}
 		}
 	}
 	return stripDelims(strings.ReplaceAll(gold, "$", " "))

@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -32,6 +33,9 @@ func run(args []string, out io.Writer) error {
 	dir := fs.String("data", "", "answer-equivalence directory (default: ../shared/data/real/answer-equivalence from the module root)")
 	verbose := fs.String("v", "", "print disagreements of the sets whose name contains this")
 	rounds := fs.Int("rounds", 3, "timing rounds over all pairs")
+	onlyWrong := fs.Bool("wrong", false, "with -v: print only equal verdicts the label calls wrong")
+	only := fs.String("only", "", "run only the sets whose name contains this")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -50,6 +54,17 @@ func run(args []string, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runtime.GOMAXPROCS(1)
 	ctx := context.Background()
 	ch := verify.NewChecker(verify.DefaultLimits())
@@ -57,6 +72,9 @@ func run(args []string, out io.Writer) error {
 	fmt.Fprintf(out, "%-44s %6s %8s %8s %8s %8s %10s\n", "set", "pairs", "agree%", "agr.dec%", "unsure%", "eq-wrong", "pairs/s")
 	var total, totalTime float64
 	for _, s := range sets {
+		if *only != "" && !strings.Contains(s.Name, *only) {
+			continue
+		}
 		agree, decided, agreeDec, unsure, eqWrong := 0, 0, 0, 0, 0
 		skipped := 0
 		for _, c := range s.Cases {
@@ -82,7 +100,7 @@ func run(args []string, out io.Writer) error {
 			if r.Verdict == verify.Equal && !c.Label {
 				eqWrong++
 			}
-			if *verbose != "" && strings.Contains(s.Name, *verbose) && !ok {
+			if *verbose != "" && strings.Contains(s.Name, *verbose) && !ok && (!*onlyWrong || r.Verdict == verify.Equal) {
 				fmt.Fprintf(out, "  [%s] label=%v verdict=%s (%s)\n    gold=%q\n    pred=%q\n    gp=%q pp=%q\n", c.ID, c.Label, r.Verdict, r.Reason, trunc(c.Gold), trunc(r.PredParsed), r.GoldParsed, r.PredParsed)
 			}
 		}
