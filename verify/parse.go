@@ -72,7 +72,9 @@ func isUnitText(s string) bool {
 	if s == "" {
 		return true
 	}
-	words := strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')' })
+	words := strings.FieldsFunc(s, func(r rune) bool {
+		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
+	})
 	for _, w := range words {
 		if !unitWords[strings.Trim(w, ".,")] && !unitWords[w] {
 			return false
