@@ -25,7 +25,7 @@ const (
 // relEqual and relUnsure the checker does not decide.
 const (
 	relEqual  = 1e-10
-	relUnsure = 1e-6
+	relUnsure = 1e-8
 )
 
 // samplePoints is how many random points expressions with variables are

@@ -201,7 +201,7 @@ var answerMarkers = []string{"final answer is", "final answer:", "answer is", "a
 
 // finalPhrase finds "final answer is X" forms and returns X and its position.
 func finalPhrase(text string) (string, int, bool) {
-	lower := strings.ToLower(text)
+	lower := asciiLower(text)
 	best, bestLen := -1, 0
 	for _, m := range answerMarkers {
 		if i := strings.LastIndex(lower, m); i >= 0 && i+len(m) > best+bestLen {
@@ -223,7 +223,7 @@ func finalPhrase(text string) (string, int, bool) {
 		return "", 0, false
 	}
 	// "Final Answer: The largest $n$ is 34."
-	lr := strings.ToLower(rest)
+	lr := asciiLower(rest)
 	if i := strings.LastIndex(lr, " is "); i >= 0 {
 		if inMath(rest, i) == false {
 			rest = strings.TrimSpace(rest[i+4:])
@@ -300,43 +300,71 @@ func lastMath(text string) (string, bool) {
 	return s, ok
 }
 
-// lastMathSpan also returns where the span ends.
-func lastMathSpan(orig string) (string, int, bool) {
-	// escaped dollars are not delimiters
-	text := strings.ReplaceAll(orig, `\$`, "  ")
-	type span struct{ s, e int }
-	best := span{-1, -1}
-	bestContent := ""
-	try := func(open, close string) {
-		i := strings.LastIndex(text, close)
-		for i >= 0 {
-			j := strings.LastIndex(text[:i], open)
-			if j < 0 {
-				return
+// lastMathSpan also returns where the span ends. It pairs delimiters in
+// one pass from the start ($...$, $$...$$, \[...\], \(...\)); escaped
+// dollars are not delimiters.
+func lastMathSpan(text string) (string, int, bool) {
+	mode := "" // the closing delimiter we are inside, or ""
+	open := 0  // where the current span's content starts
+	best, bestEnd := "", -1
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c != '$' && c != '\\' {
+			continue
+		}
+		if c == '\\' {
+			if i+1 >= len(text) {
+				break
 			}
-			if open == "$" && close == "$" {
-				// skip $$ spans here
-				if j > 0 && text[j-1] == '$' || i+1 < len(text) && text[i+1] == '$' {
-					i = strings.LastIndex(text[:j], close)
-					continue
+			n := text[i+1]
+			switch {
+			case n == '$':
+				i++
+				continue
+			case mode == "" && (n == '[' || n == '('):
+				mode = `\]`
+				if n == '(' {
+					mode = `\)`
 				}
+				open = i + 2
+				i++
+				continue
+			case mode == `\]` && n == ']' || mode == `\)` && n == ')':
+				if c := strings.TrimSpace(text[open:i]); c != "" {
+					best, bestEnd = c, i
+				}
+				mode = ""
+				i++
+				continue
 			}
-			c := orig[j+len(open) : i]
-			if strings.TrimSpace(c) != "" && i > best.e {
-				best = span{j, i}
-				bestContent = c
+			i++ // skip the escaped character
+			continue
+		}
+		// a dollar
+		double := i+1 < len(text) && text[i+1] == '$'
+		switch {
+		case mode == "" && double:
+			mode, open = "$$", i+2
+			i++
+		case mode == "":
+			mode, open = "$", i+1
+		case mode == "$$" && double:
+			if c := strings.TrimSpace(text[open:i]); c != "" {
+				best, bestEnd = c, i
 			}
-			return
+			mode = ""
+			i++
+		case mode == "$":
+			if c := strings.TrimSpace(text[open:i]); c != "" {
+				best, bestEnd = c, i
+			}
+			mode = ""
 		}
 	}
-	try(`\[`, `\]`)
-	try(`\(`, `\)`)
-	try("$$", "$$")
-	try("$", "$")
-	if best.s < 0 {
+	if bestEnd < 0 {
 		return "", 0, false
 	}
-	return strings.TrimSpace(bestContent), best.e, true
+	return best, bestEnd, true
 }
 
 // lastNumber returns the last number-like token of a text ("2/3", "1,000.5", "-4").
@@ -365,4 +393,15 @@ func lastNumber(text string) (string, bool) {
 	}
 	s := strings.Trim(text[start:end], ".,/")
 	return s, s != ""
+}
+
+// asciiLower lower-cases ASCII letters only, keeping byte offsets valid.
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			b[i] = c + 32
+		}
+	}
+	return string(b)
 }

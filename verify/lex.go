@@ -108,6 +108,23 @@ func lex(s string, maxTokens int) ([]token, error) {
 				}
 				j++
 			}
+			// scientific notation: 1.5e3, 1e-5, 2E6 (not 2e3, read as 2·e·3)
+			if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+				k := j + 1
+				signed := k < len(s) && (s[k] == '-' || s[k] == '+')
+				if signed {
+					k++
+				}
+				d := k
+				for d < len(s) && s[d] >= '0' && s[d] <= '9' {
+					d++
+				}
+				if d > k && (d == len(s) || !isLetter(s[d]) && s[d] != '^' && s[d] != '.') && (dot || signed || s[j] == 'E') {
+					emit(tNum, s[i:d])
+					i = d
+					continue
+				}
+			}
 			emit(tNum, s[i:j])
 			i = j
 		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
@@ -380,6 +397,12 @@ func lexCommand(s string, i int, toks *[]token) int {
 			return k
 		}
 		if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {
+			// a one-letter unit after another unit: \mathrm{km}/\mathrm{h}
+			n := len(*toks)
+			if name == "mathrm" && n >= 2 && (*toks)[n-1].k == tOp && (*toks)[n-1].text == "/" && (*toks)[n-2].k == tText {
+				emit(tText, c)
+				return k
+			}
 			emitLetter(toks, c)
 			return k
 		}

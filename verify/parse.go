@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"strconv"
 	"strings"
 )
 
@@ -402,6 +403,10 @@ func (p *parser) parseTerm() (*node, error) {
 				return nil, err
 			}
 			factors = append(factors, r)
+		case t.k == tOp && t.text == "/" && p.peekAt(1).k == tText && !isConnective(p.peekAt(1)):
+			p.pos += 2 // km / h
+			p.note(p.toks[p.pos-1].text)
+			p.skipUnitTail()
 		case t.k == tOp && t.text == "/":
 			p.next()
 			r, err := p.parseUnary()
@@ -417,9 +422,7 @@ func (p *parser) parseTerm() (*node, error) {
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text)
 			p.skipUnitTail()
-		case t.k == tOp && t.text == "/" && p.peekAt(1).k == tText && !isConnective(p.peekAt(1)):
-			p.pos += 2 // km / h
-			p.skipUnitTail()
+
 		case p.startsFactor(t):
 			r, err := p.parsePower()
 			if err != nil {
@@ -644,12 +647,22 @@ func (p *parser) arg() (*node, error) {
 func (p *parser) atom(t token) (*node, error) {
 	switch t.k {
 	case tNum:
+		if len(t.text) > 2000 {
+			return nil, fmt.Errorf("%w: number too long", errUnsupported)
+		}
+		sci := strings.IndexAny(t.text, "eE")
+		if sci >= 0 {
+			// bound the exponent: 1e999999999 must not allocate a huge number
+			if e, err := strconv.Atoi(t.text[sci+1:]); err != nil || e > 400 || e < -400 {
+				return nil, fmt.Errorf("%w: exponent too large in %q", errUnsupported, t.text)
+			}
+		}
 		r, ok := new(big.Rat).SetString(t.text)
 		if !ok {
 			return nil, fmt.Errorf("%w: bad number %q", errUnsupported, t.text)
 		}
 		n := numNode(r)
-		if i := strings.IndexByte(t.text, '.'); i >= 0 {
+		if i := strings.IndexByte(t.text, '.'); i >= 0 && sci < 0 {
 			n.dec = len(t.text) - i - 1
 		}
 		return n, nil

@@ -83,6 +83,10 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	}
 	g := goldAnswer(gold)
 	p, fromText := predAnswer(pred)
+	if len(g) > 4*ch.lim.MaxAnswer || len(p) > 4*ch.lim.MaxAnswer {
+		res.Verdict, res.Reason = Unsure, "answer too long"
+		return res
+	}
 	res.GoldParsed, res.PredParsed = g, p
 	if strings.TrimSpace(p) == "" {
 		res.Verdict, res.Reason = Unsure, "no answer found"
@@ -265,7 +269,7 @@ func goldAnswer(gold string) string {
 	if wordy(gold) {
 		// "The smallest integer \( k \) is 2022."
 		if _, ok := yesNo(gold); !ok {
-			lg := strings.ToLower(gold)
+			lg := asciiLower(gold)
 			if i := strings.LastIndex(lg, " is "); i >= 0 && !inMath(gold, i) {
 				return stripDelims(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(gold[i+4:]), ".")))
 			}

@@ -1,0 +1,312 @@
+package verify
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+type pairCase struct {
+	gold, pred string
+	want       Verdict
+}
+
+// shapes holds table tests by answer shape.
+var shapes = map[string][]pairCase{
+	"integers": {
+		{"42", "42", Equal},
+		{"42", "\\boxed{42}", Equal},
+		{"42", "43", Different},
+		{"-5", "-5", Equal},
+		{"0", "-0", Equal},
+		{"1000", "1,000", Equal},
+		{"1000", "1\\,000", Equal},
+		{"1000000", "1\\,000\\,000", Equal},
+		{"32349", "32,\\!349", Equal},
+		{"10000", "10{,}000", Equal},
+		{"7425000", "7,425,000", Equal},
+		{"1000", "1000.0", Equal},
+		{"3", "3.5", Different},
+		{"12", "012", Equal},
+	},
+	"fractions and decimals": {
+		{"\\frac{1}{2}", "0.5", Equal},
+		{"\\frac12", "1/2", Equal},
+		{"\\dfrac{3}{4}", "\\tfrac{3}{4}", Equal},
+		{"\\frac{3}{4}", "\\frac{6}{8}", Equal},
+		{"\\frac{1}{3}", "0.333333", Equal},
+		{"\\frac{1}{3}", "0.33", Unsure},
+		{"\\frac{1}{3}", "0.34", Different},
+		{"7.78", "\\frac{70}{9}", Equal},
+		{"0.125", "0.13", Different},
+		{"1.5", "\\frac{3}{2}", Equal},
+		{"2.5", "2.50", Equal},
+		{"1\\frac{1}{2}", "1.5", Different}, // 1·(1/2) in LaTeX
+		{"\\frac{1}{12}", "0.0833333333333333", Equal},
+		{"3^{-40}", "3^{-41}", Different},
+		{"2^{10}", "1024", Equal},
+		{"10^{-3}", "0.001", Equal},
+		{"1.5e3", "1500", Equal},
+	},
+	"percent and degrees": {
+		{"28\\%", "28", Equal},
+		{"28\\%", "28 percent", Equal},
+		{"28\\%", "0.28", Equal},
+		{"28\\%", "29\\%", Different},
+		{"90^\\circ", "90", Equal},
+		{"90^\\circ", "\\frac{\\pi}{2}", Equal},
+		{"45^{\\circ}", "45°", Equal},
+		{"30^\\circ", "60^\\circ", Different},
+	},
+	"radicals and constants": {
+		{"2\\sqrt{2}", "\\sqrt{8}", Equal},
+		{"\\sqrt{2}+\\sqrt{5}", "\\sqrt 2+\\sqrt 5", Equal},
+		{"3\\sqrt{13}", "\\sqrt{117}", Equal},
+		{"\\sqrt[3]{8}", "2", Equal},
+		{"\\sqrt{2}", "1.41421356", Equal},
+		{"\\sqrt{2}", "1.41", Unsure},
+		{"\\sqrt{2}", "1.42", Different},
+		{"\\pi", "3.14", Unsure},
+		{"\\pi", "\\frac{355}{113}", Different},
+		{"2\\pi", "\\pi \\cdot 2", Equal},
+		{"e^2", "\\exp(2)", Equal},
+		{"1-\\frac{1}{e}", "1+\\frac{1}{e}", Different},
+		{"\\frac{\\sqrt{3}}{3}", "\\frac{1}{\\sqrt{3}}", Equal},
+		{"i", "\\sqrt{-1}", Equal},
+		{"6+9i", "9i+6", Equal},
+		{"\\ln 8", "3\\ln 2", Equal},
+		{"\\log_2 8", "3", Equal},
+		{"5!", "120", Equal},
+		{"\\binom{5}{2}", "10", Equal},
+		{"\\lfloor 2.5 \\rfloor", "2", Equal},
+		{"|-3|", "3", Equal},
+	},
+	"expressions": {
+		{"x^2+2x+1", "(x+1)^2", Equal},
+		{"\\frac{x+2}{7}", "\\frac{x}{7}+\\frac{2}{7}", Equal},
+		{"\\tan^2(y)+1", "\\sec^2(y)", Equal},
+		{"2 \\sin b \\cos a", "\\sin(a+b) - \\sin(a-b)", Equal},
+		{"x+1", "x+2", Different},
+		{"x^2", "x^3", Different},
+		{"\\frac{\\pi r}{h+r}", "\\frac{r\\pi}{r+h}", Equal},
+		{"2x", "2y", Different},
+		{"ab", "ba", Equal},
+		{"(a+5)(b+2)", "(+5)(b+2)", Different},
+	},
+	"equations": {
+		{"x=3", "3", Equal},
+		{"3", "x=3", Equal},
+		{"k=1", "1", Equal},
+		{"x = 11", "x = 5+5+1 = 11", Equal},
+		{"2x+4y-3=0", "y=-\\frac{1}{2}x+\\frac{3}{4}", Equal},
+		{"x^2/4 + y^2/3 = 1", "x^2/16 + y^2/12 = 1/4", Equal},
+		{"34x+45y-20z+100=0", "-34x-45y+20z-100=0", Equal},
+		{"y = 2x+1", "y = 2x+2", Different},
+		{"7 = 11a+c", "11a+c", Different},
+		{"a + 3z = 0", "0", Different},
+		{"\\frac{NO}{BO}=\\frac{1}{\\sqrt{6}}", "\\frac{\\sqrt{6}}{6}", Equal},
+	},
+	"inequalities": {
+		{"x \\geq 5", "5 \\leq x", Equal},
+		{"x < 1", "-x > -1", Equal},
+		{"x < 1", "x > -1", Different},
+		{"x > 5", "x < 5", Different},
+		{"x \\ge 2", "[2, \\infty)", Equal},
+		{"-2 \\le x \\le 7", "x \\in [-2,7]", Equal},
+		{"0<x<1", "(0,1)", Equal},
+		{"1\\leq|z|\\leq \\frac{3}{2}", "z \\in \\left[-\\frac{3}{2}, -1\\right] \\cup \\left[1, \\frac{3}{2}\\right]", Equal},
+	},
+	"intervals": {
+		{"[0,1)", "[0,1)", Equal},
+		{"[0,1)", "(0,1)", Different},
+		{"(0,9)", "[0,9)", Different},
+		{"(1, \\infty)", "(1, +\\infty)", Equal},
+		{"(-\\infty, 3]", "(-\\infty, 3)", Different},
+		{"[-1, -\\frac{1}{2}) \\cup (0, 1)", "(0,1) \\cup [-1, -\\tfrac12)", Equal},
+		{"(2, 12) \\cup (12, 102)", "x \\in (2,12) \\cup (12,102)", Equal},
+		{"(\\frac{3}{5},\\frac{8}{3}]", "(0.6, 2.666667]", Equal},
+	},
+	"tuples and sets": {
+		{"(1,2)", "(1,2)", Equal},
+		{"(1,2)", "(2,1)", Different},
+		{"(3, \\frac{\\pi}{2})", "\\left( 3, \\frac{\\pi}{2} \\right)", Equal},
+		{"\\{1,2,3\\}", "\\{3,2,1\\}", Equal},
+		{"1,2,3", "3, 2, 1", Equal},
+		{"-2,1", "1 \\text{ and } -2", Equal},
+		{"\\pm 2021", "2021", Different},
+		{"\\pm 2021", "\\{-2021, 2021\\}", Equal},
+		{"1 \\pm \\sqrt{19}", "1+\\sqrt{19}, 1-\\sqrt{19}", Equal},
+		{"(1,2),(3,4)", "(3,4),(1,2)", Equal},
+		{"(1,2),(3,4)", "(1,2),(4,3)", Different},
+		{"(p,q)=(3,2)", "(3,2)", Equal},
+		{"(x, y) = (5, 8)", "(5,8)", Equal},
+		{"p=5,q=2;p=7,q=2", "(5,2),(7,2)", Equal},
+		{"a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", Equal},
+		{"\\emptyset", "\\{\\}", Equal},
+		{"\\{1,2\\}", "\\{1,2,3\\}", Different},
+	},
+	"matrices": {
+		{"\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\begin{bmatrix}1 & 2 \\\\ 3 & 4\\end{bmatrix}", Equal},
+		{"\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 5\\end{pmatrix}", Different},
+		{"\\begin{pmatrix}6 & 8 \\\\ 10 & 12\\end{pmatrix}", "\\begin{pmatrix}1 & 2 \\\\ 3 & 4\\end{pmatrix} + \\begin{pmatrix}5 & 6 \\\\ 7 & 8\\end{pmatrix}", Equal},
+		{"\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "(1, 2)", Equal},
+		{"\\begin{pmatrix} 1 \\\\ 2 \\end{pmatrix}", "\\begin{pmatrix} 1 & 2 \\end{pmatrix}", Different},
+	},
+	"ratios": {
+		{"7:32", "S_{MBCN}:S=7:32", Equal},
+		{"1:2", "2:4", Equal},
+		{"12:00", "1:00", Different},
+		{"3:1", "3", Equal},
+	},
+	"choices and text": {
+		{"\\text{(C)}", "C", Equal},
+		{"C", "\\textbf{(C)}", Equal},
+		{"\\text{C}", "D", Different},
+		{"\\text{odd}", "odd", Equal},
+		{"\\text{Even}", "Even", Equal},
+		{"\\text{Evelyn}", "\\text{Evelyn}", Equal},
+		{"\\text{Yes}", "Yes, such a set exists.", Equal},
+		{"\\text{No}", "Yes", Different},
+		{"\\text{east}", "\\text{west}", Different},
+	},
+	"units": {
+		{"125", "125\\textnormal{ miles}", Equal},
+		{"15\\mbox{ cm}^2", "15\\text{ cm}^2", Equal},
+		{"15", "15 \\mathrm{~cm}^{2}", Equal},
+		{"9 \\mathrm{~km} / \\mathrm{h}", "9", Equal},
+		{"0.06 \\text{ yuan}", "0.06", Equal},
+		{"n \\text{ is even}", "n \\text{ is odd}", Unsure},
+	},
+	"extraction": {
+		{"2-2p", "Thus $x-p=\\boxed{2-2p}$.", Equal},
+		{"14", "<think>maybe \\boxed{12}</think> The answer is \\boxed{14}.", Equal},
+		{"1,2", "\\boxed{1} and \\boxed{2}", Equal},
+		{"2", "\\boxed{1} no no no no no \\boxed{2}", Equal},
+		{"10455", "so it is $\\boxed{255}$ ... Final Answer: The final answer is $10,455$. I hope it is correct.", Equal},
+		{"34", "Final Answer: The largest $n$ is 34.", Equal},
+		{"\\frac{14}{3}", "so $\\frac{14}{3}$", Equal},
+		{"\\boxed{\\frac{1}{3}}", "$\\frac{1}{3}$", Equal},
+		{"$9$", "Answer \\[ 9 \\]", Equal},
+	},
+}
+
+func TestCheckShapes(t *testing.T) {
+	ctx := context.Background()
+	for shape, cases := range shapes {
+		t.Run(shape, func(t *testing.T) {
+			for _, c := range cases {
+				got := Check(ctx, c.gold, c.pred)
+				if got.Verdict != c.want {
+					t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+				}
+			}
+		})
+	}
+}
+
+func TestExtractAnswer(t *testing.T) {
+	tests := []struct {
+		text, want string
+		ok         bool
+	}{
+		{`so \boxed{\frac{1}{2}}.`, `\frac{1}{2}`, true},
+		{`\boxed{a} then \boxed{b}`, `b`, true},
+		{`\boxed{\{1, 2\}}`, `\{1, 2\}`, true},
+		{`\fbox{7}`, `7`, true},
+		{`<think>\boxed{1}</think>so \boxed{2}`, `2`, true},
+		{`<think>\boxed{1}</think>`, `1`, true},
+		{`The final answer is $x = 5$. I hope it is correct.`, `x = 5`, true},
+		{`\boxed{(1,2)}, \boxed{(2,1)}`, `(1,2), (2,1)`, true},
+		{`\boxed{}`, ``, false},
+		{`no answer here`, ``, false},
+		{`\boxed{unclosed`, `unclosed`, true},
+	}
+	for _, tt := range tests {
+		got, ok := ExtractAnswer(tt.text)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("ExtractAnswer(%q) = %q, %v; want %q, %v", tt.text, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// TestBounded feeds inputs that hang or exhaust naive checkers.
+func TestBounded(t *testing.T) {
+	deep := strings.Repeat("(", 5000) + "1" + strings.Repeat(")", 5000)
+	braces := strings.Repeat("{", 20000) + "1" + strings.Repeat("}", 20000)
+	long := strings.Repeat("1+", 100000) + "1"
+	inputs := []string{
+		"5^{5^{5^{5^5}}}",
+		"9^{9^{9^{9}}}",
+		"10^{10^{10}}!",
+		"1000000!",
+		"\\binom{100000000}{50000000}",
+		deep, braces, long,
+		strings.Repeat("\\sqrt{", 3000) + "2" + strings.Repeat("}", 3000),
+		strings.Repeat("\\boxed{", 3000),
+		strings.Repeat("x", 100000),
+		"2^{2^{2^{2^{2^{2^{2}}}}}}",
+		"(-8)^{1/3}", "0^{-1}", "\\frac{1}{0}", "\\log(0)",
+		strings.Repeat("(1,", 2000),
+		strings.Repeat("\\begin{pmatrix}", 1000),
+		strings.Repeat("$", 1<<20),
+		strings.Repeat(`\[`, 300000),
+		strings.Repeat(`\boxed{1} and `, 50000),
+		strings.Repeat("final answer is ", 50000),
+		strings.Repeat("1,", 200000),
+	}
+	ctx := context.Background()
+	for _, in := range inputs {
+		start := time.Now()
+		for _, pair := range [][2]string{{in, in + "+1"}, {"5", in}, {in, "\\boxed{" + in + "}"}} {
+			r := Check(ctx, pair[0], pair[1])
+			if r.Verdict == Equal && pair[0] == "5" {
+				t.Errorf("Check(5, %.40q) = equal", in)
+			}
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("input %.40q took %v", in, d)
+		}
+	}
+	// an ended context gives unsure
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if r := Check(cctx, "1", "1"); r.Verdict != Unsure {
+		t.Errorf("canceled context: got %s", r.Verdict)
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 50; i++ {
+				for shape, cases := range shapes {
+					c := cases[i%len(cases)]
+					if got := Check(ctx, c.gold, c.pred); got.Verdict != c.want {
+						t.Errorf("%s: Check(%q, %q) = %s, want %s", shape, c.gold, c.pred, got.Verdict, c.want)
+						return
+					}
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkCheck(b *testing.B) {
+	ctx := context.Background()
+	var all []pairCase
+	for _, cs := range shapes {
+		all = append(all, cs...)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		c := all[i%len(all)]
+		Check(ctx, c.gold, c.pred)
+	}
+}
