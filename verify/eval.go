@@ -154,6 +154,8 @@ func (e *evaluator) eval(n *node) (val, error) {
 	return val{}, errEval
 }
 
+var trig = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}
+
 func nameHash(s string) uint64 {
 	var h uint64 = 1469598103934665603
 	for i := 0; i < len(s); i++ {
@@ -285,6 +287,10 @@ func (e *evaluator) fn(n *node) (val, error) {
 		v, err := e.eval(a)
 		if err != nil {
 			return val{}, err
+		}
+		if a.deg && trig[n.name] {
+			// \sin 30^\circ: degrees inside a trigonometric function
+			v = inexact(v.c * complex(math.Pi/180, 0))
 		}
 		args[i] = v
 	}

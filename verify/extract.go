@@ -211,7 +211,7 @@ func finalPhrase(text string) (string, int, bool) {
 	if best < 0 {
 		return "", 0, false
 	}
-	rest := text[best+bestLen:]
+	rest := strings.TrimLeft(text[best+bestLen:], " *:\n\t")
 	// stop at the end of the sentence or a few markers
 	for _, stop := range []string{"I hope", "\n\n", "<|im", "<|endoftext|>"} {
 		if i := strings.Index(rest, stop); i >= 0 {

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"errors"
+	"math/big"
 	"strings"
 	"unicode/utf8"
 )
@@ -107,6 +108,12 @@ func lex(s string, maxTokens int) ([]token, error) {
 					dot = true
 				}
 				j++
+			}
+			// repeating decimals: 0.\overline{3}, 0.1\overline{6}, 1.\dot{3}
+			if rep, end, ok := repeating(s, i, j); ok {
+				emit(tNum, rep)
+				i = end
+				continue
 			}
 			// scientific notation: 1.5e3, 1e-5, 2E6 (not 2e3, read as 2·e·3)
 			if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
@@ -234,7 +241,19 @@ func lex(s string, maxTokens int) ([]token, error) {
 				}
 			case '"', '?':
 			default:
-				emit(tBad, string(r))
+				switch {
+				case r >= '₀' && r <= '₉':
+					emit(tOp, "_")
+					emit(tNum, string(rune('0'+r-'₀')))
+				case r == '⁰' || r == '¹' || r >= '⁴' && r <= '⁹':
+					d := map[rune]rune{'⁰': '0', '¹': '1', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9'}[r]
+					emit(tOp, "^")
+					emit(tNum, string(d))
+				case r >= 'Α' && r <= 'ω' && r != 'π':
+					emit(tIdent, string(r))
+				default:
+					emit(tBad, string(r))
+				}
 			}
 		}
 	}
@@ -387,7 +406,14 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tCmd, "over")
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
 		content, k := readGroup(s, j)
-		emit(tText, strings.TrimSpace(content))
+		c := strings.TrimSpace(content)
+		if numberLike(c) {
+			// \text{13}: a number set in text
+			sub, _ := lex(c, 1<<10)
+			*toks = append(*toks, sub[:len(sub)-1]...)
+			return k
+		}
+		emit(tText, c)
 		return k
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
 		content, k := readGroup(s, j)
@@ -487,6 +513,77 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tIdent, `\`+name)
 	}
 	return j
+}
+
+// repeating reads a repeating decimal whose fixed part is s[i:j] and whose
+// period follows as \overline{ddd} or \dot{d}; it returns "p/q".
+func repeating(s string, i, j int) (string, int, bool) {
+	k := j
+	// "0." followed by the period: the dot was not taken by the number
+	fixed := s[i:j]
+	if k < len(s) && s[k] == '.' && !strings.Contains(fixed, ".") {
+		fixed += "."
+		k++
+	}
+	if !strings.Contains(fixed, ".") {
+		return "", 0, false
+	}
+	var period string
+	var end int
+	switch {
+	case strings.HasPrefix(s[k:], `\overline{`):
+		period, end = readGroup(s, k+len(`\overline`))
+	case strings.HasPrefix(s[k:], `\dot{`):
+		period, end = readGroup(s, k+len(`\dot`))
+	default:
+		return "", 0, false
+	}
+	period = strings.TrimSpace(period)
+	if period == "" || len(period) > 30 || len(fixed) > 30 || !allDigitsStr(period) {
+		return "", 0, false
+	}
+	dot := strings.IndexByte(fixed, '.')
+	intPart, frac := fixed[:dot], fixed[dot+1:]
+	if intPart == "" {
+		intPart = "0"
+	}
+	if !allDigitsStr(intPart) || frac != "" && !allDigitsStr(frac) {
+		return "", 0, false
+	}
+	// x = intPart.frac(period) = (intPart frac period - intPart frac) / (10^len(frac) (10^len(period) - 1))
+	a, _ := new(big.Int).SetString(intPart+frac+period, 10)
+	b, _ := new(big.Int).SetString(intPart+frac, 10)
+	num := new(big.Int).Sub(a, b)
+	den := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(period))), nil), big.NewInt(1))
+	den.Mul(den, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil))
+	return new(big.Rat).SetFrac(num, den).String(), end, true
+}
+
+func allDigitsStr(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numberLike reports a non-empty string of digits with '.', ',' or a sign.
+func numberLike(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' || c == ',' || c == '-' || c == ' ':
+		default:
+			return false
+		}
+	}
+	return digits > 0
 }
 
 func isLetters(s string) bool {

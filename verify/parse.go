@@ -137,6 +137,11 @@ func parseAnswerProse(s string, lim Limits) (*node, []string, error) {
 			break
 		}
 	}
+	// prose outside \text{}: "There are no integral solutions."
+	if !allText && wordy(s) && proseOutsideText(s) {
+		allText = true
+		toks = []token{{tText, s}, {tEOF, ""}}
+	}
 	if allText {
 		var parts []string
 		for _, t := range toks {
@@ -215,6 +220,52 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 		return items[0], nil
 	}
 	return &node{k: kList, args: items}, nil
+}
+
+// isIntLit reports an integer literal written without a decimal point.
+func isIntLit(n *node) bool {
+	return n.k == kNum && n.dec < 0 && n.num.IsInt() && !n.pct && !n.deg
+}
+
+// proseOutsideText reports two or more plain words of three or more
+// letters that are neither commands nor inside \text{}-like groups.
+func proseOutsideText(s string) bool {
+	n := 0
+	depthText := 0 // > 0 inside a text group (approximation: until the next '}')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\\' {
+			j := i + 1
+			for j < len(s) && isLetter(s[j]) {
+				j++
+			}
+			name := s[i+1 : j]
+			if strings.HasPrefix(name, "text") || name == "mbox" || name == "mathrm" || name == "operatorname" || name == "begin" || name == "end" || strings.HasPrefix(name, "math") {
+				depthText++
+			}
+			i = j - 1
+			continue
+		}
+		if c == '}' && depthText > 0 {
+			depthText--
+			continue
+		}
+		if !isLetter(c) || depthText > 0 {
+			continue
+		}
+		j := i
+		for j < len(s) && isLetter(s[j]) {
+			j++
+		}
+		w := s[i:j]
+		if len(w) >= 3 {
+			if _, f := knownFuncs[w]; !f && !plainWords[asciiLower(w)] {
+				n++
+			}
+		}
+		i = j - 1
+	}
+	return n >= 2
 }
 
 func countItems(groups [][]*node) int {
@@ -422,11 +473,26 @@ func (p *parser) parseTerm() (*node, error) {
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text)
 			p.skipUnitTail()
+			if w := asciiLower(strings.TrimSpace(t.text)); w == "degrees" || w == "degree" || w == "deg" {
+				factors[len(factors)-1].deg = true
+			}
 
 		case p.startsFactor(t):
 			r, err := p.parsePower()
 			if err != nil {
 				return nil, err
+			}
+			// a mixed number: 2\frac{1}{2} is 5/2
+			if len(factors) == 1 && t.k == tCmd && t.text == "frac" && r.k == kDiv &&
+				isIntLit(r.args[0]) && isIntLit(r.args[1]) && r.args[0].num.Cmp(r.args[1].num) < 0 && r.args[0].num.Sign() > 0 {
+				if isIntLit(factors[0]) {
+					factors[0] = &node{k: kAdd, args: []*node{factors[0], r}}
+					continue
+				}
+				if f := factors[0]; f.k == kNeg && isIntLit(f.args[0]) {
+					factors[0] = &node{k: kNeg, args: []*node{{k: kAdd, args: []*node{f.args[0], r}}}}
+					continue
+				}
 			}
 			factors = append(factors, r)
 		default:

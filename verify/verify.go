@@ -117,6 +117,16 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Equal, "same text"
 		return res
 	}
+	if lg, ok := choiceLetter(cg, true); ok {
+		if lp, ok := choiceLetter(cp, false); ok {
+			if lg == lp {
+				res.Verdict, res.Reason = Equal, "same choice"
+			} else {
+				res.Verdict, res.Reason = Different, "different choice"
+			}
+			return res
+		}
+	}
 	if yg, ok := yesNo(cg); ok {
 		if yp, ok := yesNo(cp); ok {
 			if yg == yp {
@@ -175,17 +185,61 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	return res
 }
 
-// proseKey is the lower-cased letters of dropped words.
+// fillerWords carry no meaning around an answer ("the answer is 5").
+var fillerWords = map[string]bool{
+	"the": true, "a": true, "an": true, "answer": true, "answers": true, "is": true, "are": true, "final": true,
+	"so": true, "thus": true, "therefore": true, "hence": true, "value": true, "values": true, "of": true,
+	"total": true, "number": true, "result": true, "we": true, "get": true, "have": true, "equals": true,
+	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
+	"required": true, "desired": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// proseKey is the lower-cased meaningful words of dropped text.
 func proseKey(words []string) string {
 	var b strings.Builder
 	for _, w := range words {
-		for i := 0; i < len(w); i++ {
-			if isLetter(w[i]) {
-				b.WriteByte(w[i] | 0x20)
+		for _, f := range strings.FieldsFunc(asciiLower(w), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+			if !fillerWords[f] {
+				b.WriteString(f)
+				b.WriteByte(' ')
 			}
 		}
 	}
 	return b.String()
+}
+
+// choiceLetter reads a multiple-choice answer: "C", "(C)", "\text{(C)}",
+// and for the prediction also "(C) 12" or "C. 12". Only A to E count.
+func choiceLetter(s string, bare bool) (string, bool) {
+	t := strings.TrimSpace(textWrappersSpaced.Replace(s))
+	t = strings.TrimPrefix(t, `\mathbf`)
+	t = strings.TrimSpace(t)
+	paren := strings.HasPrefix(t, "(")
+	if paren {
+		t = t[1:]
+	}
+	if t == "" || t[0] < 'A' || t[0] > 'E' {
+		return "", false
+	}
+	l := t[:1]
+	rest := t[1:]
+	if paren {
+		if !strings.HasPrefix(rest, ")") {
+			return "", false
+		}
+		rest = rest[1:]
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return l, true
+	}
+	if bare {
+		return "", false
+	}
+	if paren || rest[0] == '.' || rest[0] == ':' {
+		return l, true
+	}
+	return "", false
 }
 
 // yesNo reads answers that start with the word yes or no ("No such function

@@ -43,7 +43,7 @@ var shapes = map[string][]pairCase{
 		{"0.125", "0.13", Different},
 		{"1.5", "\\frac{3}{2}", Equal},
 		{"2.5", "2.50", Equal},
-		{"1\\frac{1}{2}", "1.5", Different}, // 1·(1/2) in LaTeX
+		{"1\\frac{1}{2}", "1.5", Equal}, // a mixed number
 		{"\\frac{1}{12}", "0.0833333333333333", Equal},
 		{"3^{-40}", "3^{-41}", Different},
 		{"2^{10}", "1024", Equal},
@@ -308,5 +308,46 @@ func BenchmarkCheck(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c := all[i%len(all)]
 		Check(ctx, c.gold, c.pred)
+	}
+}
+
+var hardCases = []pairCase{
+	{"\\frac{1}{3}", "0.\\overline{3}", Equal},
+	{"\\frac{1}{6}", "0.1\\overline{6}", Equal},
+	{"\\frac{14}{11}", "1.\\overline{27}", Equal},
+	{"\\frac{1}{3}", "0.\\overline{4}", Different},
+	{"2\\frac{1}{2}", "\\frac{5}{2}", Equal},
+	{"-2\\frac{1}{2}", "-2.5", Equal},
+	{"3\\frac{\\pi}{2}", "\\frac{3\\pi}{2}", Equal},
+	{"\\frac{\\pi}{6}", "30 degrees", Equal},
+	{"\\frac{1}{2}", "\\sin 30^\\circ", Equal},
+	{"\\frac{\\sqrt{3}}{2}", "\\cos(30^{\\circ})", Equal},
+	{"C", "\\text{(C) } 12", Equal},
+	{"\\text{(B)}", "(C) 12", Different},
+	{"\\frac{1}{2}+\\frac{\\sqrt{3}}{2}i", "e^{i\\pi/3}", Equal},
+	{"2^{100}", "1267650600228229401496703205376", Equal},
+	{"2^{100}", "1267650600228229401496703205377", Different},
+	{"\\$5", "5", Equal},
+	{"1.5 \\times 10^{3}", "1500", Equal},
+	{"x \\neq 3", "x != 3", Equal},
+	{"\\{(1,2),(3,4)\\}", "(3,4),(1,2)", Equal},
+	{"a=2, b=3", "(2,3)", Equal},
+	{"10\\%", "0.1", Equal},
+	{"\\infty", "+\\infty", Equal},
+	{"\\infty", "-\\infty", Different},
+	{"5\\sqrt{2}", "\\sqrt{50}", Equal},
+	{"e^{-40}", "e^{-41}", Different},
+	{"1", "1.0000001", Different},
+	{"x^2-1", "(x-1)(x+1)", Equal},
+	{"\\frac{1}{x}", "x^{-1}", Equal},
+	{"\\sqrt{x^2}", "|x|", Equal},
+}
+
+func TestHardCases(t *testing.T) {
+	for _, c := range hardCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
 	}
 }
