@@ -6,13 +6,14 @@ import (
 
 // cleanReplacer rewrites spellings with one meaning into one form.
 var cleanReplacer = strings.NewReplacer(
+	`\\`, `\\`, // a row separator stays whole (so "\\ " is not read as "\ ")
 	`\left.`, "", `\right.`, "",
 	`\leftarrow`, `\leftarrow`, `\rightarrow`, `\rightarrow`, `\Leftrightarrow`, `\Leftrightarrow`, `\leftrightarrow`, `\leftrightarrow`,
 	`\left\{`, `\{`, `\right\}`, `\}`,
 	`\left`, "", `\right`, "",
 	`{,}`, ",",
 	`,\!`, ",", `\!`, "",
-	`\$`, "", `$`, " ",
+	`\$`, "", `$`, " ", `\ `, " ",
 	`\%`, "%",
 	`^{\circ}`, "°", `^\circ`, "°", `^{\circ }`, "°", `^ \circ`, "°", `\circ`, "°", `\degree`, "°",
 	`^{\prime}`, "'", `^\prime`, "'",

@@ -62,8 +62,6 @@ func nameLike(n *node) bool {
 		return len(n.args) > 0
 	case kFunc:
 		return n.name == "abs" && nameLike(n.args[0])
-	case kPow:
-		return nameLike(n.args[0]) && n.args[1].k == kNum
 	}
 	return false
 }
@@ -97,10 +95,10 @@ func norm(n *node) *node {
 		return n
 	case kPM:
 		a, b := n.args[0], n.args[1]
-		return &node{k: kList, args: []*node{
+		return norm(&node{k: kList, args: []*node{
 			{k: kAdd, args: []*node{a, b}},
 			{k: kAdd, args: []*node{a, {k: kNeg, args: []*node{b}}}},
-		}}
+		}})
 	case kList:
 		out := &node{k: kList}
 		for _, a := range n.args {
@@ -133,7 +131,56 @@ func norm(n *node) *node {
 		}
 		return out
 	}
+	if isScalar(n) && hasPM(n) {
+		// ± inside an expression: \frac{-1 \pm \sqrt{5}}{2} is two values
+		budget := 8
+		vs := expandPM(n, &budget)
+		if len(vs) > 1 {
+			return &node{k: kList, args: vs}
+		}
+	}
 	return n
+}
+
+func hasPM(n *node) bool {
+	if n.k == kPM {
+		return true
+	}
+	for _, a := range n.args {
+		if hasPM(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// expandPM returns the variants of n with each ± read as + and as −
+// (at most *budget variants).
+func expandPM(n *node, budget *int) []*node {
+	if n.k == kPM {
+		a, b := n.args[0], n.args[1]
+		plus := &node{k: kAdd, args: []*node{a, b}}
+		minus := &node{k: kAdd, args: []*node{a, {k: kNeg, args: []*node{b}}}}
+		return append(expandPM(plus, budget), expandPM(minus, budget)...)
+	}
+	for i, a := range n.args {
+		if !hasPM(a) {
+			continue
+		}
+		if *budget <= 1 {
+			return []*node{n}
+		}
+		*budget /= 2
+		var out []*node
+		for _, v := range expandPM(a, budget) {
+			c := *n
+			c.args = append([]*node(nil), n.args...)
+			c.args[i] = v
+			out = append(out, expandPM(&c, budget)...)
+		}
+		return out
+	}
+	return []*node{n}
 }
 
 // constant reports an expression without variables.
@@ -266,6 +313,8 @@ func (c *comparer) compare(g, p *node) cmp {
 		return c.intervals(g, p)
 	case g.k == kRel && p.k == kTuple && p.amb || p.k == kRel && g.k == kTuple && g.amb:
 		return c.intervals(g, p)
+	case isRealLine(g) || isRealLine(p):
+		return c.intervals(g, p)
 	case g.k == kMatrix || p.k == kMatrix:
 		return c.matrix(g, p)
 	case g.k == kRatio || p.k == kRatio:
@@ -324,6 +373,9 @@ func hasNonScalar(n *node) bool {
 	}
 	return false
 }
+
+// isRealLine reports \mathbb{R}, the whole real line.
+func isRealLine(n *node) bool { return n.k == kVar && n.name == "mathbb R" }
 
 func isList(n *node) bool { return n.k == kList || n.k == kSet }
 
@@ -460,6 +512,24 @@ func asIntervals(n *node) ([]*node, bool) {
 		return out, true
 	case kRel:
 		return relInterval(n)
+	case kList:
+		// "x < 1 or x > 2"
+		var out []*node
+		for _, a := range n.args {
+			if a.k != kRel && a.k != kInterval && a.k != kUnion {
+				return nil, false
+			}
+			iv, ok := asIntervals(a)
+			if !ok {
+				return nil, false
+			}
+			out = append(out, iv...)
+		}
+		return out, true
+	case kVar:
+		if isRealLine(n) {
+			return []*node{{k: kInterval, args: []*node{{k: kNeg, args: []*node{{k: kInf}}}, {k: kInf}}}}, true
+		}
 	case kSet:
 		if len(n.args) == 0 {
 			return nil, true
@@ -1076,7 +1146,8 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGol
 		if decIsGold || sig >= minPredDigits {
 			return cEqual, true
 		}
-		return c.fail("answer is a rounded decimal of the exact gold"), true
+		c.reason = "answer is a short rounded decimal of the exact gold"
+		return cDiff, true
 	}
 	return 0, false
 }

@@ -126,7 +126,7 @@ func lex(s string, maxTokens int) ([]token, error) {
 				for d < len(s) && s[d] >= '0' && s[d] <= '9' {
 					d++
 				}
-				if d > k && (d == len(s) || !isLetter(s[d]) && s[d] != '^' && s[d] != '.') && (dot || signed || s[j] == 'E') {
+				if d > k && (d == len(s) || !isLetter(s[d]) && s[d] != '^' && s[d] != '.') && (dot || signed || s[j] == 'E' || i == 0 && d == len(s)) {
 					emit(tNum, s[i:d])
 					i = d
 					continue
@@ -225,6 +225,8 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tInf, "")
 			case '∪':
 				emit(tOp, "U")
+			case 'ℝ':
+				emit(tIdent, "mathbb R")
 			case '∈':
 				emit(tOp, "in")
 			case '√':
@@ -420,6 +422,10 @@ func lexCommand(s string, i int, toks *[]token) int {
 		c := strings.TrimSpace(strings.ReplaceAll(content, "~", " "))
 		if f, ok := knownFuncs[c]; ok {
 			emit(tFunc, f)
+			return k
+		}
+		if name == "mathbb" && c == "R" {
+			emit(tIdent, "mathbb R")
 			return k
 		}
 		if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {

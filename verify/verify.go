@@ -156,12 +156,22 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.GoldParsed = gn.String()
 		return res
 	}
-	if !(isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel) {
+	c := &comparer{ctx: ctx, lim: ch.lim}
+	var verdict cmp
+	switch {
+	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
+		verdict = c.compare(gn, pn)
+	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
+		c.relation(gn, pn) == cEqual:
+		// y = x^2 against x^2 = y: the same equation
+		verdict = cEqual
+	default:
+		c.reason = ""
 		gn, pn = norm(gn), norm(pn)
+		verdict = c.compare(gn, pn)
 	}
 	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
-	c := &comparer{ctx: ctx, lim: ch.lim}
-	switch c.compare(gn, pn) {
+	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
 		if proseKey(gProse) != proseKey(pProse) {
@@ -329,7 +339,7 @@ func goldAnswer(gold string) string {
 			}
 		}
 	}
-	return stripDelims(strings.ReplaceAll(gold, "$", " "))
+	return stripDelims(strings.ReplaceAll(strings.ReplaceAll(gold, `\$`, ""), "$", " "))
 }
 
 // predAnswer takes a generation or a bare answer; fromText reports that
