@@ -848,7 +848,10 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	vars := map[string]bool{}
 	collectVars(f, vars)
 	collectVars(g, vars)
-	pts := c.points(vars)
+	ints := map[string]bool{}
+	boundVars(f, ints)
+	boundVars(g, ints)
+	pts := c.points(vars, ints)
 	var k complex128
 	have := 0
 	for _, env := range pts {
@@ -893,14 +896,38 @@ func collectVars(n *node, out map[string]bool) {
 	if n.k == kVar {
 		out[n.name] = true
 	}
+	if n.k == kFunc && (n.name == "sum" || n.name == "prod") && len(n.args) == 4 {
+		collectVars(n.args[1], out)
+		collectVars(n.args[2], out)
+		inner := map[string]bool{}
+		collectVars(n.args[3], inner)
+		delete(inner, n.args[0].name)
+		for v := range inner {
+			out[v] = true
+		}
+		return
+	}
 	for _, a := range n.args {
 		collectVars(a, out)
 	}
 }
 
+// boundVars collects the variables used in the bounds of sums and products:
+// they take integer values at the sample points.
+func boundVars(n *node, out map[string]bool) {
+	if n.k == kFunc && (n.name == "sum" || n.name == "prod") && len(n.args) == 4 {
+		collectVars(n.args[1], out)
+		collectVars(n.args[2], out)
+	}
+	for _, a := range n.args {
+		boundVars(a, out)
+	}
+}
+
 // points returns deterministic pseudo-random evaluation points: each
-// variable gets a real value in (0.5, 2.5), different per variable and point.
-func (c *comparer) points(vars map[string]bool) []map[string]complex128 {
+// variable gets a real value in (0.5, 2.5), different per variable and
+// point; variables in the bounds of sums get integers in 3..9.
+func (c *comparer) points(vars, ints map[string]bool) []map[string]complex128 {
 	names := make([]string, 0, len(vars))
 	for v := range vars {
 		names = append(names, v)
@@ -920,6 +947,9 @@ func (c *comparer) points(vars map[string]bool) []map[string]complex128 {
 			state ^= state >> 7
 			state ^= state << 17
 			x := 0.5 + 2*float64(state>>11)/float64(1<<53)
+			if ints[v] {
+				x = float64(3 + state%7) // a bound of a sum: an integer in 3..9
+			}
 			env[v] = complex(x, 0)
 		}
 		out[i] = env
@@ -1075,7 +1105,10 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 		c.reason = "different values"
 		return cDiff
 	}
-	pts := c.points(vars)
+	ints := map[string]bool{}
+	boundVars(g, ints)
+	boundVars(p, ints)
+	pts := c.points(vars, ints)
 	valid := 0
 	res := cEqual
 	for _, env := range pts {

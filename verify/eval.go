@@ -35,6 +35,7 @@ func (v val) complex() complex128 { return v.c }
 
 type evaluator struct {
 	env   map[string]complex128
+	bound map[string]*big.Rat // index variables of sums being evaluated
 	steps int
 	limit int
 }
@@ -57,6 +58,9 @@ func (e *evaluator) eval(n *node) (val, error) {
 			return inexact(complex(0, 1)), nil
 		}
 	case kVar:
+		if r, ok := e.bound[n.name]; ok {
+			return exact(r), nil
+		}
 		if v, ok := e.env[n.name]; ok {
 			return inexact(v), nil
 		}
@@ -149,9 +153,80 @@ func (e *evaluator) eval(n *node) (val, error) {
 		f := new(big.Int).MulRange(1, a.r.Num().Int64())
 		return exact(new(big.Rat).SetInt(f)), nil
 	case kFunc:
+		if n.name == "sum" || n.name == "prod" {
+			return e.bigOp(n)
+		}
 		return e.fn(n)
 	}
 	return val{}, errEval
+}
+
+// maxTerms bounds the number of terms of a sum or product evaluated.
+const maxTerms = 2000
+
+// bigOp evaluates \sum and \prod with integer bounds by adding the terms.
+func (e *evaluator) bigOp(n *node) (val, error) {
+	idx, lo, hi, body := n.args[0].name, n.args[1], n.args[2], n.args[3]
+	a, err := e.eval(lo)
+	if err != nil {
+		return val{}, err
+	}
+	b, err := e.eval(hi)
+	if err != nil {
+		return val{}, err
+	}
+	ai, ok1 := intOf(a)
+	bi, ok2 := intOf(b)
+	if !ok1 || !ok2 || bi-ai > maxTerms {
+		return val{}, errEval
+	}
+	if e.bound == nil {
+		e.bound = map[string]*big.Rat{}
+	}
+	old, had := e.bound[idx]
+	defer func() {
+		if had {
+			e.bound[idx] = old
+		} else {
+			delete(e.bound, idx)
+		}
+	}()
+	acc := exact(new(big.Rat))
+	if n.name == "prod" {
+		acc = exact(big.NewRat(1, 1))
+	}
+	for k := ai; k <= bi; k++ {
+		e.bound[idx] = big.NewRat(k, 1)
+		v, err := e.eval(body)
+		if err != nil {
+			return val{}, err
+		}
+		if n.name == "sum" {
+			acc = add(acc, v)
+		} else {
+			acc = mul(acc, v)
+		}
+	}
+	return acc, nil
+}
+
+// intOf returns v as an int64 when it is an exact integer of modest size
+// (or a float within 1e-9 of one).
+func intOf(v val) (int64, bool) {
+	if v.r != nil {
+		if v.r.IsInt() && v.r.Num().IsInt64() && abs64(v.r.Num().Int64()) < 1<<40 {
+			return v.r.Num().Int64(), true
+		}
+		return 0, false
+	}
+	if imag(v.c) != 0 {
+		return 0, false
+	}
+	x := math.Round(real(v.c))
+	if math.Abs(real(v.c)-x) > 1e-9 || math.Abs(x) > 1<<40 {
+		return 0, false
+	}
+	return int64(x), true
 }
 
 var trig = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}

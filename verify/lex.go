@@ -502,7 +502,9 @@ func lexCommand(s string, i int, toks *[]token) int {
 			return k
 		}
 		return k
-	case "sum", "prod", "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
+	case "sum", "prod":
+		emit(tCmd, name)
+	case "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
 		"cap", "setminus", "subset", "subseteq", "forall", "exists", "partial", "nabla",
 		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
 		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",

@@ -643,6 +643,38 @@ func (p *parser) parsePostfix() (*node, error) {
 	}
 }
 
+// indexSubscript parses a subscript that contains a variable (a_n,
+// F_{n-k-1}) as an expression; it leaves the position alone otherwise.
+func (p *parser) indexSubscript() (*node, bool) {
+	save := p.pos
+	t := p.peek()
+	if t.k == tIdent && !strings.HasPrefix(t.text, `\`) {
+		p.next()
+		if p.isOp("_") || p.isOp("(") { // a_{n_1}, x_i(t): keep as text
+			p.pos = save
+			return nil, false
+		}
+		return &node{k: kVar, name: t.text}, true
+	}
+	if !(t.k == tOp && t.text == "{") {
+		return nil, false
+	}
+	p.next()
+	x, err := p.parseSum()
+	if err != nil || !p.isOp("}") {
+		p.pos = save
+		return nil, false
+	}
+	vars := map[string]bool{}
+	collectVars(x, vars)
+	if len(vars) == 0 {
+		p.pos = save
+		return nil, false
+	}
+	p.next()
+	return x, true
+}
+
 // subscriptText reads a subscript as a canonical string.
 func (p *parser) subscriptText() (string, error) {
 	t := p.next()
@@ -772,6 +804,10 @@ func (p *parser) parsePrimary() (*node, error) {
 		}
 		if p.isOp("_") {
 			p.next()
+			// a subscript with variables is an index: a_n, F_{n-k-1}
+			if idx, ok := p.indexSubscript(); ok {
+				return &node{k: kApply, name: name + "_", args: []*node{idx}}, nil
+			}
 			sub, err := p.subscriptText()
 			if err != nil {
 				return nil, err
@@ -844,6 +880,8 @@ func (p *parser) parsePrimary() (*node, error) {
 			return &node{k: kPow, args: []*node{a, {k: kDiv, args: []*node{intNode(1), idx}}}}, nil
 		case "boxed", "fbox":
 			return p.arg()
+		case "sum", "prod":
+			return p.parseBigOp(t.text)
 		}
 	case tOp:
 		switch t.text {
@@ -965,6 +1003,56 @@ func (p *parser) parseMatrix() (*node, error) {
 			row.args = append(row.args, x)
 		}
 	}
+}
+
+// parseBigOp parses \sum_{k=a}^{b} body and \prod likewise into
+// func(name, k, a, b, body).
+func (p *parser) parseBigOp(name string) (*node, error) {
+	if !p.accept("_") {
+		return nil, fmt.Errorf("%w: %s without bounds", errUnsupported, name)
+	}
+	lower, err := p.arg()
+	if err != nil {
+		return nil, err
+	}
+	if lower.k != kRel || len(lower.ops) != 1 || lower.ops[0] != "=" || lower.args[0].k != kVar && lower.args[0].k != kConst {
+		return nil, fmt.Errorf("%w: %s index", errUnsupported, name)
+	}
+	idxConst := lower.args[0].k == kConst // \sum_{i=1}: i is the index, not sqrt(-1)
+	if idxConst {
+		lower.args[0] = &node{k: kVar, name: lower.args[0].name}
+	}
+	if !p.accept("^") {
+		return nil, fmt.Errorf("%w: %s without upper bound", errUnsupported, name)
+	}
+	upper, err := p.parseExponent()
+	if err != nil {
+		return nil, err
+	}
+	body, err := p.parseTerm()
+	if err != nil {
+		return nil, err
+	}
+	if idxConst {
+		body = constToVar(body, lower.args[0].name)
+	}
+	return &node{k: kFunc, name: name, args: []*node{lower.args[0], lower.args[1], upper, body}}, nil
+}
+
+// constToVar returns n with the constant named name read as a variable.
+func constToVar(n *node, name string) *node {
+	if n.k == kConst && n.name == name {
+		return &node{k: kVar, name: name}
+	}
+	if len(n.args) == 0 {
+		return n
+	}
+	c := *n
+	c.args = make([]*node, len(n.args))
+	for i, a := range n.args {
+		c.args[i] = constToVar(a, name)
+	}
+	return &c
 }
 
 // parseFunc parses the argument of a known function: \sin x, \sin(x),

@@ -364,3 +364,23 @@ func TestHardCases(t *testing.T) {
 		}
 	}
 }
+
+var sumCases = []pairCase{
+	{"\\sum_{k=1}^{n} k", "\\frac{n(n+1)}{2}", Equal},
+	{"\\sum_{k=1}^{n} k^2", "\\frac{n(n+1)}{2}", Different},
+	{"\\sum_{i=1}^{10} i", "55", Equal},
+	{"\\prod_{i=1}^{5} i", "5!", Equal},
+	{"F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-1} F_{n-k-1} F_k", Equal},
+	{"F_n = \\sum_{k=0}^{n-1} F_k F_{n-k-1}", "F_n = \\sum_{k=0}^{n-2} F_k F_{n-k-2}", Different},
+	{"a_n = 2^n", "2^n", Equal},
+	{"\\sum_{k=1}^{10^{9}} k", "1", Unsure},
+}
+
+func TestSums(t *testing.T) {
+	for _, c := range sumCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
