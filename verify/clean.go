@@ -38,13 +38,19 @@ var escapeArtifacts = strings.NewReplacer(
 	"\alpha", `\alpha`, "\vec", `\vec`,
 )
 
+// fixEscapes undoes escapeArtifacts damage.
+func fixEscapes(s string) string {
+	if strings.ContainsAny(s, "\t\f\b\r\a\v") {
+		return escapeArtifacts.Replace(s)
+	}
+	return s
+}
+
 // clean normalises an extracted answer before lexing: delimiters, spacing
 // commands, typographic thousands separators, fraction variants, trailing
 // punctuation.
 func clean(s string) string {
-	if strings.ContainsAny(s, "\t\f\b\r\n\a\v") {
-		s = escapeArtifacts.Replace(s)
-	}
+	s = fixEscapes(s)
 	s = strings.TrimSpace(s)
 	s = undoubleBackslashes(s)
 	s = stripDelims(s)

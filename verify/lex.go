@@ -420,6 +420,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(strings.ReplaceAll(content, "~", " "))
+		if (name == "mathrm" || name == "textrm") && len(c) > 0 && c != strings.TrimSpace(content) && isLetters(c) {
+			// \mathrm{~m}: a unit set after a space
+			emit(tText, c)
+			return k
+		}
 		if f, ok := knownFuncs[c]; ok {
 			emit(tFunc, f)
 			return k

@@ -81,6 +81,7 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	if len(gold) > ch.lim.MaxInput {
 		gold = gold[len(gold)-ch.lim.MaxInput:]
 	}
+	gold, pred = fixEscapes(gold), fixEscapes(pred)
 	g := goldAnswer(gold)
 	p, fromText := predAnswer(pred)
 	if len(g) > 4*ch.lim.MaxAnswer || len(p) > 4*ch.lim.MaxAnswer {
