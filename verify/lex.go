@@ -75,6 +75,7 @@ var plainWords = map[string]bool{
 	"points": true, "pieces": true, "boxes": true, "balls": true, "numbers": true, "solutions": true,
 	"is": true, "are": true, "the": true, "answer": true, "for": true, "all": true, "only": true,
 	"where": true, "with": true, "any": true, "integer": true, "integers": true, "real": true,
+	"if": true, "when": true, "such": true, "that": true, "constant": true, "some": true, "every": true,
 	"rad": true, "radians": true, "tons": true, "pounds": true, "lbs": true, "oz": true,
 }
 

@@ -27,7 +27,67 @@ func isConnective(t token) bool {
 	case "and", "or", ",", "", "and also", "as well as":
 		return true
 	}
-	return strings.HasPrefix(w, "for ") || strings.HasSuffix(w, " and") || strings.HasPrefix(w, "and ") || strings.HasSuffix(w, " or") || strings.HasPrefix(w, "or ")
+	for _, f := range strings.FieldsFunc(w, func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == ':' }) {
+		if f == "and" || f == "or" || f == "otherwise" {
+			return true
+		}
+	}
+	return false
+}
+
+// isCondition reports a text that starts a condition on the answer
+// ("for all x", "where c is a constant"): the rest of that answer is
+// skipped up to the next "and"/"or".
+func isCondition(t token) bool {
+	if t.k != tText || isConnective(t) {
+		return false
+	}
+	w := strings.Trim(strings.ToLower(strings.TrimSpace(t.text)), ",.;: ")
+	for _, p := range []string{"for", "where", "when", "whenever", "if", "with", "such that", "provided", "in which", "valid for"} {
+		if w == p || strings.HasPrefix(w, p+" ") {
+			return true
+		}
+	}
+	return false
+}
+
+// skipCondition skips a condition up to the next top-level "and"/"or"
+// text, ';' or the end of the enclosing group.
+func (p *parser) skipCondition(stop func(token) bool) {
+	depth := 0
+	for {
+		t := p.peek()
+		if t.k == tEOF || depth == 0 && (stop(t) || t.k == tOp && t.text == ";") {
+			return
+		}
+		if depth == 0 && t.k == tText && (isConnective(t) && !isCondition(t)) && strings.Trim(strings.ToLower(t.text), " ,.") != "," {
+			w := strings.Trim(strings.ToLower(t.text), " ,.;:")
+			if w != "" {
+				return
+			}
+		}
+		if t.k == tOp {
+			switch t.text {
+			case "(", "[", "{":
+				depth++
+			case ")", "]", "}":
+				if depth == 0 {
+					return
+				}
+				depth--
+			}
+		}
+		if t.k == tSetOpen {
+			depth++
+		}
+		if t.k == tSetClose {
+			if depth == 0 {
+				return
+			}
+			depth--
+		}
+		p.next()
+	}
 }
 
 type parser struct {
@@ -198,6 +258,9 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
 		}
 		items = append(items, n)
+		if isCondition(p.peek()) {
+			p.skipCondition(stop)
+		}
 		if !(p.isOp(",") || p.isOp(";") || isConnective(p.peek()) || stop(p.peek())) {
 			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
 		}
@@ -469,6 +532,11 @@ func (p *parser) parseTerm() (*node, error) {
 				num = &node{k: kMul, args: factors}
 			}
 			factors = []*node{{k: kDiv, args: []*node{num, r}}}
+		case isCondition(t):
+			if len(factors) == 1 {
+				return factors[0], nil
+			}
+			return &node{k: kMul, args: factors}, nil
 		case t.k == tText && !isConnective(t):
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text)

@@ -326,8 +326,10 @@ func goldAnswer(gold string) string {
 			return a
 		}
 	}
+	// a long gold without a box is kept whole unless it states its final
+	// answer: picking one formula out of it could drop the alternatives it lists
 	if len(gold) > 80 && strings.Count(strings.TrimSpace(gold), " ") > 8 {
-		if a, ok := ExtractAnswer(gold); ok {
+		if a, _, ok := finalPhrase(gold); ok {
 			return a
 		}
 	}
