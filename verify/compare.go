@@ -36,6 +36,9 @@ type comparer struct {
 	ctx    context.Context
 	lim    Limits
 	reason string
+	// rename allows renaming variables that only one side uses (arbitrary
+	// constants of a function answer: f(x) = cx + d against ax + b).
+	rename bool
 }
 
 func (c *comparer) fail(reason string) cmp {
@@ -128,6 +131,13 @@ func norm(n *node) *node {
 		out := &node{k: kTuple, amb: n.amb}
 		for _, a := range n.args {
 			out.args = append(out.args, normInner(a))
+		}
+		if hasPM(out) {
+			// (0, \pm 2) is the two points (0, 2) and (0, -2)
+			budget := 8
+			if vs := expandPM(out, &budget); len(vs) > 1 {
+				return &node{k: kList, args: vs}
+			}
 		}
 		return out
 	}
@@ -1061,6 +1071,76 @@ func (c *comparer) scalar(g, p *node) cmp {
 }
 
 func (c *comparer) scalarCore(g, p *node) cmp {
+	r := c.scalarPlain(g, p)
+	if r == cEqual || !c.rename {
+		return r
+	}
+	gv, pv := map[string]bool{}, map[string]bool{}
+	collectVars(g, gv)
+	collectVars(p, pv)
+	var onlyG, onlyP []string
+	for v := range gv {
+		if !pv[v] {
+			onlyG = append(onlyG, v)
+		}
+	}
+	for v := range pv {
+		if !gv[v] {
+			onlyP = append(onlyP, v)
+		}
+	}
+	if len(onlyG) == 0 || len(onlyG) != len(onlyP) || len(onlyG) > 3 {
+		return r
+	}
+	sort.Strings(onlyG)
+	sort.Strings(onlyP)
+	saved := c.reason
+	for _, perm := range permutations(len(onlyP)) {
+		m := map[string]string{}
+		for i, j := range perm {
+			m[onlyP[i]] = onlyG[j]
+		}
+		if c.scalarPlain(g, renameVars(p, m)) == cEqual {
+			return cEqual
+		}
+	}
+	c.reason = saved
+	return r
+}
+
+// permutations of 0..n-1 (n <= 3).
+func permutations(n int) [][]int {
+	switch n {
+	case 1:
+		return [][]int{{0}}
+	case 2:
+		return [][]int{{0, 1}, {1, 0}}
+	}
+	return [][]int{{0, 1, 2}, {0, 2, 1}, {1, 0, 2}, {1, 2, 0}, {2, 0, 1}, {2, 1, 0}}
+}
+
+// renameVars returns n with variables renamed by m.
+func renameVars(n *node, m map[string]string) *node {
+	if n.k == kVar {
+		if to, ok := m[n.name]; ok {
+			c := *n
+			c.name = to
+			return &c
+		}
+		return n
+	}
+	if len(n.args) == 0 {
+		return n
+	}
+	c := *n
+	c.args = make([]*node, len(n.args))
+	for i, a := range n.args {
+		c.args[i] = renameVars(a, m)
+	}
+	return &c
+}
+
+func (c *comparer) scalarPlain(g, p *node) cmp {
 	vars := map[string]bool{}
 	collectVars(g, vars)
 	collectVars(p, vars)

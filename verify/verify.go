@@ -157,7 +157,7 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.GoldParsed = gn.String()
 		return res
 	}
-	c := &comparer{ctx: ctx, lim: ch.lim}
+	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn)}
 	var verdict cmp
 	switch {
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
@@ -203,6 +203,23 @@ var fillerWords = map[string]bool{
 	"total": true, "number": true, "result": true, "we": true, "get": true, "have": true, "equals": true,
 	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
 	"required": true, "desired": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),
+// whose other letters are arbitrary constants.
+func isFunctionAnswer(n *node) bool {
+	switch n.k {
+	case kRel:
+		return len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kApply
+	case kList:
+		for _, a := range n.args {
+			if !isFunctionAnswer(a) {
+				return false
+			}
+		}
+		return len(n.args) > 0
+	}
+	return false
 }
 
 // proseKey is the lower-cased meaningful words of dropped text.

@@ -384,3 +384,24 @@ func TestSums(t *testing.T) {
 		}
 	}
 }
+
+var renameCases = []pairCase{
+	{"f(x) = cx + d", "f(x) = ax + b", Equal},
+	{"f(x) = x^2 + cx", "f(n) = n^2 + kn", Equal},
+	{"f(x) = cx + d", "f(x) = ax^2 + b", Different},
+	{"a + 2b", "b + 2a", Different},
+	{"x + y", "x + z", Different},
+	{"(0, \\pm 2)", "(0,2),(0,-2)", Equal},
+	{"f(x) = 2x \\text{ for all } x > 0", "2x", Equal},
+	{"f(x)=0 \\text{ for all } x \\text{ and } f(x)=x^{2} \\text{ for all } x", "f(x) = x^2, f(x) = 0", Equal},
+	{"f(n) = n + 1 \\text{ for all n; or, for some } a \\ge 1, f(n) = n - a", "f(n) = n + 1", Different},
+}
+
+func TestRenameAndConditions(t *testing.T) {
+	for _, c := range renameCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
