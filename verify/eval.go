@@ -343,8 +343,12 @@ func pow(a, b val) (val, error) {
 		return inexact(complex(math.Pow(real(a.c), real(b.c)), 0)), nil
 	}
 	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) < 0 && b.r != nil && b.r.Denom().Bit(0) == 1 {
-		// real odd root of a negative number: (-8)^(1/3) = -2
-		return inexact(complex(-math.Pow(-real(a.c), real(b.c)), 0)), nil
+		// real odd root of a negative number: (-8)^(1/3) = -2, (-8)^(2/3) = 4
+		m := math.Pow(-real(a.c), real(b.c))
+		if b.r.Num().Bit(0) == 1 {
+			m = -m
+		}
+		return inexact(complex(m, 0)), nil
 	}
 	return inexact(cmplx.Pow(a.c, b.c)), nil
 }

@@ -104,7 +104,49 @@ type parser struct {
 func (p *parser) note(text string) {
 	if !isUnitText(text) {
 		p.prose = append(p.prose, text)
+		return
 	}
+	if u := unitKey(text); u != "" {
+		p.prose = append(p.prose, unitPrefix+u)
+	}
+}
+
+// unitPrefix marks units among the dropped words.
+const unitPrefix = "\x00unit:"
+
+// unitCanon maps unit spellings to one name; words mapped to "" are not
+// compared (percent is handled as a value, counts like "ways" say nothing).
+var unitCanon = map[string]string{
+	"meter": "m", "meters": "m", "metre": "m", "metres": "m",
+	"centimeter": "cm", "centimeters": "cm", "kilometer": "km", "kilometers": "km",
+	"second": "s", "seconds": "s", "sec": "s", "secs": "s",
+	"hour": "h", "hours": "h", "hr": "h", "hrs": "h",
+	"minute": "min", "minutes": "min", "mins": "min",
+	"day": "day", "days": "day", "week": "week", "weeks": "week", "year": "year", "years": "year", "month": "month", "months": "month",
+	"mile": "mile", "miles": "mile", "foot": "ft", "feet": "ft", "inch": "in", "inches": "in", "yard": "yd", "yards": "yd",
+	"gram": "g", "grams": "g", "kilogram": "kg", "kilograms": "kg", "pound": "lb", "pounds": "lb", "lbs": "lb",
+	"liter": "l", "liters": "l", "litre": "l", "litres": "l",
+	"dollar": "", "dollars": "", "cent": "cent", "cents": "cent", "yuan": "", "euro": "", "euros": "",
+	"degree": "", "degrees": "", "deg": "", "percent": "", "pct": "", "percentage": "", "%": "",
+	"unit": "", "units": "", "sq": "", "square": "", "cubic": "", "cu": "",
+	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",
+	"numbers": "", "solutions": "", "items": "", "coins": "", "books": "", "cards": "", "games": "", "handshakes": "",
+	"rd": "", "th": "", "st": "", "nd": "",
+}
+
+// unitKey is the canonical form of a unit text ("square meters" -> "m").
+func unitKey(s string) string {
+	var parts []string
+	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool { return r == ' ' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')' }) {
+		w = strings.Trim(w, ".,")
+		if c, ok := unitCanon[w]; ok {
+			w = c
+		}
+		if w != "" {
+			parts = append(parts, w)
+		}
+	}
+	return strings.Join(parts, " ")
 }
 
 // unitWords are words read as units of measure (or currency, time of day).
@@ -137,7 +179,7 @@ func isUnitText(s string) bool {
 		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
 	})
 	for _, w := range words {
-		if !unitWords[strings.Trim(w, ".,")] && !unitWords[w] {
+		if _, ok := unitCanon[strings.Trim(w, ".,")]; !unitWords[strings.Trim(w, ".,")] && !unitWords[w] && !ok {
 			return false
 		}
 	}

@@ -175,9 +175,14 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
-		if proseKey(gProse) != proseKey(pProse) {
+		gw, gu := splitUnits(gProse)
+		pw, pu := splitUnits(pProse)
+		if proseKey(gw) != proseKey(pw) {
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
+		} else if gu != "" && pu != "" && gu != pu {
+			// 5 cm against 5 m
+			res.Verdict, res.Reason = Unsure, "same value, different units"
 		}
 	case cDiff:
 		res.Verdict, res.Reason = Different, c.reason
@@ -203,6 +208,19 @@ var fillerWords = map[string]bool{
 	"total": true, "number": true, "result": true, "we": true, "get": true, "have": true, "equals": true,
 	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
 	"required": true, "desired": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// splitUnits separates the units among dropped words.
+func splitUnits(words []string) ([]string, string) {
+	var prose, units []string
+	for _, w := range words {
+		if u, ok := strings.CutPrefix(w, unitPrefix); ok {
+			units = append(units, u)
+		} else {
+			prose = append(prose, w)
+		}
+	}
+	return prose, strings.Join(units, " ")
 }
 
 // isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),

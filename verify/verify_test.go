@@ -405,3 +405,24 @@ func TestRenameAndConditions(t *testing.T) {
 		}
 	}
 }
+
+var safetyCases = []pairCase{
+	{"5 \\text{ cm}", "5 \\text{ m}", Unsure},
+	{"5 \\text{ cm}", "5 \\text{ centimeters}", Equal},
+	{"5 \\text{ meters}", "5 \\mathrm{~m}", Equal},
+	{"1, 1, 2", "1, 2, 2", Different},
+	{"2, 2", "2", Different},
+	{"0.33", "\\frac{1}{3}", Unsure},
+	{"|x|", "x", Unsure},
+	{"\\sqrt{x^2}", "|x|", Equal},
+	{"\\ln(x^2)", "2\\ln x", Unsure},
+}
+
+func TestSafety(t *testing.T) {
+	for _, c := range safetyCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
