@@ -137,7 +137,9 @@ var unitCanon = map[string]string{
 // unitKey is the canonical form of a unit text ("square meters" -> "m").
 func unitKey(s string) string {
 	var parts []string
-	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool { return r == ' ' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')' }) {
+	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool {
+		return r == ' ' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
+	}) {
 		w = strings.Trim(w, ".,")
 		if c, ok := unitCanon[w]; ok {
 			w = c
