@@ -1000,7 +1000,7 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]complex128 {
 }
 
 func (c *comparer) evalAt(n *node, env map[string]complex128) (val, error) {
-	e := &evaluator{env: env, limit: c.lim.MaxEvalSteps}
+	e := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps}
 	return e.eval(n)
 }
 

@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/big"
@@ -16,7 +17,7 @@ type val struct {
 var errEval = errors.New("cannot evaluate")
 
 // maxRatBits bounds exact arithmetic; larger results fall back to floats.
-const maxRatBits = 4096
+const maxRatBits = 1 << 15
 
 func exact(r *big.Rat) val {
 	f, _ := r.Float64()
@@ -34,6 +35,7 @@ func ratSmall(r *big.Rat) bool {
 func (v val) complex() complex128 { return v.c }
 
 type evaluator struct {
+	ctx   context.Context // checked every 256 steps
 	env   map[string]complex128
 	bound map[string]*big.Rat // index variables of sums being evaluated
 	steps int
@@ -43,6 +45,9 @@ type evaluator struct {
 func (e *evaluator) eval(n *node) (val, error) {
 	e.steps++
 	if e.steps > e.limit {
+		return val{}, errEval
+	}
+	if e.steps&255 == 0 && e.ctx != nil && e.ctx.Err() != nil {
 		return val{}, errEval
 	}
 	switch n.k {
@@ -143,7 +148,7 @@ func (e *evaluator) eval(n *node) (val, error) {
 		if err != nil {
 			return val{}, err
 		}
-		if a.r == nil || !a.r.IsInt() || a.r.Sign() < 0 || a.r.Num().Cmp(big.NewInt(400)) > 0 {
+		if a.r == nil || !a.r.IsInt() || a.r.Sign() < 0 || a.r.Num().Cmp(big.NewInt(maxFactorial)) > 0 {
 			if a.r == nil && imag(a.c) == 0 && real(a.c) > -1 && real(a.c) < 170 {
 				g := math.Gamma(real(a.c) + 1)
 				return inexact(complex(g, 0)), nil
@@ -230,6 +235,10 @@ func intOf(v val) (int64, bool) {
 }
 
 var trig = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}
+
+// maxFactorial is the largest n whose n! is computed exactly (about
+// 30,000 bits, under maxRatBits).
+const maxFactorial = 2500
 
 func nameHash(s string) uint64 {
 	var h uint64 = 1469598103934665603

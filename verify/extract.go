@@ -237,7 +237,7 @@ func finalPhrase(text string) (string, int, bool) {
 			rest = n
 		}
 	}
-	rest = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(rest), "."))
+	rest = strings.TrimSpace(strings.Trim(strings.TrimSpace(rest), ".*"))
 	rest = stripDelims(rest)
 	rest = strings.TrimSpace(strings.TrimRight(rest, ". "))
 	if rest == "" {

@@ -426,3 +426,29 @@ func TestSafety(t *testing.T) {
 		}
 	}
 }
+
+// issueCases come from reports against Math-Verify.
+var issueCases = []pairCase{
+	{"\\frac{1}{2004!}", "\\frac{1}{2006!}", Different},
+	{"\\frac{1}{2^{99}}", "\\frac{1}{2^{98}}", Different},
+	{"n=2, 3, 4", "n=1, 2, 3", Different},
+	{"D = (0, 1)", "D = (0, 1.5)", Different},
+	{"19, 46, \\text{ and } 82", "21, 36, and 82", Different},
+	{"\\frac{2^{2005}+1}{3 \\cdot 2^{2006}}", "\\frac{1}{3 \\cdot 2^{2006}}", Different},
+	{"\\frac{2^{2005}+1}{3 \\cdot 2^{2006}}", "\\frac{2^{2005}+1}{6 \\cdot 2^{2005}}", Equal},
+	{"m \\geq \\sqrt{2}", "m \\in [\\sqrt{2}, +\\infty)", Equal},
+	{"3x-y+13=0", "3x + 4y + 14=0", Different},
+	{"73", "Thus ... ✅ Final Answer: **73**", Equal},
+	{"4", "4\\sqrt(2)", Different},
+	{"2/3", "\\frac{2}{3}", Equal},
+	{"\\text{13}", "13", Equal},
+}
+
+func TestIssueCases(t *testing.T) {
+	for _, c := range issueCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
