@@ -403,7 +403,10 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tEmpty, "")
 	case "colon", "ratio":
 		emit(tOp, ":")
-	case "quad", "qquad", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+	case "quad", "qquad":
+		// wide spaces separate answers: x = 1 \quad y = 2
+		emit(tOp, ",")
+	case "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
 		"displaystyle", "textstyle", "limits", "nolimits", "hline", "cline", "middle", "dollar":
 	case "over":
 		emit(tCmd, "over")

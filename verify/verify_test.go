@@ -452,3 +452,16 @@ func TestIssueCases(t *testing.T) {
 		}
 	}
 }
+
+func TestQuadSeparates(t *testing.T) {
+	for _, c := range []pairCase{
+		{"2", "x = 1 \\quad y = 2", Different},
+		{"(1, 2)", "x = 1 \\quad y = 2", Equal},
+		{"x_{1}=10^{\\frac{-5+\\sqrt{13}}{6}},\\quadx_{2}=10^{\\frac{-5-\\sqrt{13}}{6}}", "\\boxed{10^{\\frac{\\sqrt{13} - 5}{6}}} \\quad \\text{and} \\quad \\boxed{10^{-\\frac{5 + \\sqrt{13}}{6}}}", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
