@@ -1289,7 +1289,7 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 // minPredDigits is how many significant digits a decimal answer needs to
 // be accepted for an exact gold it rounds (1/12 against 0.0833333);
 // shorter roundings (0.33 for 1/3) go to the judge.
-const minPredDigits = 6
+const minPredDigits = 8
 
 func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGold bool) (cmp, bool) {
 	d, sig, ok := decimalLit(decSide)

@@ -36,7 +36,8 @@ var shapes = map[string][]pairCase{
 		{"\\frac12", "1/2", Equal},
 		{"\\dfrac{3}{4}", "\\tfrac{3}{4}", Equal},
 		{"\\frac{3}{4}", "\\frac{6}{8}", Equal},
-		{"\\frac{1}{3}", "0.333333", Equal},
+		{"\\frac{1}{3}", "0.33333333", Equal},
+		{"\\frac{1}{3}", "0.333333", Different},
 		{"\\frac{1}{3}", "0.33", Different},
 		{"\\frac{1}{3}", "0.34", Different},
 		{"7.78", "\\frac{70}{9}", Equal},
@@ -126,7 +127,7 @@ var shapes = map[string][]pairCase{
 		{"(-\\infty, 3]", "(-\\infty, 3)", Different},
 		{"[-1, -\\frac{1}{2}) \\cup (0, 1)", "(0,1) \\cup [-1, -\\tfrac12)", Equal},
 		{"(2, 12) \\cup (12, 102)", "x \\in (2,12) \\cup (12,102)", Equal},
-		{"(\\frac{3}{5},\\frac{8}{3}]", "(0.6, 2.666667]", Equal},
+		{"(\\frac{3}{5},\\frac{8}{3}]", "(0.6, 2.66666667]", Equal},
 	},
 	"tuples and sets": {
 		{"(1,2)", "(1,2)", Equal},
