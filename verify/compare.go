@@ -296,7 +296,10 @@ func (c *comparer) compare(g, p *node) cmp {
 			}
 			return c.fail("text answers differ")
 		}
-		if p.k == kText && g.k != kText && wordy(p.name+" "+p.name) && !numberWord(p.name) {
+		if g.k == kSet && len(g.args) == 0 && p.k == kText && saysNone(p.name) || p.k == kSet && len(p.args) == 0 && g.k == kText && saysNone(g.name) {
+			return cEqual // the empty set against "no solution"
+		}
+		if p.k == kText && g.k != kText && hasWord(p.name) && !numberWord(p.name) {
 			// "There are no solutions." against a value
 			c.reason = "text answer against a value"
 			return cDiff
@@ -351,6 +354,27 @@ func (c *comparer) compare(g, p *node) cmp {
 var numberWords = map[string]bool{"zero": true, "one": true, "two": true, "three": true, "four": true, "five": true,
 	"six": true, "seven": true, "eight": true, "nine": true, "ten": true, "eleven": true, "twelve": true, "none": true,
 	"infinity": true, "infinite": true, "half": true, "third": true, "quarter": true}
+
+// saysNone reports a text saying there is no solution.
+func saysNone(s string) bool {
+	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+		switch w {
+		case "no", "none", "empty", "nothing":
+			return true
+		}
+	}
+	return false
+}
+
+// hasWord reports a word of two or more letters.
+func hasWord(s string) bool {
+	for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+		if len(w) >= 2 {
+			return true
+		}
+	}
+	return false
+}
 
 // numberWord reports a text that contains a number word, which the
 // checker does not read.

@@ -466,3 +466,18 @@ func TestQuadSeparates(t *testing.T) {
 		}
 	}
 }
+
+func TestTextAgainstValues(t *testing.T) {
+	for _, c := range []pairCase{
+		{"\\emptyset", "\\text{no solution}", Equal},
+		{"\\text{No solution}", "\\varnothing", Equal},
+		{"(1,8,19),(2,7,13)", "\\text{no solutions}", Different},
+		{"0", "\\text{none}", Unsure},
+		{"\\infty", "\\text{infinity}", Unsure},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
