@@ -207,7 +207,8 @@ var fillerWords = map[string]bool{
 	"so": true, "thus": true, "therefore": true, "hence": true, "value": true, "values": true, "of": true,
 	"total": true, "number": true, "result": true, "we": true, "get": true, "have": true, "equals": true,
 	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
-	"required": true, "desired": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+	"required": true, "desired": true, "only": true, "solution": true, "solutions": true, "unique": true,
+	"pair": true, "pairs": true, "triple": true, "triples": true, "ordered": true, "possible": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
 }
 
 // splitUnits separates the units among dropped words.
@@ -292,6 +293,13 @@ func choiceLetter(s string, bare bool) (string, bool) {
 // exists", "\text{Yes}").
 func yesNo(s string) (string, bool) {
 	t := strings.ToLower(strings.TrimSpace(textWrappersSpaced.Replace(s)))
+	// "There exist no such field." / "No such matrices exist."
+	for _, neg := range []string{"there is no ", "there are no ", "there exist no ", "there exists no ",
+		"there does not exist", "there do not exist", "there is not ", "there are not ", "no such "} {
+		if strings.HasPrefix(t, neg) {
+			return "no", true
+		}
+	}
 	i := 0
 	for i < len(t) && isLetter(t[i]) {
 		i++
