@@ -43,7 +43,9 @@ func testClient(t *testing.T, url string, retries int) *Client {
 
 func TestChat(t *testing.T) {
 	type step func(w http.ResponseWriter, r *http.Request)
-	ok := func(w http.ResponseWriter, r *http.Request) { chatOK(w, "m", "the answer is \\boxed{4}", "", "stop", 11, 7) }
+	ok := func(w http.ResponseWriter, r *http.Request) {
+		chatOK(w, "m", "the answer is \\boxed{4}", "", "stop", 11, 7)
+	}
 	status := func(code int, body string, hdr ...string) step {
 		return func(w http.ResponseWriter, r *http.Request) {
 			for i := 0; i+1 < len(hdr); i += 2 {
