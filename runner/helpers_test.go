@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -147,7 +148,7 @@ func testOptions(l shard.Layout, endpoint string, shards ...int) Options {
 	g.GracePeriod = 5 * time.Second
 	g.LeaseTTL = 2 * time.Second
 	g.WaitForServer = 2 * time.Second
-	return Options{Layout: l, Shards: shards, Generate: g, Host: "testhost", PID: 4242, JobID: "77_3"}
+	return Options{Layout: l, Shards: shards, Generate: g, Host: "testhost", PID: os.Getpid(), JobID: "77_3"}
 }
 
 // readShard returns the records of a shard's output, failing on

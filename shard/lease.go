@@ -34,14 +34,26 @@ import (
 //     its token.
 //   - release: check it is ours, remove it.
 //
+// A lease whose holder ran on this host, in this pid namespace, under a pid
+// that no longer exists is stale at once: a runner restarted after a crash
+// (or `distillery local` run again) takes its shard back without waiting.
+//
 // What it does not do: fence a writer that hangs for longer than the TTL
 // between its check and its append. Keep the TTL well above any pause a
 // healthy node takes (the default is 5 minutes; a flush takes milliseconds).
 
+// settle is how long a runner that had to race for a lease waits before it
+// trusts that it holds it.
+const settle = 50 * time.Millisecond
+
 // LeaseInfo is the content of a lease file.
 type LeaseInfo struct {
-	Host  string `json:"host"`
-	PID   int    `json:"pid"`
+	Host string `json:"host"`
+	PID  int    `json:"pid"`
+	// PIDNS is the holder's pid namespace: a lease from this host and pid
+	// namespace whose pid is gone is stale at once (a crashed runner
+	// restarted on the same node need not wait for the TTL).
+	PIDNS string `json:"pid_ns,omitempty"`
 	JobID string `json:"job_id,omitempty"`
 	// Token is random per lease: it tells two runners on the same host and
 	// pid (a requeued job) apart.
@@ -131,14 +143,26 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 	}
 	now := o.Now()
 	l := &Lease{path: path, now: o.Now, info: LeaseInfo{
-		Host: o.Host, PID: o.PID, JobID: o.JobID, Token: hex.EncodeToString(tok[:]),
+		Host: o.Host, PID: o.PID, PIDNS: pidNamespace(), JobID: o.JobID, Token: hex.EncodeToString(tok[:]),
 		AcquiredAt: now.UTC(), Heartbeat: now.UTC(), TTLSeconds: o.TTL.Seconds(),
 	}}
 	// A few rounds: each lost race re-reads the lease and decides again.
-	for range 5 {
+	for round := range 5 {
 		err := l.create()
 		if err == nil {
-			return l, nil
+			if round == 0 {
+				return l, nil
+			}
+			// We raced others for this lease. A racer that moved our
+			// fresh lease aside by mistake puts it back within
+			// microseconds, unless a third took the name meanwhile: wait
+			// a moment and make sure the lease is still ours before
+			// anyone writes under it.
+			time.Sleep(settle)
+			if l.Check() == nil {
+				return l, nil
+			}
+			continue
 		}
 		if !errors.Is(err, fs.ErrExist) {
 			return nil, err
@@ -150,7 +174,7 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 		if !ok {
 			continue // released meanwhile
 		}
-		if !cur.Stale(o.Now(), mod) {
+		if !cur.Stale(o.Now(), mod) && !l.holderGone(cur) {
 			return nil, fmt.Errorf("%w: %s held by %s (pid %d, job %s), heartbeat %s ago",
 				ErrLeaseHeld, path, cur.Host, cur.PID, orDash(cur.JobID), o.Now().Sub(cur.Heartbeat).Round(time.Second))
 		}
@@ -162,6 +186,13 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 		}
 	}
 	return nil, fmt.Errorf("%w: %s: lost the race for it several times", ErrLeaseHeld, path)
+}
+
+// holderGone reports whether the holder of cur was a process on our host
+// and in our pid namespace that no longer exists.
+func (l *Lease) holderGone(cur LeaseInfo) bool {
+	return cur.Host != "" && cur.Host == l.info.Host && cur.PIDNS != "" && cur.PIDNS == l.info.PIDNS &&
+		cur.PID != l.info.PID && processGone(cur.PID)
 }
 
 func orDash(s string) string {
