@@ -53,8 +53,11 @@ type JudgeConfig struct {
 	// MaxSolutionChars caps what the judge sees of a generation: the text
 	// after </think> (or the whole text), cut to its last this many bytes.
 	// 0: no cap.
-	MaxSolutionChars int                `toml:"max_solution_chars"`
-	Server           slurm.ServerConfig `toml:"server"`
+	MaxSolutionChars int `toml:"max_solution_chars"`
+	// Cache keeps the judge's rulings in <run.dir>/judge/verdicts.jsonl
+	// and reuses them when merging again.
+	Cache  bool               `toml:"cache"`
+	Server slurm.ServerConfig `toml:"server"`
 }
 
 // DefaultConfig returns OpenR1's split rules: "default" leaves out cn_k12,
@@ -88,6 +91,7 @@ func DefaultJudgeConfig() JudgeConfig {
 		MaxRetries:       5,
 		WaitForServer:    30 * time.Second,
 		MaxSolutionChars: 16000,
+		Cache:            true,
 		Server:           srv,
 	}
 }

@@ -72,6 +72,8 @@ type Summary struct {
 	Judged                                          int // judge replies received
 	JudgeEquivalent, JudgeDifferent, JudgeAmbiguous int
 	JudgeNoVerdict                                  int // replies without a verdict (counted as ambiguous)
+	JudgeCached                                     int // of Judged, rulings reused from the judge cache
+	JudgeCacheFile                                  string
 	JudgeErrors                                     int // requests that failed after retries
 	NotJudged                                       int // unsure answers with no judge
 
@@ -147,6 +149,7 @@ type merger struct {
 	sum     Summary
 	splits  []*splitWriter
 
+	cache       *judgeCache  // nil: no cache
 	judgeErrRun atomic.Int64 // consecutive judge errors
 	mu          sync.Mutex   // guards sum's judge counters during a shard
 }
@@ -232,6 +235,22 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	}
 	defer unlock()
 	removeStale(l, m.log)
+
+	if m.opts.JudgeClient != nil && m.opts.Judge.Cache {
+		m.sum.JudgeCacheFile = JudgeCachePath(l)
+		m.cache, err = openJudgeCache(JudgeCachePath(l))
+		if err != nil {
+			return Summary{}, err
+		}
+		defer func() {
+			if cerr := m.cache.close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		if n := len(m.cache.seen); n > 0 {
+			m.log.Info("reusing earlier judge rulings", "cached", n, "file", JudgeCachePath(l))
+		}
+	}
 
 	tmp, err := os.MkdirTemp(l.Dir, ".dataset.tmp-")
 	if err != nil {
@@ -448,7 +467,13 @@ func (m *merger) judgeShard(ctx context.Context, items []item, log *slog.Logger)
 		}
 		g.Go(func() error { return m.judgeOne(gctx, jb, log) })
 	}
-	if err := g.Wait(); err != nil {
+	err := g.Wait()
+	if m.cache != nil {
+		if cerr := m.cache.sync(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
 		return err
 	}
 	return ctx.Err()
@@ -458,6 +483,14 @@ func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) er
 	it := jb.it
 	gen := &it.gens[jb.j]
 	prompt := JudgePrompt(it.p.Problem, it.p.Answer, JudgeSolution(gen.Text, m.opts.Judge.MaxSolutionChars))
+	var key string
+	if m.cache != nil {
+		key = judgeKey(m.opts.Judge.Model, prompt)
+		if cv, ok := m.cache.lookup(key); ok {
+			m.record(it, jb.j, cv.Verdict, cv.Found, true)
+			return nil
+		}
+	}
 	res, err := m.opts.JudgeClient.Chat(ctx, runner.ChatRequest{
 		Model:       m.opts.Judge.Model,
 		Messages:    []runner.Message{{Role: "user", Content: prompt}},
@@ -481,14 +514,26 @@ func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) er
 	}
 	m.judgeErrRun.Store(0)
 	v, found := ParseVerdict(res.Text)
+	if m.cache != nil {
+		m.cache.add(cacheLine{Key: key, UUID: gen.UUID, Index: gen.Index, Model: m.opts.Judge.Model, Verdict: v, Found: found, Reply: res.Text})
+	}
+	m.record(it, jb.j, v, found, false)
+	return nil
+}
+
+// record stores a judge ruling on generation j of it.
+func (m *merger) record(it *item, j int, v JudgeVerdict, found, cached bool) {
 	ok := v == JudgeEquivalent
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if it.llama == nil {
 		it.llama = make([]*bool, len(it.gens))
 	}
-	it.llama[jb.j] = &ok
+	it.llama[j] = &ok
 	m.sum.Judged++
+	if cached {
+		m.sum.JudgeCached++
+	}
 	if !found {
 		m.sum.JudgeNoVerdict++
 	}
@@ -500,7 +545,6 @@ func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) er
 	default:
 		m.sum.JudgeAmbiguous++
 	}
-	return nil
 }
 
 // buildRow turns a problem and its checked generations into a dataset
@@ -576,6 +620,9 @@ func (m *merger) buildRow(it *item) (*Row, bool) {
 	)
 	return r, true
 }
+
+// JudgeCachePath is the file where merge keeps the judge's rulings.
+func JudgeCachePath(l shard.Layout) string { return filepath.Join(l.Dir, "judge", "verdicts.jsonl") }
 
 // ReasoningComplete reports whether a generation finished on its own
 // (finish_reason "stop") with its think block closed.

@@ -242,7 +242,7 @@ func TestRunEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, s := range []string{"config_name: \"default\"", "num_examples: 3", "num_examples: 1", "| default | olympiads | 2 |",
-			"| extended | cn_k12 | 1 |", "| judge: request errors (left unjudged) | 1 |", "Please reason step by step"} {
+			"| extended | cn_k12 | 1 |", "| judge: request errors (left unjudged) | 1 |", "| judge: rulings | 6 |", "Please reason step by step"} {
 			if !strings.Contains(string(card), s) {
 				t.Errorf("card lacks %q:\n%s", s, card)
 			}
@@ -439,4 +439,53 @@ func treeOf(t *testing.T, dir string) map[string]int64 {
 		return nil
 	})
 	return out
+}
+
+func TestRunReusesJudgeRulings(t *testing.T) {
+	l := writeRun(t, t.TempDir(), e2eShards(), nil)
+	js := newJudgeServer(t)
+	first, err := Run(context.Background(), testOptions(l, judgeClient(t, js.URL), js.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := js.requests.Load()
+	rowsBefore := readSplit(t, first.Splits[0].Files)
+
+	// A crash mid-write leaves a torn last line; it is cut off.
+	f, err := os.OpenFile(JudgeCachePath(l), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"key":"torn`)
+	f.Close()
+
+	second, err := Run(context.Background(), testOptions(l, judgeClient(t, js.URL), js.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Only the request that failed is asked again (and fails again).
+	if n := js.requests.Load() - before; n != 1 {
+		t.Errorf("second merge sent %d judge requests, want 1", n)
+	}
+	if second.Judged != first.Judged || second.JudgeCached != first.Judged || second.JudgeErrors != 1 {
+		t.Errorf("second merge: judged %d (cached %d), errors %d; first judged %d", second.Judged, second.JudgeCached, second.JudgeErrors, first.Judged)
+	}
+	if rows := readSplit(t, second.Splits[0].Files); !reflect.DeepEqual(rows, rowsBefore) {
+		t.Errorf("rows differ between a judged and a cached merge")
+	}
+	data, _ := os.ReadFile(JudgeCachePath(l))
+	if lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n"); len(lines) != first.Judged || strings.Contains(string(data), "torn") {
+		t.Errorf("cache file has %d lines (want %d) or kept the torn line:\n%s", len(lines), first.Judged, data)
+	}
+
+	// With the cache off, everything is asked again.
+	before = js.requests.Load()
+	opts := testOptions(l, judgeClient(t, js.URL), js.URL)
+	opts.Judge.Cache = false
+	if _, err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	if n := js.requests.Load() - before; n != 7 {
+		t.Errorf("uncached merge sent %d judge requests, want 7", n)
+	}
 }

@@ -124,8 +124,12 @@ func printMergeSummary(w io.Writer, s *merge.Summary) {
 	fmt.Fprintf(w, "  generations    %d\n", s.Generations)
 	fmt.Fprintf(w, "  verified       equal %d, different %d, unsure %d\n", s.Equal, s.Different, s.Unsure)
 	if s.Judged+s.JudgeErrors > 0 {
-		fmt.Fprintf(w, "  judged         %d: equivalent %d, different %d, ambiguous %d; errors %d\n",
+		fmt.Fprintf(w, "  judged         %d: equivalent %d, different %d, ambiguous %d; errors %d",
 			s.Judged, s.JudgeEquivalent, s.JudgeDifferent, s.JudgeAmbiguous, s.JudgeErrors)
+		if s.JudgeCached > 0 {
+			fmt.Fprintf(w, "; %d reused from %s", s.JudgeCached, s.JudgeCacheFile)
+		}
+		fmt.Fprintln(w)
 	} else if s.NotJudged > 0 {
 		fmt.Fprintf(w, "  judged         0 (no judge: %d unsure answers count as not correct)\n", s.NotJudged)
 	} else {
