@@ -34,22 +34,22 @@ func e2eShards() [][]fixProblem {
 				{"\\boxed{4}", "stop"},
 			}},
 			{problem("u-b", "cn_k12", `\frac{1}{2}`), []fixGen{
-				{"I could not finish this one. JUDGE-YES", "stop"},
-				{"I could not finish this one. JUDGE-NO", "stop"},
+				{"So it is \\boxed{\\text{one half}}. JUDGE-YES", "stop"},
+				{"\\boxed{\\text{a half, or so}} JUDGE-NO", "stop"},
 			}},
 			{problem("u-c", "amc_aime", "7"), []fixGen{
-				{"I give up. JUDGE-NO", "stop"},
-				{"No idea at all.", "stop"},
+				{"\\boxed{\\text{seven-ish}} JUDGE-NO", "stop"},
+				{"I think \\boxed{\\text{unknown}}.", "stop"},
 			}},
 		},
 		{
 			{problem("u-d", "olympiads", "9"), []fixGen{
-				{"Cannot do it. JUDGE-FAIL", "stop"},
+				{"\\boxed{\\text{nine}} JUDGE-FAIL", "stop"},
 				{"<think>ok</think>\\boxed{9}", "stop"},
 			}},
 			{problem("u-e", "aops_forum", "12"), []fixGen{
-				{"<think>x</think> Cannot say. JUDGE-FLAKY", "stop"},
-				{"<think>x</think> Hmm. JUDGE-QUOTE", "stop"},
+				{"<think>x</think> \\boxed{\\text{twelve}} JUDGE-FLAKY", "stop"},
+				{"<think>x</think> \\boxed{\\text{a dozen}} JUDGE-QUOTE", "stop"},
 				{"\\boxed{12}", "length"},
 			}},
 		},
@@ -58,15 +58,17 @@ func e2eShards() [][]fixProblem {
 
 // checkFixtureVerdicts fails early, with a clear message, if the verifier
 // no longer gives the fixture's texts the verdicts the expectations assume
-// (boxed right answers equal, texts without an answer unsure).
+// (boxed right answers equal, boxed text against a number unsure).
 func checkFixtureVerdicts(t *testing.T, shards [][]fixProblem) {
 	t.Helper()
 	for _, s := range shards {
 		for _, fp := range s {
 			for _, g := range fp.gens {
-				want := verify.Unsure
-				if strings.Contains(g.text, `\boxed`) {
-					want = verify.Equal
+				// Boxed right answers are equal; boxed text against a
+				// numeric gold is for the judge.
+				want := verify.Equal
+				if strings.Contains(g.text, `\text{`) || !strings.Contains(g.text, `\boxed`) {
+					want = verify.Unsure
 				}
 				if got := verify.Check(context.Background(), fp.p.Answer, g.text); got.Verdict != want {
 					t.Fatalf("fixture assumption broken: verify.Check(%q, %q) = %s (%s), the test expects %s; adjust the fixture", fp.p.Answer, g.text, got.Verdict, got.Reason, want)
@@ -418,7 +420,7 @@ func TestRunJudgeUnreachable(t *testing.T) {
 func TestRunJudgeGoneMidway(t *testing.T) {
 	var probs []fixProblem
 	for i := 0; i < maxConsecutiveJudgeErrors+10; i++ {
-		probs = append(probs, fixProblem{problem(fmt.Sprintf("p%d", i), "olympiads", "3"), []fixGen{{"no answer JUDGE-FAIL", "stop"}}})
+		probs = append(probs, fixProblem{problem(fmt.Sprintf("p%d", i), "olympiads", "3"), []fixGen{{"\\boxed{\\text{three}} JUDGE-FAIL", "stop"}}})
 	}
 	l := writeRun(t, t.TempDir(), [][]fixProblem{probs}, nil)
 	js := newJudgeServer(t)

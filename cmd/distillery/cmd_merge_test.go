@@ -39,7 +39,7 @@ func mergeTestRun(t *testing.T, dir string, done bool) {
 	for _, g := range []shard.Generation{
 		{UUID: "a", Index: 0, Text: "<think>easy</think> \\boxed{2}", FinishReason: "stop"},
 		{UUID: "a", Index: 1, Text: "<think>hmm", FinishReason: "length"},
-		{UUID: "b", Index: 0, Text: "<think>x</think> It is four, I have no box.", FinishReason: "stop"},
+		{UUID: "b", Index: 0, Text: "<think>x</think> It is \\boxed{\\text{four}}.", FinishReason: "stop"},
 	} {
 		w.Add(&g)
 	}
@@ -69,7 +69,7 @@ func mergeTestJudge(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		verdict := "DIFFERENT"
-		if bytes.Contains(body, []byte("It is four")) {
+		if bytes.Contains(body, []byte(`It is \\boxed{\\text{four}}`)) {
 			verdict = "EQUIVALENT"
 		}
 		w.Header().Set("Content-Type", "application/json")
