@@ -332,9 +332,12 @@ type item struct {
 func (m *merger) mergeShard(ctx context.Context, si shard.ShardInfo) error {
 	l := m.opts.Layout
 	log := m.log.With("shard", si.ID)
-	problems, _, err := shard.ReadInput(l.Input(si.ID))
+	problems, sum, err := shard.ReadInput(l.Input(si.ID))
 	if err != nil {
 		return err
+	}
+	if si.SHA256 != "" && sum != si.SHA256 {
+		return fmt.Errorf("input shard %s does not match plan.json (checksum %s, planned %s): it changed after planning; plan again into a fresh run dir", l.Input(si.ID), sum[:12], si.SHA256[:min(12, len(si.SHA256))])
 	}
 	m.sum.Problems += len(problems)
 	byUUID := make(map[string]int, len(problems))

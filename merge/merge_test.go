@@ -16,6 +16,7 @@ import (
 	"github.com/parquet-go/parquet-go/format"
 
 	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/verify"
 )
 
@@ -489,5 +490,17 @@ func TestRunReusesJudgeRulings(t *testing.T) {
 	}
 	if n := js.requests.Load() - before; n != 7 {
 		t.Errorf("uncached merge sent %d judge requests, want 7", n)
+	}
+}
+
+func TestRunRefusesChangedInput(t *testing.T) {
+	l := writeRun(t, t.TempDir(), e2eShards(), nil)
+	probs := []shard.Problem{problem("u-x", "olympiads", "1")}
+	if _, err := shard.WriteInput(l.Input(1), probs); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Run(context.Background(), testOptions(l, nil, ""))
+	if err == nil || !strings.Contains(err.Error(), "shard-00001.jsonl.zst does not match plan.json") {
+		t.Fatalf("err = %v, want the changed input shard named", err)
 	}
 }
