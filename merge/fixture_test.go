@@ -114,6 +114,7 @@ func writeJSON(t *testing.T, path string, v any) {
 //	JUDGE-QUOTE  quotes the formats first, then DIFFERENT in bold
 //	JUDGE-FAIL   HTTP 400 (a permanent failure of this one request)
 //	JUDGE-FLAKY  HTTP 503 the first time, EQUIVALENT on the retry
+//	JUDGE-SLOW   EQUIVALENT after 300 ms
 //	otherwise    a reply with no verdict
 type judgeServer struct {
 	*httptest.Server
@@ -185,6 +186,9 @@ func newJudgeServer(t *testing.T) *judgeServer {
 				return
 			}
 			reply = "Same value.\nVerdict: EQUIVALENT"
+		case strings.Contains(sol, "JUDGE-SLOW"):
+			time.Sleep(300 * time.Millisecond)
+			reply = "Verdict: EQUIVALENT"
 		case strings.Contains(sol, "JUDGE-YES"):
 			reply = "Both answers are the same number.\n\nVerdict: EQUIVALENT"
 		case strings.Contains(sol, "JUDGE-NO"):

@@ -90,7 +90,7 @@ type Summary struct {
 	DatasetDir string
 	CardPath   string
 	Elapsed    time.Duration
-	VerifyTime time.Duration // wall time spent verifying
+	VerifyTime time.Duration // time spent inside the verifier, summed over workers
 }
 
 // SplitSummary is one split of the dataset.
@@ -149,7 +149,15 @@ type merger struct {
 	sum     Summary
 	splits  []*splitWriter
 
-	cache       *judgeCache  // nil: no cache
+	cache *judgeCache // nil: no cache
+	// verifySem bounds the verify.Check calls running at once, over all
+	// shards in flight: the verifier is CPU-bound, one per core.
+	verifySem chan struct{}
+	// judgeSem bounds the judge requests in flight, over all shards: the
+	// judge's concurrency (its max running requests) keeps the GPU server
+	// busy without a long queue in front of it.
+	judgeSem    chan struct{}
+	verifyNano  atomic.Int64 // time spent inside verify.Check
 	judgeErrRun atomic.Int64 // consecutive judge errors
 	mu          sync.Mutex   // guards sum's judge counters during a shard
 }
@@ -182,6 +190,8 @@ func newMerger(opts Options) (*merger, error) {
 	if m.workers < 1 {
 		m.workers = runtime.GOMAXPROCS(0)
 	}
+	m.verifySem = make(chan struct{}, m.workers)
+	m.judgeSem = make(chan struct{}, opts.Judge.Concurrency)
 	m.sum.FinishReasons = map[string]int{}
 	m.sum.Models = map[string]int{}
 	return m, nil
@@ -268,17 +278,14 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		m.splits = append(m.splits, newSplitWriter(sp.Name, filepath.Join(tmp, "data", sp.Name), m.opts.Config.RowsPerFile))
 	}
 
-	for _, s := range plan.Shards {
-		if err := ctx.Err(); err != nil {
-			return Summary{}, err
-		}
-		if err := m.mergeShard(ctx, s); err != nil {
-			return Summary{}, err
-		}
+	if err := m.mergeShards(ctx, plan.Shards); err != nil {
+		return Summary{}, err
 	}
 
+	m.sum.VerifyTime = time.Duration(m.verifyNano.Load())
+
 	final := l.DatasetDir()
-	for i, s := range m.splits {
+	for _, s := range m.splits {
 		files, err := s.finish()
 		if err != nil {
 			return Summary{}, err
@@ -294,7 +301,6 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			// it is missing.
 			os.RemoveAll(s.dir)
 		}
-		_ = i
 		m.sum.Splits = append(m.sum.Splits, ss)
 	}
 	if err := shard.SyncDir(filepath.Join(tmp, "data")); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -329,81 +335,160 @@ type item struct {
 	llama []*bool // nil: no generation judged
 }
 
-func (m *merger) mergeShard(ctx context.Context, si shard.ShardInfo) error {
-	l := m.opts.Layout
-	log := m.log.With("shard", si.ID)
-	problems, sum, err := shard.ReadInput(l.Input(si.ID))
-	if err != nil {
+// shardsInFlight is how many shards are read, verified and judged at
+// once. While the judge answers the last, slowest requests of one shard
+// the next ones already keep the verifier and the judge busy; rows are
+// still written in plan order. Memory is about this many shards.
+const shardsInFlight = 3
+
+// shardWork is one shard, read, verified and judged, ready to be written.
+type shardWork struct {
+	id       int
+	problems int
+	records  int
+	orphans  int
+	info     shard.OutputInfo
+	items    []item
+}
+
+// mergeShards runs prepareShard on up to shardsInFlight shards at once
+// and writes their rows in plan order.
+func (m *merger) mergeShards(ctx context.Context, shards []shard.ShardInfo) error {
+	results := make([]chan *shardWork, len(shards))
+	for i := range results {
+		results[i] = make(chan *shardWork, 1)
+	}
+	slots := make(chan struct{}, shardsInFlight)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		for i, si := range shards {
+			if err := acquire(gctx, slots); err != nil {
+				return err
+			}
+			g.Go(func() error {
+				w, err := m.prepareShard(gctx, si)
+				if err != nil {
+					return err
+				}
+				results[i] <- w
+				return nil
+			})
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for i := range shards {
+			select {
+			case w := <-results[i]:
+				if err := m.writeShard(w); err != nil {
+					return err
+				}
+				<-slots
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
 		return err
 	}
-	if si.SHA256 != "" && sum != si.SHA256 {
-		return fmt.Errorf("input shard %s does not match plan.json (checksum %s, planned %s): it changed after planning; plan again into a fresh run dir", l.Input(si.ID), sum[:12], si.SHA256[:min(12, len(si.SHA256))])
+	return ctx.Err()
+}
+
+// acquire takes a slot of sem, or gives up when ctx ends.
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	m.sum.Problems += len(problems)
+}
+
+// prepareShard reads one shard's problems and generations, verifies every
+// generation and sends the unsure ones to the judge.
+func (m *merger) prepareShard(ctx context.Context, si shard.ShardInfo) (*shardWork, error) {
+	l := m.opts.Layout
+	problems, sum, err := shard.ReadInput(l.Input(si.ID))
+	if err != nil {
+		return nil, err
+	}
+	if si.SHA256 != "" && sum != si.SHA256 {
+		return nil, fmt.Errorf("input shard %s does not match plan.json (checksum %s, planned %s): it changed after planning; plan again into a fresh run dir", l.Input(si.ID), sum[:12], si.SHA256[:min(12, len(si.SHA256))])
+	}
+	w := &shardWork{id: si.ID, problems: len(problems), items: make([]item, len(problems))}
 	byUUID := make(map[string]int, len(problems))
-	items := make([]item, len(problems))
 	for i := range problems {
-		items[i].p = &problems[i]
+		w.items[i].p = &problems[i]
 		byUUID[problems[i].UUID] = i
 	}
-	info, err := shard.ReadOutput(l.Output(si.ID), func(g *shard.Generation) error {
+	w.info, err = shard.ReadOutput(l.Output(si.ID), func(g *shard.Generation) error {
 		i, ok := byUUID[g.UUID]
 		if !ok {
-			m.sum.OrphanGenerations++
+			w.orphans++
 			return nil
 		}
-		items[i].gens = append(items[i].gens, *g)
+		w.items[i].gens = append(w.items[i].gens, *g)
 		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("reading %s: %w", l.Output(si.ID), err)
-	}
-	m.sum.DuplicateRecords += info.Duplicates
-	m.sum.TornBytes += info.TornBytes
-	if info.TornBytes > 0 {
-		log.Warn("output shard has a torn tail; merged the records before it", "torn_bytes", info.TornBytes)
+		return nil, fmt.Errorf("reading %s: %w", l.Output(si.ID), err)
 	}
 
-	// Verify every generation against its problem's answer on all cores.
-	t0 := m.now()
+	// Verify every generation against its problem's answer.
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(m.workers) // the verifier is CPU-bound: one worker per core
-	for i := range items {
-		it := &items[i]
+	for i := range w.items {
+		it := &w.items[i]
 		if len(it.gens) == 0 {
 			continue
 		}
 		sort.Slice(it.gens, func(a, b int) bool { return it.gens[a].Index < it.gens[b].Index })
 		it.res = make([]verify.Result, len(it.gens))
 		for j := range it.gens {
-			if gctx.Err() != nil {
+			if err := acquire(gctx, m.verifySem); err != nil {
 				break
 			}
 			g.Go(func() error {
+				defer func() { <-m.verifySem }()
 				it.res[j] = m.check(gctx, it.p.Answer, it.gens[j].Text)
 				return nil
 			})
 		}
 	}
 	if err := g.Wait(); err != nil {
-		return err
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	m.sum.VerifyTime += m.now().Sub(t0)
 
 	// Send the unsure ones to the judge.
 	if m.opts.JudgeClient != nil {
-		if err := m.judgeShard(ctx, items, log); err != nil {
-			return err
+		if err := m.judgeShard(ctx, w.items, m.log.With("shard", si.ID)); err != nil {
+			return nil, err
 		}
 	}
+	return w, nil
+}
 
-	// Build and route the rows.
+// writeShard builds the rows of a prepared shard and routes them to the
+// splits. It runs on one goroutine, in plan order.
+func (m *merger) writeShard(w *shardWork) error {
+	m.sum.Problems += w.problems
+	m.sum.OrphanGenerations += w.orphans
+	m.sum.DuplicateRecords += w.info.Duplicates
+	m.sum.TornBytes += w.info.TornBytes
+	log := m.log.With("shard", w.id)
+	if w.info.TornBytes > 0 {
+		log.Warn("output shard has a torn tail; merged the records before it", "torn_bytes", w.info.TornBytes)
+	}
+	if w.orphans > 0 {
+		log.Warn("output shard has records of problems that are not in its input; skipped them", "records", w.orphans)
+	}
 	kept := 0
-	for i := range items {
-		it := &items[i]
+	for i := range w.items {
+		it := &w.items[i]
 		if len(it.gens) == 0 {
 			continue
 		}
@@ -422,7 +507,7 @@ func (m *merger) mergeShard(ctx context.Context, si shard.ShardInfo) error {
 			}
 		}
 	}
-	log.Info("merged shard", "problems", len(problems), "generations", info.Records, "kept", kept)
+	log.Info("merged shard", "problems", w.problems, "generations", w.info.Records, "kept", kept)
 	return nil
 }
 
@@ -439,6 +524,8 @@ func (m *merger) check(ctx context.Context, gold, pred string) (res verify.Resul
 	}()
 	cctx, cancel := context.WithTimeout(ctx, verifyTimeout)
 	defer cancel()
+	t0 := time.Now()
+	defer func() { m.verifyNano.Add(int64(time.Since(t0))) }()
 	return verify.Check(cctx, gold, pred)
 }
 
@@ -461,14 +548,14 @@ func (m *merger) judgeShard(ctx context.Context, items []item, log *slog.Logger)
 		return nil
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	// Judge requests wait on a GPU server; the judge's concurrency (its
-	// max running requests) is what keeps it busy without a long queue.
-	g.SetLimit(m.opts.Judge.Concurrency)
 	for _, jb := range jobs {
-		if gctx.Err() != nil {
+		if err := acquire(gctx, m.judgeSem); err != nil {
 			break
 		}
-		g.Go(func() error { return m.judgeOne(gctx, jb, log) })
+		g.Go(func() error {
+			defer func() { <-m.judgeSem }()
+			return m.judgeOne(gctx, jb, log)
+		})
 	}
 	err := g.Wait()
 	if m.cache != nil {

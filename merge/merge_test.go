@@ -504,3 +504,29 @@ func TestRunRefusesChangedInput(t *testing.T) {
 		t.Fatalf("err = %v, want the changed input shard named", err)
 	}
 }
+
+// Shards are prepared concurrently but written in plan order, even when a
+// later shard is ready first.
+func TestRunWritesShardsInPlanOrder(t *testing.T) {
+	var shards [][]fixProblem
+	for s := 0; s < 5; s++ {
+		text := "\\boxed{1}"
+		if s == 0 {
+			text = "\\boxed{\\text{one}} JUDGE-SLOW"
+		}
+		shards = append(shards, []fixProblem{{problem(fmt.Sprintf("s%d", s), "olympiads", "1"), []fixGen{{text, "stop"}}}})
+	}
+	l := writeRun(t, t.TempDir(), shards, nil)
+	js := newJudgeServer(t)
+	sum, err := Run(context.Background(), testOptions(l, judgeClient(t, js.URL), js.URL))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var uuids []string
+	for _, r := range readSplit(t, sum.Splits[0].Files) {
+		uuids = append(uuids, r.UUID)
+	}
+	if want := []string{"s0", "s1", "s2", "s3", "s4"}; !reflect.DeepEqual(uuids, want) {
+		t.Errorf("rows = %v, want %v", uuids, want)
+	}
+}
