@@ -32,6 +32,13 @@ func (s *Server) Handler() http.Handler {
 		mux.HandleFunc("POST /v1/chat/completions", s.handleChat)
 		mux.HandleFunc("POST /generate", s.handleGenerate)
 		mux.HandleFunc("PUT /generate", s.handleGenerate)
+		// FastAPI's answers for a known path with the wrong method and
+		// for an unknown path.
+		for _, path := range []string{"/health", "/health_generate", "/get_model_info", "/get_server_info", "/v1/models", "/v1/chat/completions", "/generate"} {
+			mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+				writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"detail": "Method Not Allowed"})
+			})
+		}
 		mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, http.StatusNotFound, map[string]string{"detail": "Not Found"})
 		})

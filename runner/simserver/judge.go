@@ -245,7 +245,11 @@ func compareAnswers(ref, model string) string {
 	if digitRunRE.ReplaceAllString(a, "#") == digitRunRE.ReplaceAllString(b, "#") {
 		return VerdictDifferent
 	}
-	if len(a) == 1 && len(b) == 1 && isLetter(a[0]) && isLetter(b[0]) {
+	// Two plain words (choice letters, yes/no): compared as words.
+	if isWord(a) && isWord(b) {
+		if strings.EqualFold(a, b) {
+			return VerdictEquivalent
+		}
 		return VerdictDifferent
 	}
 	return VerdictAmbiguous
@@ -279,4 +283,16 @@ func splitList(s string) []string {
 		}
 	}
 	return append(out, s[start:])
+}
+
+func isWord(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isLetter(s[i]) {
+			return false
+		}
+	}
+	return true
 }
