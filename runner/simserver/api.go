@@ -317,16 +317,20 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	began := time.Now()
-	comps, err := s.complete(r.Context(), prompt.String(), promptTokens, maxTokens, n, req.Seed)
-	if err != nil {
-		s.abandon(w, err)
-		return
-	}
 	model := "default" // SGLang echoes the request's model, "default" when absent
 	if req.Model != nil {
 		model = *req.Model
 	}
 	id := "chatcmpl-" + randomHex(16)
+	if req.Stream {
+		s.streamChat(w, r, id, model, prompt.String(), promptTokens, maxTokens, n, req.Seed, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
+		return
+	}
+	comps, err := s.complete(r.Context(), prompt.String(), promptTokens, maxTokens, n, req.Seed, nil)
+	if err != nil {
+		s.abandon(w, err)
+		return
+	}
 	created := time.Now().Unix()
 	usage := usageInfo{PromptTokens: promptTokens}
 	for _, c := range comps {
@@ -335,10 +339,6 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
 	s.completed.Add(1)
 	s.logger.Debug("sim-server: chat completion", "n", n, "prompt_tokens", promptTokens, "completion_tokens", usage.CompletionTokens, "latency", time.Since(began))
-	if req.Stream {
-		s.streamChat(w, id, created, model, comps, usage, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)
-		return
-	}
 	resp := chatResponse{ID: id, Object: "chat.completion", Created: created, Model: model, Usage: usage, Metadata: map[string]string{"weight_version": "default"}}
 	for i, c := range comps {
 		resp.Choices = append(resp.Choices, chatChoice{
@@ -351,13 +351,10 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// streamChat writes the completions as OpenAI chat.completion.chunk
-// server-sent events, then data: [DONE].
-func (s *Server) streamChat(w http.ResponseWriter, id string, created int64, model string, comps []completion, usage usageInfo, includeUsage bool) {
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	rc := http.NewResponseController(w)
+// streamChat answers a chat completion as OpenAI chat.completion.chunk
+// server-sent events while the completions are "decoded", then
+// data: [DONE].
+func (s *Server) streamChat(w http.ResponseWriter, r *http.Request, id, model, prompt string, promptTokens, maxTokens, n int, seed *int64, includeUsage bool) {
 	type delta struct {
 		Role    string  `json:"role,omitempty"`
 		Content *string `json:"content,omitempty"`
@@ -377,34 +374,40 @@ func (s *Server) streamChat(w http.ResponseWriter, id string, created int64, mod
 		Choices []choice   `json:"choices"`
 		Usage   *usageInfo `json:"usage"`
 	}
-	send := func(c chunk) {
-		b, _ := marshal(c)
+	created := time.Now().Unix()
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	send := func(choices []choice, usage *usageInfo) {
+		b, _ := marshal(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: choices, Usage: usage})
 		fmt.Fprintf(w, "data: %s\n\n", b)
-	}
-	const piece = 512 // bytes of content per chunk
-	for i, c := range comps {
-		empty := ""
-		send(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []choice{{Index: i, Delta: delta{Role: "assistant", Content: &empty}}}})
-		for off := 0; off < len(c.Text); {
-			end := off + piece
-			if end >= len(c.Text) {
-				end = len(c.Text)
-			} else {
-				end = len(cutRunes(c.Text, end))
-				if end <= off {
-					end = off + piece
-				}
-			}
-			part := c.Text[off:end]
-			send(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []choice{{Index: i, Delta: delta{Content: &part}}}})
-			off = end
-		}
-		fr := c.FinishReason
-		send(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []choice{{Index: i, Delta: delta{}, FinishReason: &fr, MatchedStop: matchedStop(c)}}})
 		rc.Flush()
 	}
+	comps, err := s.complete(r.Context(), prompt, promptTokens, maxTokens, n, seed, func(ev streamEvent) {
+		switch {
+		case ev.Start:
+			empty := ""
+			send([]choice{{Index: ev.Index, Delta: delta{Role: "assistant", Content: &empty}}}, nil)
+		case ev.End != nil:
+			fr := ev.End.FinishReason
+			send([]choice{{Index: ev.Index, FinishReason: &fr, MatchedStop: matchedStop(*ev.End)}}, nil)
+		default:
+			piece := ev.Piece
+			send([]choice{{Index: ev.Index, Delta: delta{Content: &piece}}}, nil)
+		}
+	})
+	if err != nil {
+		return // the client left or the server stops: the stream just ends
+	}
+	s.completed.Add(1)
 	if includeUsage {
-		send(chunk{ID: id, Object: "chat.completion.chunk", Created: created, Model: model, Choices: []choice{}, Usage: &usage})
+		usage := usageInfo{PromptTokens: promptTokens}
+		for _, c := range comps {
+			usage.CompletionTokens += c.CompletionTokens
+		}
+		usage.TotalTokens = usage.PromptTokens + usage.CompletionTokens
+		send([]choice{}, &usage)
 	}
 	fmt.Fprint(w, "data: [DONE]\n\n")
 	rc.Flush()
@@ -440,9 +443,22 @@ func (s *Server) abandon(w http.ResponseWriter, err error) {
 // prefillTokensPerSecond is the simulated prompt processing speed.
 const prefillTokensPerSecond = 10000
 
+// streamEvent is one step of a streamed completion.
+type streamEvent struct {
+	Index int         // which of the n completions
+	Start bool        // the completion is decoding its first token
+	Piece string      // text decoded since the last event
+	End   *completion // the completion is done
+}
+
+// streamPiece is how many bytes of text a streamed event carries.
+const streamPiece = 256
+
 // complete produces n completions for a prompt, each holding one slot for
-// its simulated prefill and decode time.
-func (s *Server) complete(ctx context.Context, prompt string, promptTokens, maxTokens, n int, seed *int64) ([]completion, error) {
+// its simulated prefill and decode time. With emit, the text is handed out
+// piece by piece as it is "decoded"; emit is called from several
+// goroutines, never at once.
+func (s *Server) complete(ctx context.Context, prompt string, promptTokens, maxTokens, n int, seed *int64, emit func(streamEvent)) ([]completion, error) {
 	comps := make([]completion, n)
 	judgeMode := isJudgePrompt(prompt)
 	if judgeMode {
@@ -484,6 +500,15 @@ func (s *Server) complete(ctx context.Context, prompt string, promptTokens, maxT
 			comps[i] = writeCompletion(r, problemText, gold, kind, length, maxTokens)
 		}
 	}
+	var emitMu sync.Mutex
+	send := func(ev streamEvent) {
+		emitMu.Lock()
+		defer emitMu.Unlock()
+		emit(ev)
+	}
+	seconds := func(tokens float64, perSecond float64) time.Duration {
+		return time.Duration(float64(time.Second) * tokens / perSecond)
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range comps {
@@ -495,8 +520,32 @@ func (s *Server) complete(ctx context.Context, prompt string, promptTokens, maxT
 				return
 			}
 			defer s.release()
-			d := time.Duration(float64(time.Second) * (float64(promptTokens)/prefillTokensPerSecond + float64(comps[i].CompletionTokens)/s.cfg.TokensPerSecond))
-			errs[i] = s.sleep(ctx, d)
+			if err := s.sleep(ctx, seconds(float64(promptTokens), prefillTokensPerSecond)); err != nil {
+				errs[i] = err
+				return
+			}
+			c := &comps[i]
+			if emit == nil {
+				errs[i] = s.sleep(ctx, seconds(float64(c.CompletionTokens), s.cfg.TokensPerSecond))
+				return
+			}
+			send(streamEvent{Index: i, Start: true})
+			for off := 0; off < len(c.Text); {
+				end := len(c.Text)
+				if off+streamPiece < end {
+					end = len(cutRunes(c.Text, off+streamPiece))
+					if end <= off {
+						end = off + streamPiece
+					}
+				}
+				if err := s.sleep(ctx, seconds(float64(end-off)/charsPerToken, s.cfg.TokensPerSecond)); err != nil {
+					errs[i] = err
+					return
+				}
+				send(streamEvent{Index: i, Piece: c.Text[off:end]})
+				off = end
+			}
+			send(streamEvent{Index: i, End: c})
 		}()
 	}
 	wg.Wait()
@@ -627,7 +676,7 @@ func (s *Server) handleGenerate(w http.ResponseWriter, r *http.Request) {
 		comps := []completion{{FinishReason: "length"}}
 		if maxNew > 0 {
 			var err error
-			comps, err = s.complete(r.Context(), t, promptTokens[i], maxNew, n, nil)
+			comps, err = s.complete(r.Context(), t, promptTokens[i], maxNew, n, nil, nil)
 			if err != nil {
 				s.abandon(w, err)
 				return

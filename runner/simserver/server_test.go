@@ -471,17 +471,24 @@ func TestStream(t *testing.T) {
 	ps := testProblems(2)
 	cfg := fastConfig()
 	cfg.MeanCompletionTokens = 400
+	cfg.LengthSigma = 0
+	cfg.TimeScale = 30 // 400 tokens at 30 tok/s: ~440 ms per completion
 	_, ts := newTestServer(t, cfg, ps)
-	resp, data, err := postJSON(t, http.DefaultClient, ts.URL+"/v1/chat/completions", map[string]any{
-		"messages": []map[string]string{{"role": "user", "content": ps[0].Problem}}, "stream": true,
+	body := mustJSON(map[string]any{
+		"messages": []map[string]string{{"role": "user", "content": ps[0].Problem}}, "stream": true, "n": 2,
 		"stream_options": map[string]bool{"include_usage": true}, "max_tokens": 8000,
 	})
+	began := time.Now()
+	resp, err := http.Post(ts.URL+"/v1/chat/completions", "application/json", strings.NewReader(body))
 	if err != nil || resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("%v %v", err, resp)
 	}
-	var content strings.Builder
-	finish, done, usage := "", false, 0
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	defer resp.Body.Close()
+	content := map[int]*strings.Builder{0: {}, 1: {}}
+	finish := map[int]string{}
+	var firstPiece time.Duration
+	done, usage := false, 0
+	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
 		if line == "" {
@@ -498,6 +505,7 @@ func TestStream(t *testing.T) {
 		var ch struct {
 			Object  string `json:"object"`
 			Choices []struct {
+				Index int `json:"index"`
 				Delta struct {
 					Content string `json:"content"`
 				} `json:"delta"`
@@ -514,17 +522,32 @@ func TestStream(t *testing.T) {
 			t.Errorf("object %q", ch.Object)
 		}
 		for _, c := range ch.Choices {
-			content.WriteString(c.Delta.Content)
+			if c.Delta.Content != "" && firstPiece == 0 {
+				firstPiece = time.Since(began)
+			}
+			content[c.Index].WriteString(c.Delta.Content)
 			if c.FinishReason != nil {
-				finish = *c.FinishReason
+				finish[c.Index] = *c.FinishReason
 			}
 		}
 		if ch.Usage != nil {
 			usage = ch.Usage.CompletionTokens
 		}
 	}
-	if !done || finish == "" || usage != countTokens(content.String()) || !strings.HasPrefix(content.String(), "<think>") {
-		t.Errorf("done %v finish %q usage %d tokens %d", done, finish, usage, countTokens(content.String()))
+	total := time.Since(began)
+	sum := 0
+	for i := 0; i < 2; i++ {
+		text := content[i].String()
+		sum += countTokens(text)
+		if !strings.HasPrefix(text, "<think>") || !strings.Contains(text, "\\boxed{") && !strings.Contains(text, "final answer is") || finish[i] != "stop" {
+			t.Errorf("choice %d: finish %q, text %.40q...%q", i, finish[i], text, tail(text, 40))
+		}
+	}
+	if !done || usage != sum {
+		t.Errorf("done %v, usage %d, tokens in the texts %d", done, usage, sum)
+	}
+	if firstPiece > total/2 {
+		t.Errorf("first text after %s of %s: the stream should flow while decoding", firstPiece, total)
 	}
 }
 
