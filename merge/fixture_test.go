@@ -168,7 +168,7 @@ func newJudgeServer(t *testing.T) *judgeServer {
 		if i := strings.Index(sol, "MODEL'S SOLUTION:"); i >= 0 {
 			sol = sol[i:]
 		}
-		if j := strings.Index(sol, "Compare ONLY"); j >= 0 {
+		if j := strings.Index(sol, "Focus ONLY"); j >= 0 {
 			sol = sol[:j]
 		}
 		var reply string

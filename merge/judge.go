@@ -19,7 +19,9 @@ const (
 // judgePromptTemplate is modelled on the prompt OpenR1 gave
 // Llama-3.3-70B-Instruct to build OpenR1-Math-220k: the problem, the
 // reference answer and the model's solution, compare final answers only,
-// a short explanation, then one verdict line. The three placeholders are
+// a short explanation, then one verdict line. The section headings and the
+// "Focus ONLY on" line that ends the model's solution are OpenR1's, so
+// tools that parse OpenR1's judge prompt (our simulator) parse this one. The three placeholders are
 // filled in one pass (strings.Replacer), so text inside a problem that
 // looks like a placeholder stays as it is.
 const judgePromptTemplate = `You are a mathematical answer validator. You will be given a mathematical problem, the answer from its reference solution, and a model's solution. Decide whether the final answer in the model's solution is equivalent to the reference answer, even if it is written differently.
@@ -36,7 +38,7 @@ MODEL'S SOLUTION:
 
 {generation}
 
-Compare ONLY the final mathematical answer given by the model, and ignore differences in:
+Focus ONLY on comparing the final mathematical answer given by the model, and ignore differences in:
 
 - Formatting (e.g., \boxed{} vs plain text)
 - Multiple choice formatting (e.g., "A" vs the full value of the option)
