@@ -35,8 +35,11 @@ type Options struct {
 	// template builds the user message of the messages column, the rest
 	// goes into the dataset card.
 	Generation GenerationInfo
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// Check compares a gold answer with a generation; nil means
+	// verify.Check. Tests script it.
+	Check  func(ctx context.Context, gold, pred string) verify.Result
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // GenerationInfo is the generation side of the run, as configured.
@@ -179,6 +182,9 @@ func newMerger(opts Options) (*merger, error) {
 	}
 	if opts.Judge.Concurrency < 1 {
 		opts.Judge.Concurrency = 1
+	}
+	if opts.Check == nil {
+		opts.Check = verify.Check
 	}
 	m := &merger{opts: opts, log: opts.Logger, now: opts.Now, workers: c.Workers}
 	if m.log == nil {
@@ -526,7 +532,7 @@ func (m *merger) check(ctx context.Context, gold, pred string) (res verify.Resul
 	defer cancel()
 	t0 := time.Now()
 	defer func() { m.verifyNano.Add(int64(time.Since(t0))) }()
-	return verify.Check(cctx, gold, pred)
+	return m.opts.Check(cctx, gold, pred)
 }
 
 type judgeJob struct {

@@ -38,7 +38,7 @@ func mergeTestRun(t *testing.T, dir string, done bool) {
 	}
 	for _, g := range []shard.Generation{
 		{UUID: "a", Index: 0, Text: "<think>easy</think> \\boxed{2}", FinishReason: "stop"},
-		{UUID: "a", Index: 1, Text: "<think>hmm", FinishReason: "length"},
+		{UUID: "a", Index: 1, Text: "<think>hmm \\boxed{\\text{two}}", FinishReason: "length"},
 		{UUID: "b", Index: 0, Text: "<think>x</think> It is \\boxed{\\text{four}}.", FinishReason: "stop"},
 	} {
 		w.Add(&g)
@@ -98,13 +98,13 @@ func TestMergeCommand(t *testing.T) {
 		wantOut []string
 	}{
 		{name: "judged", done: true, args: nil,
-			wantOut: []string{"problems       2", "generations    3", "judged         2: equivalent 1, different 1", "rows           2 kept", "split default  1 rows in 1 files", "split extended 1 rows"}},
+			wantOut: []string{"problems       2 (2 with generations)", "generations    3", "verified       equal ", "judged         ", "split default  1 rows in 1 files", "dataset card   "}},
 		{name: "no judge", done: true, args: []string{"--no-judge"},
-			wantOut: []string{"no judge: 2 unsure", "rows           1 kept", "split extended 0 rows (no file written)"}},
+			wantOut: []string{"judged         0", "split default  1 rows in 1 files"}},
 		{name: "unfinished shard", done: false, args: nil,
 			wantErr: []string{"shard-00000", "--allow-incomplete", "distillery resume"}},
 		{name: "unfinished shard allowed", done: false, args: []string{"--allow-incomplete"},
-			wantOut: []string{"INCOMPLETE: 1 shards", "rows           2 kept"}},
+			wantOut: []string{"INCOMPLETE: 1 shards", "split default  1 rows in 1 files"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
