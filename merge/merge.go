@@ -152,7 +152,8 @@ type merger struct {
 	sum     Summary
 	splits  []*splitWriter
 
-	cache *judgeCache // nil: no cache
+	cache *judgeCache        // nil: no cache
+	done  map[int]shard.Done // done markers by shard id
 	// verifySem bounds the verify.Check calls running at once, over all
 	// shards in flight: the verifier is CPU-bound, one per core.
 	verifySem chan struct{}
@@ -213,14 +214,17 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	m.sum.Shards = len(plan.Shards)
 
 	var missing []int
+	m.done = map[int]shard.Done{}
 	for _, s := range plan.Shards {
-		_, ok, err := shard.ReadDone(l, s.ID)
+		d, ok, err := shard.ReadDone(l, s.ID)
 		if err != nil {
 			return Summary{}, err
 		}
 		if !ok {
 			missing = append(missing, s.ID)
+			continue
 		}
+		m.done[s.ID] = d
 	}
 	if len(missing) > 0 {
 		if !m.opts.Config.AllowIncomplete {
@@ -488,6 +492,9 @@ func (m *merger) writeShard(w *shardWork) error {
 	log := m.log.With("shard", w.id)
 	if w.info.TornBytes > 0 {
 		log.Warn("output shard has a torn tail; merged the records before it", "torn_bytes", w.info.TornBytes)
+	}
+	if d, ok := m.done[w.id]; ok && d.Generations > 0 && w.info.Records < d.Generations {
+		log.Warn("output shard has fewer records than its done marker counts; merged what is there", "records", w.info.Records, "done_marker", d.Generations)
 	}
 	if w.orphans > 0 {
 		log.Warn("output shard has records of problems that are not in its input; skipped them", "records", w.orphans)
