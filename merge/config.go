@@ -89,7 +89,7 @@ func DefaultJudgeConfig() JudgeConfig {
 		Concurrency:      64,
 		RequestTimeout:   10 * time.Minute,
 		MaxRetries:       5,
-		WaitForServer:    30 * time.Second,
+		WaitForServer:    20 * time.Second,
 		MaxSolutionChars: 16000,
 		Cache:            true,
 		Server:           srv,

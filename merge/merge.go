@@ -237,7 +237,7 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	if m.opts.JudgeClient != nil {
 		wait := m.opts.Judge.WaitForServer
 		if wait <= 0 {
-			wait = 30 * time.Second
+			wait = 20 * time.Second
 		}
 		if err := m.opts.JudgeClient.WaitReady(ctx, wait); err != nil {
 			if ctx.Err() != nil {
