@@ -243,7 +243,7 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			if ctx.Err() != nil {
 				return Summary{}, ctx.Err()
 			}
-			return Summary{}, fmt.Errorf("judge endpoint %s is not answering (%v): start the judge server, fix judge.endpoint, or merge without judging (--no-judge)", m.opts.Judge.Endpoint, err)
+			return Summary{}, fmt.Errorf("judge endpoint %s is not answering (%v): start the judge server, fix judge.endpoint, or merge without judging (--no-judge)", m.opts.JudgeClient.Endpoint(), err)
 		}
 	} else {
 		m.log.Info("no judge: unsure answers count as not correct")
@@ -611,7 +611,7 @@ func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) er
 		m.mu.Unlock()
 		log.Warn("judge request failed; the generation stays unjudged", "uuid", gen.UUID, "index", gen.Index, "err", err)
 		if n >= maxConsecutiveJudgeErrors {
-			return fmt.Errorf("the judge at %s failed %d requests in a row (last: %v): check the judge server, then merge again", m.opts.Judge.Endpoint, n, err)
+			return fmt.Errorf("the judge at %s failed %d requests in a row (last: %v): check the judge server, then merge again", m.opts.JudgeClient.Endpoint(), n, err)
 		}
 		return nil
 	}
