@@ -15,7 +15,11 @@ import (
 // old one is renamed aside first, so for a moment there is no dataset (a
 // crash right then leaves .dataset.tmp-* and .dataset.old-*, which the
 // next merge cleans up), but never a half one.
-func swapDir(tmp, final string) error {
+func swapDir(tmp, final string) error { return swapDirWith(tmp, final, exchangeDirs) }
+
+// swapDirWith is swapDir with the atomic exchange as a parameter, so that
+// tests run the fallback too.
+func swapDirWith(tmp, final string, exchange func(a, b string) error) error {
 	dir := filepath.Dir(final)
 	if _, err := os.Lstat(final); errors.Is(err, os.ErrNotExist) {
 		if err := os.Rename(tmp, final); err != nil {
@@ -23,7 +27,7 @@ func swapDir(tmp, final string) error {
 		}
 		return shard.SyncDir(dir)
 	}
-	if exchangeDirs(tmp, final) == nil {
+	if exchange(tmp, final) == nil {
 		if err := shard.SyncDir(dir); err != nil {
 			return err
 		}
