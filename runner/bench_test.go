@@ -31,4 +31,3 @@ func BenchmarkRun(b *testing.B) {
 		})
 	}
 }
-
