@@ -219,7 +219,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 				st.ShardsPartial = len(infos)
 				return st, fmt.Errorf("%w: stopped while waiting for the server at %s", ErrDrained, client.Endpoint())
 			}
-			return st, fmt.Errorf("%w (raise generate.wait_for_server if it is still loading)", err)
+			return st, fmt.Errorf("%w: check generate.endpoint, or raise generate.wait_for_server if the server is still loading", err)
 		}
 	}
 
@@ -476,7 +476,15 @@ func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardI
 		log.Warn("output shard holds records outside the plan or repeated", "shard", info.ID, "extra", extra, "duplicates", oinfo.Duplicates)
 	}
 	var missing []pair
+	seenUUID := make(map[string]bool, len(problems))
 	for i := range problems {
+		// A uuid twice in one input shard would make two writers of one
+		// (uuid, index): generate it once.
+		if seenUUID[problems[i].UUID] {
+			log.Warn("input shard repeats a uuid; generating it once", "shard", info.ID, "uuid", problems[i].UUID)
+			continue
+		}
+		seenUUID[problems[i].UUID] = true
 		for k := range n {
 			if _, ok := have[shard.Key{UUID: problems[i].UUID, Index: k}]; !ok {
 				missing = append(missing, pair{i, k})
