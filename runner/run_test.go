@@ -486,3 +486,20 @@ func TestRunHeartbeats(t *testing.T) {
 	}
 	wantAll(t, l, 0, 10, 3)
 }
+
+// A server that refuses every request (bad key, wrong model) stops the run
+// instead of failing every generation of every shard one by one.
+func TestRunStopsWhenEverythingIsRefused(t *testing.T) {
+	srv := newFakeServer(t)
+	srv.fail = func(string, int64) (int, string) {
+		return 401, `{"error":{"message":"invalid api key"}}`
+	}
+	l := makeRun(t, t.TempDir(), 2, 100, 4)
+	_, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
+	if err == nil || !strings.Contains(err.Error(), "refused the first") || !strings.Contains(err.Error(), "invalid api key") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := srv.total.Load(); n > 64 {
+		t.Errorf("kept sending after everything was refused: %d requests", n)
+	}
+}
