@@ -445,7 +445,7 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 	// poll starts fast so a test or a warm server costs little, then
 	// settles at 2 s so a loading server is not hammered.
 	poll := 50 * time.Millisecond
-	logged := time.Time{}
+	logged := start
 	for {
 		probe := c.timeout
 		if probe <= 0 || probe > 30*time.Second {
@@ -463,8 +463,12 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			last = fmt.Errorf("%s answered %d", healthPaths[path], status)
 		default:
 			last = err
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				last = ue.Err // the URL is in the message already
+			}
 		}
-		if time.Since(logged) > 30*time.Second {
+		if time.Since(logged) > 15*time.Second {
 			c.log.Info("waiting for the server", "endpoint", c.base, "waited", time.Since(start).Round(time.Second), "last", last)
 			logged = time.Now()
 		}
@@ -475,7 +479,7 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			if err := parent.Err(); err != nil {
 				return fmt.Errorf("waiting for the server at %s: %w", c.base, err)
 			}
-			return fmt.Errorf("%w: server at %s not ready after %s (last: %v)", ErrUnavailable, c.base, timeout, last)
+			return fmt.Errorf("%w: %s did not become ready within %s (last: %v)", ErrUnavailable, c.base, timeout, last)
 		case <-t.C:
 		}
 		poll = min(poll*2, 2*time.Second)

@@ -60,6 +60,6 @@ func DefaultGenerateConfig() GenerateConfig {
 		FlushInterval:  2 * time.Second,
 		GracePeriod:    2 * time.Minute,
 		LeaseTTL:       5 * time.Minute,
-		WaitForServer:  20 * time.Second,
+		WaitForServer:  10 * time.Second,
 	}
 }

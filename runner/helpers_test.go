@@ -146,7 +146,7 @@ func testOptions(l shard.Layout, endpoint string, shards ...int) Options {
 	g.RequestTimeout = 10 * time.Second
 	g.FlushInterval = 20 * time.Millisecond
 	g.GracePeriod = 5 * time.Second
-	g.LeaseTTL = 2 * time.Second
+	g.LeaseTTL = 30 * time.Second
 	g.WaitForServer = 2 * time.Second
 	return Options{Layout: l, Shards: shards, Generate: g, Host: "testhost", PID: os.Getpid(), JobID: "77_3"}
 }

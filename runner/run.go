@@ -39,6 +39,10 @@ var ErrShardBusy = errors.New("shard leased by another runner")
 // (the server refused the request with a 4xx): its shard is not done.
 var ErrGenerationFailed = errors.New("generations failed permanently")
 
+// refuseAll is how many refused requests, with none answered, make the
+// run stop: the config is wrong, not one problem.
+const refuseAll = 16
+
 // errGraceOver cancels the in-flight requests once the grace period after
 // the stop signal has passed.
 var errGraceOver = errors.New("grace period over")
@@ -148,7 +152,7 @@ type shardRun struct {
 // retries stops the run with an error naming the endpoint.
 func Run(ctx context.Context, o Options) (Stats, error) {
 	start := time.Now()
-	st := Stats{Shards: len(o.Shards)}
+	var st Stats
 	g := o.Generate
 	if o.Now == nil {
 		o.Now = time.Now
@@ -178,6 +182,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if err != nil {
 		return st, err
 	}
+	st.Shards = len(infos)
 	if plan.NumGenerations > 0 && plan.NumGenerations != g.NumGenerations {
 		log.Warn("generate.num_generations differs from the plan's; using the config's",
 			"config", g.NumGenerations, "plan", plan.NumGenerations)
@@ -219,7 +224,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 				st.ShardsPartial = len(infos)
 				return st, fmt.Errorf("%w: stopped while waiting for the server at %s", ErrDrained, client.Endpoint())
 			}
-			return st, fmt.Errorf("%w (raise generate.wait_for_server if it is still loading)", err)
+			return st, fmt.Errorf("%w: check generate.endpoint, or raise generate.wait_for_server if the server is still loading", err)
 		}
 	}
 
@@ -241,7 +246,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	var (
 		mu       sync.Mutex // guards st and the error lists below
 		infraErr error
-		failures []string // "shard N: uuid U index I: err"
+		failures []string // one per shard with permanent failures
 		busy     []string
 		partial  []string
 	)
@@ -254,6 +259,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		abort(err)
 	}
 
+	var answered, refused atomic.Int64
 	concurrency := max(g.Concurrency, 1)
 	// jobs is unbuffered: a job is either with a worker or not started,
 	// so a stop never strands work in a queue.
@@ -282,9 +288,16 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 				r, err := generate(reqCtx, client, &g, &o, j)
 				switch {
 				case err == nil:
+					answered.Add(1)
 					j.sr.res <- result{g: r}
 				case errors.Is(err, ErrPermanent):
 					j.sr.res <- result{g: r, err: err}
+					// One refused request is the item's problem; when
+					// the server refuses everything from the start (a
+					// bad API key, a wrong model name) it is ours.
+					if n := refused.Add(1); n >= refuseAll && answered.Load() == 0 {
+						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w", n, err))
+					}
 				case reqCtx.Err() != nil:
 					// Grace period over or aborted: dropped, not written.
 					mu.Lock()
@@ -350,11 +363,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	case infraErr != nil:
 		return st, infraErr
 	case len(failures) > 0:
-		more := ""
-		if len(failures) > 1 {
-			more = fmt.Sprintf(" (and %d more; see the log)", len(failures)-1)
-		}
-		return st, fmt.Errorf("%w: %s%s: the server refused these requests; fix the cause (prompt too long for the context? wrong model name?) and run the shard again", ErrGenerationFailed, failures[0], more)
+		return st, fmt.Errorf("%w: %s; the server refused these requests: fix the cause (prompt too long for the context?) and run the shards again, the rest is kept", ErrGenerationFailed, strings.Join(failures, "; "))
 	case ctx.Err() != nil && st.ShardsDone < st.Shards:
 		return st, fmt.Errorf("%w: %s; leases released, run the shards again (Slurm requeue or `distillery resume`) to finish", ErrDrained, strings.Join(partial, ", "))
 	case len(busy) > 0 || st.ShardsDone < st.Shards:
@@ -476,7 +485,15 @@ func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardI
 		log.Warn("output shard holds records outside the plan or repeated", "shard", info.ID, "extra", extra, "duplicates", oinfo.Duplicates)
 	}
 	var missing []pair
+	seenUUID := make(map[string]bool, len(problems))
 	for i := range problems {
+		// A uuid twice in one input shard would make two writers of one
+		// (uuid, index): generate it once.
+		if seenUUID[problems[i].UUID] {
+			log.Warn("input shard repeats a uuid; generating it once", "shard", info.ID, "uuid", problems[i].UUID)
+			continue
+		}
+		seenUUID[problems[i].UUID] = true
 		for k := range n {
 			if _, ok := have[shard.Key{UUID: problems[i].UUID, Index: k}]; !ok {
 				missing = append(missing, pair{i, k})
@@ -608,7 +625,7 @@ loop:
 			if r.err != nil {
 				failed++
 				if firstFail == "" {
-					firstFail = fmt.Sprintf("shard %d uuid %s index %d: %v", sr.id, r.g.UUID, r.g.Index, r.err)
+					firstFail = fmt.Sprintf("uuid %s index %d: %v", r.g.UUID, r.g.Index, r.err)
 				}
 				log.Error("generation failed permanently", "shard", sr.id, "uuid", r.g.UUID, "index", r.g.Index, "err", r.err)
 				continue
@@ -672,10 +689,7 @@ loop:
 		log.Info("shard done", "shard", sr.id, "generations", sr.expected, "new", written)
 	case failed > 0:
 		st.ShardsFailed++
-		*failures = append(*failures, firstFail)
-		if failed > 1 {
-			*failures = append(*failures, fmt.Sprintf("shard %d: %d generations failed in all", sr.id, failed))
-		}
+		*failures = append(*failures, fmt.Sprintf("shard %d: %d failed, first %s", sr.id, failed, firstFail))
 	case lost:
 		st.ShardsBusy++
 		*partial = append(*partial, fmt.Sprintf("shard %d lease lost (%d/%d generations)", sr.id, len(sr.have), sr.expected))

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -235,7 +236,9 @@ func TestRunUnknownShard(t *testing.T) {
 
 func TestRunDrainOnCancel(t *testing.T) {
 	srv := newFakeServer(t)
-	srv.delay = func() time.Duration { return 150 * time.Millisecond }
+	var delay atomic.Int64
+	delay.Store(int64(150 * time.Millisecond))
+	srv.delay = func() time.Duration { return time.Duration(delay.Load()) }
 	l := makeRun(t, t.TempDir(), 2, 30, 3)
 	o := testOptions(l, srv.URL, 0, 1)
 	ctx, cancel := context.WithCancel(t.Context())
@@ -271,6 +274,7 @@ func TestRunDrainOnCancel(t *testing.T) {
 		}
 	}
 	// A resume finishes the job.
+	delay.Store(0)
 	if _, err := Run(t.Context(), o); err != nil {
 		t.Fatal(err)
 	}
@@ -444,5 +448,58 @@ func TestRunDoneMarkerMismatch(t *testing.T) {
 	}
 	if ok, _ := doneMatches(l, 0); !ok {
 		t.Error("done marker not rewritten")
+	}
+}
+
+// The writer keeps its lease fresh: the heartbeat moves while it works.
+func TestRunHeartbeats(t *testing.T) {
+	srv := newFakeServer(t)
+	srv.delay = func() time.Duration { return 30 * time.Millisecond }
+	l := makeRun(t, t.TempDir(), 1, 10, 3)
+	o := testOptions(l, srv.URL, 0)
+	o.Generate.Concurrency = 1
+	o.Generate.LeaseTTL = 150 * time.Millisecond
+	beats := map[time.Time]bool{}
+	stop := make(chan struct{})
+	polled := make(chan struct{})
+	go func() {
+		defer close(polled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+			if li, _, ok, _ := shard.ReadLease(l.Lease(0)); ok {
+				beats[li.Heartbeat] = true
+			}
+		}
+	}()
+	_, err := Run(t.Context(), o)
+	close(stop)
+	<-polled
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(beats) < 3 {
+		t.Errorf("saw %d distinct heartbeats over a run of ~1s with a 150ms ttl", len(beats))
+	}
+	wantAll(t, l, 0, 10, 3)
+}
+
+// A server that refuses every request (bad key, wrong model) stops the run
+// instead of failing every generation of every shard one by one.
+func TestRunStopsWhenEverythingIsRefused(t *testing.T) {
+	srv := newFakeServer(t)
+	srv.fail = func(string, int64) (int, string) {
+		return 401, `{"error":{"message":"invalid api key"}}`
+	}
+	l := makeRun(t, t.TempDir(), 2, 100, 4)
+	_, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
+	if err == nil || !strings.Contains(err.Error(), "refused the first") || !strings.Contains(err.Error(), "invalid api key") {
+		t.Fatalf("err = %v", err)
+	}
+	if n := srv.total.Load(); n > 64 {
+		t.Errorf("kept sending after everything was refused: %d requests", n)
 	}
 }

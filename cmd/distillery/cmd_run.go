@@ -34,12 +34,15 @@ Exit codes: 0 all its shards are done; 75 stopped early by a signal (after
 draining) or a shard is leased by another runner: run it again later;
 1 anything else (server unreachable, a request refused with a 4xx, bad input).`,
 		Flags: append(configFlags(),
-			&cli.StringSliceFlag{Name: "shard", Aliases: []string{"s"}, Required: true,
+			&cli.StringSliceFlag{Name: "shard", Aliases: []string{"s"},
 				Usage: "shard `ID` to generate (repeatable; also 3,4 or 3-7)"},
 		),
 		Action: func(cctx *cli.Context) error {
 			if cctx.NArg() > 0 {
 				return withCode(exitUsage, fmt.Errorf("run takes no arguments, got %q: name shards with --shard", cctx.Args().First()))
+			}
+			if len(cctx.StringSlice("shard")) == 0 {
+				return withCode(exitUsage, errors.New("run: name the shards to generate with --shard N (repeatable, or 3,4 or 3-7)"))
 			}
 			ids, err := parseShardIDs(cctx.StringSlice("shard"))
 			if err != nil {
@@ -69,7 +72,11 @@ draining) or a shard is leased by another runner: run it again later;
 				Now:      env.Now,
 				Logger:   log,
 			})
-			fmt.Fprintln(env.Stdout, stats.Summary())
+			// The summary is for runs that got to the shards; an error
+			// before that (plan, server) is the whole story.
+			if err == nil || stats.Generations+stats.Existing+stats.ShardsDone+stats.ShardsBusy > 0 || errors.Is(err, runner.ErrDrained) {
+				fmt.Fprintln(env.Stdout, stats.Summary())
+			}
 			switch {
 			case err == nil:
 				return nil
