@@ -613,6 +613,16 @@ func relInterval(n *node) ([]*node, bool) {
 			l, r = r, l
 			op = flipOp(op)
 		}
+		if l.k == kFunc && l.name == "abs" && nameLike(l.args[0]) && isNonNegNum(r) {
+			// |x| < a is (-a, a); |x| > a is (-oo, -a) U (a, oo)
+			nr := &node{k: kNeg, args: []*node{r}}
+			switch op {
+			case "<", "<=":
+				return []*node{{k: kInterval, args: []*node{nr, r}, lo: op == "<=", hi: op == "<="}}, true
+			case ">", ">=":
+				return []*node{{k: kInterval, args: []*node{neg, nr}, hi: op == ">="}, {k: kInterval, args: []*node{r, pos}, lo: op == ">="}}, true
+			}
+		}
 		if !nameLike(l) || nameLike(r) {
 			return nil, false
 		}

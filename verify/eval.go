@@ -149,8 +149,12 @@ func (e *evaluator) eval(n *node) (val, error) {
 			return val{}, err
 		}
 		if a.r == nil || !a.r.IsInt() || a.r.Sign() < 0 || a.r.Num().Cmp(big.NewInt(maxFactorial)) > 0 {
-			if a.r == nil && imag(a.c) == 0 && real(a.c) > -1 && real(a.c) < 170 {
+			if a.r == nil && imag(a.c) == 0 && real(a.c) < 170 {
+				// x! = Γ(x+1) for a real x (variables at sample points)
 				g := math.Gamma(real(a.c) + 1)
+				if math.IsInf(g, 0) || math.IsNaN(g) {
+					return val{}, errEval
+				}
 				return inexact(complex(g, 0)), nil
 			}
 			return val{}, errEval
@@ -429,6 +433,15 @@ func (e *evaluator) fn(n *node) (val, error) {
 		}
 		return inexact(complex(math.Ceil(x), 0)), nil
 	case "binom":
+		if len(args) == 2 && (args[0].r == nil || args[1].r == nil) && imag(args[0].c) == 0 && imag(args[1].c) == 0 {
+			// real arguments: Γ(n+1) / (Γ(k+1) Γ(n-k+1))
+			n, k := real(args[0].c), real(args[1].c)
+			v := math.Gamma(n+1) / (math.Gamma(k+1) * math.Gamma(n-k+1))
+			if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(n) > 150 {
+				return val{}, errEval
+			}
+			return inexact(complex(v, 0)), nil
+		}
 		if len(args) != 2 || args[0].r == nil || args[1].r == nil || !args[0].r.IsInt() || !args[1].r.IsInt() {
 			return val{}, errEval
 		}

@@ -1167,6 +1167,8 @@ func constToVar(n *node, name string) *node {
 	return &c
 }
 
+var inverseFuncs = map[string]string{"sin": "asin", "cos": "acos", "tan": "atan", "cot": "acot", "sec": "asec", "csc": "acsc"}
+
 // parseFunc parses the argument of a known function: \sin x, \sin(x),
 // \sin^2 x, \log_2 8, \sqrt{x} written as sqrt(x).
 func (p *parser) parseFunc(name string) (*node, error) {
@@ -1235,7 +1237,13 @@ func (p *parser) parseFunc(name string) (*node, error) {
 	}
 	if power != nil {
 		if power.k == kNeg && power.args[0].k == kNum && power.args[0].num.Cmp(big.NewRat(1, 1)) == 0 {
-			return nil, fmt.Errorf("%w: inverse function power", errUnsupported)
+			// \cos^{-1} x is arccos x
+			inv, ok := inverseFuncs[name]
+			if !ok || base != nil {
+				return nil, fmt.Errorf("%w: inverse function power", errUnsupported)
+			}
+			f.name = inv
+			return f, nil
 		}
 		f = &node{k: kPow, args: []*node{f, power}}
 	}

@@ -118,7 +118,18 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Equal, "same text"
 		return res
 	}
-	if lg, ok := choiceLetter(cg, true); ok {
+	// "(D) 7" on one side and a bare value on the other: compare the values
+	if _, ok := choiceLetter(cp, false); !ok {
+		if rest, ok := choiceValue(cg); ok {
+			cg = rest
+		}
+	}
+	if _, ok := choiceLetter(cg, false); !ok {
+		if rest, ok := choiceValue(cp); ok {
+			cp = rest
+		}
+	}
+	if lg, ok := choiceLetter(cg, false); ok {
 		if lp, ok := choiceLetter(cp, false); ok {
 			if lg == lp {
 				res.Verdict, res.Reason = Equal, "same choice"
@@ -285,6 +296,29 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	}
 	if paren || rest[0] == '.' || rest[0] == ':' {
 		return l, true
+	}
+	return "", false
+}
+
+// choiceValue returns the value after a choice letter: "\textbf{(D)}\ 7" -> "7".
+func choiceValue(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	for _, w := range []string{`\textbf{`, `\text{`, `\mathrm{`} {
+		if strings.HasPrefix(t, w) {
+			end := strings.IndexByte(t, '}')
+			if end < 0 {
+				return "", false
+			}
+			inner := strings.TrimSpace(t[len(w):end])
+			rest := strings.TrimSpace(t[end+1:])
+			if len(inner) == 3 && inner[0] == '(' && inner[2] == ')' && inner[1] >= 'A' && inner[1] <= 'E' && rest != "" {
+				return strings.TrimSpace(strings.TrimPrefix(rest, `\ `)), true
+			}
+			return "", false
+		}
+	}
+	if len(t) > 4 && t[0] == '(' && t[2] == ')' && t[1] >= 'A' && t[1] <= 'E' {
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t[3:]), `\ `)), true
 	}
 	return "", false
 }

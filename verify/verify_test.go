@@ -481,3 +481,37 @@ func TestTextAgainstValues(t *testing.T) {
 		}
 	}
 }
+
+var moreCases = []pairCase{
+	{"(-\\infty, -2) \\cup (2, \\infty)", "|x| > 2", Equal},
+	{"(-2, 2)", "|x| < 2", Equal},
+	{"\\cos^{-1}(1/2)", "\\frac{\\pi}{3}", Equal},
+	{"\\textbf{(D)}\\ 7", "D", Equal},
+	{"\\textbf{(D)}\\ 7", "\\textbf{(C)}\\ 7", Different},
+	{"7", "\\textbf{(D)}\\ 7", Equal},
+	{"n(n+1)/2", "\\binom{n+1}{2}", Equal},
+	{"(n+1)!", "(n+1) n!", Equal},
+	{"\\{-1, 1\\}", "\\pm 1", Equal},
+	{"x \\in [2, 5)", "2 \\le x < 5", Equal},
+	{"f(x) = 3x + 2", "y = 3x+2", Equal},
+	{"2-3i", "2+3i", Different},
+	{"\\sqrt{-4}", "2i", Equal},
+	{"\\begin{pmatrix} 1 \\\\ 2 \\\\ 3 \\end{pmatrix}", "(1,2,3)", Equal},
+	{"1.5\\%", "0.015", Equal},
+	{"12.50 \\text{ dollars}", "\\$12.5", Equal},
+	{"x = 2 \\text{ or } x = -3", "\\{-3, 2\\}", Equal},
+	{"\\text{Tuesday}", "Tuesday", Equal},
+	{"a^2 - b^2", "(a-b)(a+b)", Equal},
+	{"\\log_2 3", "\\frac{\\ln 3}{\\ln 2}", Equal},
+	{"e^{i\\pi}", "-1", Equal},
+	{"\\tan 45^\\circ", "1", Equal},
+}
+
+func TestMoreCases(t *testing.T) {
+	for _, c := range moreCases {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
