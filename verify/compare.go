@@ -45,6 +45,9 @@ type comparer struct {
 	// rename allows renaming variables that only one side uses (arbitrary
 	// constants of a function answer: f(x) = cx + d against ax + b).
 	rename bool
+	// gArgs and pArgs are the argument variables of the functions each
+	// side defines (x in f(x) = ...): they are renamed only to each other.
+	gArgs, pArgs map[string]bool
 }
 
 func (c *comparer) fail(reason string) cmp {
@@ -1174,8 +1177,15 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 	saved := c.reason
 	for _, perm := range permutations(len(onlyP)) {
 		m := map[string]string{}
+		ok := true
 		for i, j := range perm {
 			m[onlyP[i]] = onlyG[j]
+			if c.isArg(onlyP[i], false) != c.isArg(onlyG[j], true) {
+				ok = false // f(x) = c against x: an argument is not a constant
+			}
+		}
+		if !ok {
+			continue
 		}
 		if c.scalarPlain(g, renameVars(p, m)) == cEqual {
 			return cEqual
@@ -1183,6 +1193,23 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 	}
 	c.reason = saved
 	return r
+}
+
+// isArg reports whether v is a function argument on the gold (or pred)
+// side. A side that defines no function takes the other side's arguments.
+func (c *comparer) isArg(v string, gold bool) bool {
+	args := c.pArgs
+	if gold {
+		args = c.gArgs
+	}
+	if len(args) == 0 {
+		if gold {
+			args = c.pArgs
+		} else {
+			args = c.gArgs
+		}
+	}
+	return args[v]
 }
 
 // permutations of 0..n-1 (n <= 3).

@@ -168,7 +168,7 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.GoldParsed = gn.String()
 		return res
 	}
-	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn)}
+	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
 	switch {
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
@@ -250,6 +250,29 @@ func isFunctionAnswer(n *node) bool {
 		return len(n.args) > 0
 	}
 	return false
+}
+
+// functionArgs collects the variables in the arguments of functions
+// defined by n (the x of f(x) = ...).
+func functionArgs(n *node) map[string]bool {
+	out := map[string]bool{}
+	var walk func(*node)
+	walk = func(n *node) {
+		switch n.k {
+		case kRel:
+			if len(n.args) > 0 && n.args[0].k == kApply {
+				for _, a := range n.args[0].args {
+					collectVars(a, out)
+				}
+			}
+		case kList:
+			for _, a := range n.args {
+				walk(a)
+			}
+		}
+	}
+	walk(n)
+	return out
 }
 
 // proseKey is the lower-cased meaningful words of dropped text.

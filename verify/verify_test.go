@@ -515,3 +515,18 @@ func TestMoreCases(t *testing.T) {
 		}
 	}
 }
+
+func TestRenameArguments(t *testing.T) {
+	for _, c := range []pairCase{
+		{"f(x) = c", "f(x) = x", Different},
+		{"f(x) = c", "x", Different},
+		{"f(z) = z", "f(x) = x", Equal},
+		{"f(x) = x + c", "f(t) = t + k", Equal},
+		{"f(x) = cx", "f(x) = x^2", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
