@@ -26,7 +26,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\operatorname{`, `\mathrm{`,
 )
 
-var commaBraces = strings.NewReplacer(" {, }", "{,}", "{, }", "{,}", " {,}", "{,}")
+var commaBraces = strings.NewReplacer(" {, }", "{,}", "{, }", "{,}", " {,}", "{,}", ", \\!", ",\\!")
 
 // escapeArtifacts restores commands whose backslash became a control
 // character when JSON or Python read "\text" as TAB + "ext", "\frac" as

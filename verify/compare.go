@@ -6,6 +6,7 @@ import (
 	"math/big"
 	"math/cmplx"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -302,7 +303,20 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kSet && len(g.args) == 0 && p.k == kText && saysNone(p.name) || p.k == kSet && len(p.args) == 0 && g.k == kText && saysNone(g.name) {
 			return cEqual // the empty set against "no solution"
 		}
-		if p.k == kText && g.k != kText && hasWord(p.name) && !numberWord(p.name) {
+		text, other := p, g
+		if g.k == kText {
+			text, other = g, p
+		}
+		if v, ok := baseNumber(text.name); ok && isScalar(other) {
+			// 1202_3 against 4: compare values; equal values in another base
+			// are left to the judge (the problem asked for base 3)
+			if c.scalarPlain(numNode(new(big.Rat).SetInt(v)), other) == cEqual {
+				return c.fail("same value written in another base")
+			}
+			c.reason = "different values"
+			return cDiff
+		}
+		if _, letter := letterOf(text); !letter && hasWord(text.name) && !numberWord(text.name) && !hasMatrix(other) {
 			// "There are no solutions." against a value
 			c.reason = "text answer against a value"
 			return cDiff
@@ -357,6 +371,21 @@ func (c *comparer) compare(g, p *node) cmp {
 var numberWords = map[string]bool{"zero": true, "one": true, "two": true, "three": true, "four": true, "five": true,
 	"six": true, "seven": true, "eight": true, "nine": true, "ten": true, "eleven": true, "twelve": true, "none": true,
 	"infinity": true, "infinite": true, "half": true, "third": true, "quarter": true}
+
+// baseNumber reads "1202_3" or "4210_{7}" (digits in base 2..36).
+func baseNumber(s string) (*big.Int, bool) {
+	s = strings.NewReplacer("{", "", "}", "", " ", "").Replace(s)
+	i := strings.IndexByte(s, '_')
+	if i <= 0 || i == len(s)-1 {
+		return nil, false
+	}
+	b, err := strconv.Atoi(s[i+1:])
+	if err != nil || b < 2 || b > 36 {
+		return nil, false
+	}
+	v, ok := new(big.Int).SetString(asciiLower(s[:i]), b)
+	return v, ok
+}
 
 // saysNone reports a text saying there is no solution.
 func saysNone(s string) bool {
