@@ -438,7 +438,10 @@ func goldAnswer(gold string) string {
 		if _, ok := yesNo(gold); !ok {
 			lg := asciiLower(gold)
 			if i := strings.LastIndex(lg, " is "); i >= 0 && !inMath(gold, i) {
-				return stripDelims(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(gold[i+4:]), ".")))
+				rest := stripDelims(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(gold[i+4:]), ".")))
+				if !wordy(rest) && !strings.Contains(rest, `\text`) {
+					return rest
+				}
 			}
 		}
 	}
