@@ -108,7 +108,7 @@ func joinThousands(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		if i > 0 && isDigit(s[i-1]) {
-			for _, sep := range []string{`\,`, `\;`, `\:`, `~`, `\ `, `\thinspace `, `,\,`, `,\!`, `{,}`} {
+			for _, sep := range []string{`\,`, `\;`, `\:`, `~`, `\ `, `\thinspace `, `,\!`, `{,}`} {
 				if strings.HasPrefix(s[i:], sep) {
 					j := i + len(sep)
 					for j < len(s) && s[j] == ' ' {

@@ -115,6 +115,9 @@ func norm(n *node) *node {
 	case kList:
 		out := &node{k: kList}
 		for _, a := range n.args {
+			if len(n.args) > 1 && isNumberSetMembership(a) {
+				continue // "f(x) = x + c, c \in \mathbb{R}": a condition, not an answer
+			}
 			m := norm(a)
 			if m.k == kList {
 				out.args = append(out.args, m.args...)
@@ -220,6 +223,30 @@ func constant(n *node) bool {
 // 2x + 4y - 3 = 0.
 func isEquation(n *node) bool {
 	return n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && !nameLike(n.args[0])
+}
+
+// isNumberSetMembership reports "c \in \mathbb{R}" and the like.
+func isNumberSetMembership(n *node) bool {
+	if n.k != kIn || n.args[0].k != kVar {
+		return false
+	}
+	s := n.args[1]
+	if s.k == kApply && len(s.name) > 0 {
+		s = &node{k: kVar, name: s.name}
+	}
+	if s.k != kVar {
+		return false
+	}
+	name := strings.TrimPrefix(s.name, "mathbb ")
+	name = strings.TrimSuffix(name, "_")
+	if i := strings.IndexByte(name, '_'); i > 0 {
+		name = name[:i]
+	}
+	switch name {
+	case "R", "Z", "N", "Q", "C", "ℝ", "ℤ", "ℕ", "ℚ":
+		return true
+	}
+	return false
 }
 
 // normInner normalises a tuple element: only "x = 3" inside tuples.
@@ -1188,16 +1215,14 @@ func (c *comparer) scalarCore(g, p *node) cmp {
 	gv, pv := map[string]bool{}, map[string]bool{}
 	collectVars(g, gv)
 	collectVars(p, pv)
+	// every letter may be renamed, arguments to arguments and constants to
+	// constants: f(m) = km against f(k) = ak
 	var onlyG, onlyP []string
 	for v := range gv {
-		if !pv[v] {
-			onlyG = append(onlyG, v)
-		}
+		onlyG = append(onlyG, v)
 	}
 	for v := range pv {
-		if !gv[v] {
-			onlyP = append(onlyP, v)
-		}
+		onlyP = append(onlyP, v)
 	}
 	if len(onlyG) == 0 || len(onlyG) != len(onlyP) || len(onlyG) > 3 {
 		return r

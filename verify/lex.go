@@ -79,6 +79,11 @@ var plainWords = map[string]bool{
 	"rad": true, "radians": true, "tons": true, "pounds": true, "lbs": true, "oz": true,
 }
 
+// shortUnits are unit words that also read as products of letters; they
+// are units only right after a number.
+var shortUnits = map[string]bool{"cm": true, "mm": true, "km": true, "kg": true, "mg": true, "ml": true, "mL": true,
+	"ft": true, "sq": true, "hrs": true, "mph": true, "kmh": true, "lbs": true, "oz": true, "rad": true, "sec": true, "hr": true}
+
 // matrixEnvs are environments parsed as matrices.
 var matrixEnvs = map[string]bool{
 	"pmatrix": true, "bmatrix": true, "matrix": true, "vmatrix": false, "Bmatrix": true,
@@ -146,7 +151,13 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tFunc, f)
 				continue
 			}
-			if plainWords[w] || plainWords[strings.ToLower(w)] && len(w) > 2 {
+			if shortUnits[w] {
+				// "5 km" is a unit, "km" elsewhere is k·m
+				if n := len(toks); n > 0 && (toks[n-1].k == tNum || toks[n-1].k == tOp && toks[n-1].text == "}") {
+					emit(tText, w)
+					continue
+				}
+			} else if plainWords[w] || plainWords[strings.ToLower(w)] && len(w) > 2 {
 				emit(tText, w)
 				continue
 			}

@@ -606,6 +606,10 @@ func (p *parser) parseTerm() (*node, error) {
 					continue
 				}
 			}
+			if r.k == kTuple && factors[len(factors)-1].k == kTuple && len(factors) == 1 {
+				// (0, 0, 0)(1, 2, 3): two points, not a product
+				return &node{k: kList, args: []*node{factors[0], r}}, nil
+			}
 			factors = append(factors, r)
 		default:
 			if len(factors) == 1 {

@@ -242,12 +242,17 @@ func isFunctionAnswer(n *node) bool {
 	case kRel:
 		return len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kApply
 	case kList:
+		defs := 0
 		for _, a := range n.args {
-			if !isFunctionAnswer(a) {
+			switch {
+			case isNumberSetMembership(a):
+			case isFunctionAnswer(a):
+				defs++
+			default:
 				return false
 			}
 		}
-		return len(n.args) > 0
+		return defs > 0
 	}
 	return false
 }

@@ -530,3 +530,20 @@ func TestRenameArguments(t *testing.T) {
 		}
 	}
 }
+
+func TestConstantsAndConditions(t *testing.T) {
+	for _, c := range []pairCase{
+		{"f(m) = km \\text{ for any positive integer constant } k.", "f(k)\\;=\\;a\\,k\\text{ for some fixed positive integer }a", Equal},
+		{"f(x)=x+c, c \\in \\mathbb{R}", "f(x) = x + b", Equal},
+		{"(0, 0, 0)\\left(-\\frac{1}{2}, -\\frac{1}{2}, -\\frac{1}{2}\\right)", "(0,0,0), (-1/2,-1/2,-1/2)", Equal},
+		{"(991,997,1009)", "(991,\\, 997,\\, 1009)", Equal},
+		{"5 km", "5", Equal},
+		{"km", "mk", Equal},
+		{"x \\in \\mathbb{R}", "\\mathbb{R}", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
