@@ -1,9 +1,3 @@
-// Command benchverify measures the verify package on the real answer
-// equivalence sets in ../shared/data/real/answer-equivalence (relative to the
-// module root): agreement with each set's labels, share of unsure verdicts,
-// and pairs per second on one core.
-//
-//	go run ./verify/internal/benchverify [-data DIR] [-v SET] [-n N]
 package main
 
 import (

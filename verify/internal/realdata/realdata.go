@@ -1,6 +1,3 @@
-// Package realdata loads the real answer-equivalence sets kept outside the
-// repository (../shared/data/real/answer-equivalence from the module root)
-// for the verify tests and benchmark. It does not download anything.
 package realdata
 
 import (
