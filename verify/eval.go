@@ -30,9 +30,6 @@ func ratSmall(r *big.Rat) bool {
 	return r.Num().BitLen() <= maxRatBits && r.Denom().BitLen() <= maxRatBits
 }
 
-// complexOf returns the float value, computing it from big values if the
-// float64 conversion under- or overflowed.
-func (v val) complex() complex128 { return v.c }
 
 type evaluator struct {
 	ctx   context.Context // checked every 256 steps

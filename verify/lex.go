@@ -104,7 +104,7 @@ func lex(s string, maxTokens int) ([]token, error) {
 		}
 		c := s[i]
 		switch {
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '&' && false:
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
 			i++
 		case c >= '0' && c <= '9' || c == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
 			j := i
@@ -536,7 +536,6 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tCmd, "binom")
 	case "exp":
 		emit(tFunc, "exp")
-	case "cdotfrac":
 	default:
 		emit(tIdent, `\`+name)
 	}

@@ -1009,23 +1009,17 @@ func (p *parser) parsePrimary() (*node, error) {
 			c := p.next().text
 			if x.k != kList {
 				if t.text == "(" && c == ")" || t.text == "[" && c == "]" {
-					if x.k == kTuple && t.text == "(" { // ((1,2)) stays a tuple
-						return x, nil
-					}
-					return x, nil
+					return x, nil // a group: (x+1), [x+1], ((1,2))
 				}
 				return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
 			}
-			if len(x.args) == 2 && !(t.text == "[" && c == "]" && false) {
+			if len(x.args) == 2 {
 				if t.text == "(" && c == ")" {
 					return &node{k: kTuple, args: x.args, amb: true}, nil
 				}
 				return &node{k: kInterval, args: x.args, lo: t.text == "[", hi: c == "]"}, nil
 			}
-			if t.text == "(" && c == ")" {
-				return &node{k: kTuple, args: x.args}, nil
-			}
-			if t.text == "[" && c == "]" {
+			if t.text == "(" && c == ")" || t.text == "[" && c == "]" {
 				return &node{k: kTuple, args: x.args}, nil
 			}
 			return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
