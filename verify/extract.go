@@ -110,11 +110,13 @@ func joinable(between string) bool {
 	others := 0
 	for _, w := range words {
 		lw := strings.ToLower(w)
-		if strings.HasSuffix(lw, ".") || strings.HasSuffix(lw, ":") || strings.Contains(lw, "**") {
+		if (strings.HasSuffix(lw, ".") || strings.HasSuffix(lw, ":")) && !partLabel(strings.TrimRight(lw, ".:")) || strings.Contains(lw, "**") {
 			return false // a sentence ends between the boxes
 		}
 		core := strings.Trim(lw, ",;")
 		switch {
+		case partLabel(core):
+			connective = true // (a) \boxed{3} (b) \boxed{5}
 		case core == "and" || core == "or" || core == "&":
 			connective = true
 		case core == "":
@@ -132,6 +134,19 @@ func joinable(between string) bool {
 		return true
 	}
 	return connective && others <= 4
+}
+
+// partLabel reports a label of a part of a question: (a), b), (ii).
+func partLabel(w string) bool {
+	if !strings.HasSuffix(w, ")") {
+		return false
+	}
+	w = strings.TrimPrefix(strings.TrimSuffix(w, ")"), "(")
+	switch w {
+	case "a", "b", "c", "d", "e", "f", "i", "ii", "iii", "iv", "v", "vi", "1", "2", "3", "4":
+		return true
+	}
+	return false
 }
 
 // afterThink returns the text after the last </think>, or text.

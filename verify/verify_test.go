@@ -547,3 +547,14 @@ func TestConstantsAndConditions(t *testing.T) {
 		}
 	}
 }
+
+func TestPartLabels(t *testing.T) {
+	got, _ := ExtractAnswer(`so (a) \boxed{3} (b) \boxed{5}`)
+	if got != "3, 5" {
+		t.Errorf("parts: got %q", got)
+	}
+	got, _ = ExtractAnswer(`We get \boxed{3}. Then, checking again, the answer is \boxed{5}`)
+	if got != "5" {
+		t.Errorf("sentences: got %q", got)
+	}
+}
