@@ -30,7 +30,6 @@ func ratSmall(r *big.Rat) bool {
 	return r.Num().BitLen() <= maxRatBits && r.Denom().BitLen() <= maxRatBits
 }
 
-
 type evaluator struct {
 	ctx   context.Context // checked every 256 steps
 	env   map[string]complex128
