@@ -334,6 +334,13 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kText {
 			text, other = g, p
 		}
+		if v, ok := wordNumber(text.name); ok && isScalar(other) {
+			// "three" against 3
+			if text == g {
+				return c.scalar(intNode(v), other)
+			}
+			return c.scalar(other, intNode(v))
+		}
 		if v, ok := baseNumber(text.name); ok && isScalar(other) {
 			// 1202_3 against 4: compare values; equal values in another base
 			// are left to the judge (the problem asked for base 3)
@@ -412,6 +419,16 @@ func baseNumber(s string) (*big.Int, bool) {
 		return nil, false
 	}
 	v, ok := new(big.Int).SetString(asciiLower(s[:i]), b)
+	return v, ok
+}
+
+var wordNumbers = map[string]int64{"zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
+	"seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14,
+	"fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20}
+
+// wordNumber reads a text that is one number word ("three", "Twelve.").
+func wordNumber(s string) (int64, bool) {
+	v, ok := wordNumbers[strings.Trim(asciiLower(strings.TrimSpace(s)), ".")]
 	return v, ok
 }
 

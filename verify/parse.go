@@ -241,8 +241,9 @@ func parseAnswerProse(s string, lim Limits) (*node, []string, error) {
 			break
 		}
 	}
-	// prose outside \text{}: "There are no integral solutions."
-	if !allText && wordy(s) && proseOutsideText(s) {
+	// prose outside \text{}: "There are no integral solutions.", and single
+	// answer words written without \text{}: three, odd, true
+	if !allText && (wordy(s) && proseOutsideText(s) || answerWord(s)) {
 		allText = true
 		toks = []token{{tText, s}, {tEOF, ""}}
 	}
@@ -373,6 +374,19 @@ func proseOutsideText(s string) bool {
 		i = j - 1
 	}
 	return n >= 2
+}
+
+// answerWord reports a whole answer that is one common answer word.
+func answerWord(s string) bool {
+	w := strings.Trim(asciiLower(strings.TrimSpace(s)), ".")
+	if _, ok := wordNumbers[w]; ok {
+		return true
+	}
+	switch w {
+	case "odd", "even", "true", "false", "none", "neither", "both", "always", "never", "yes", "no", "impossible", "infinite", "infinitely", "finite":
+		return true
+	}
+	return false
 }
 
 func countItems(groups [][]*node) int {

@@ -558,3 +558,29 @@ func TestPartLabels(t *testing.T) {
 		t.Errorf("sentences: got %q", got)
 	}
 }
+
+func TestNumberWords(t *testing.T) {
+	for _, c := range []pairCase{
+		{"3", "\\text{three}", Equal},
+		{"\\text{Twelve}", "12", Equal},
+		{"3", "\\text{four}", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
+
+func TestAnswerWords(t *testing.T) {
+	for _, c := range []pairCase{
+		{"3", "three", Equal},
+		{"odd", "even", Different},
+		{"\\text{Odd}", "odd", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
