@@ -322,7 +322,7 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	if bare {
 		return "", false
 	}
-	if paren || rest[0] == '.' || rest[0] == ':' {
+	if paren || rest[0] == '.' || rest[0] == ':' || rest[0] == ')' {
 		return l, true
 	}
 	return "", false
