@@ -64,6 +64,7 @@ func clean(s string) string {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), `\\`))
 	// "= 10/9" left over from a chain, ": 5" after a label
 	s = strings.TrimSpace(strings.TrimLeft(s, "=:"))
+	s = strings.TrimSpace(strings.TrimPrefix(s, `\approx`))
 	if t, ok := plainThousands(s); ok {
 		s = t
 	}
