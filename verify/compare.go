@@ -49,6 +49,7 @@ type comparer struct {
 	// gArgs and pArgs are the argument variables of the functions each
 	// side defines (x in f(x) = ...): they are renamed only to each other.
 	gArgs, pArgs map[string]bool
+	total        *int // evaluation steps left for this pair
 }
 
 func (c *comparer) fail(reason string) cmp {
@@ -1111,7 +1112,11 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]complex128 {
 }
 
 func (c *comparer) evalAt(n *node, env map[string]complex128) (val, error) {
-	e := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps}
+	if c.total == nil {
+		t := c.lim.MaxPairSteps
+		c.total = &t
+	}
+	e := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps, total: c.total}
 	return e.eval(n)
 }
 

@@ -34,6 +34,7 @@ type evaluator struct {
 	ctx   context.Context // checked every 256 steps
 	env   map[string]complex128
 	bound map[string]*big.Rat // index variables of sums being evaluated
+	total *int                // steps left for the whole pair, shared by all evaluations
 	steps int
 	limit int
 }
@@ -42,6 +43,12 @@ func (e *evaluator) eval(n *node) (val, error) {
 	e.steps++
 	if e.steps > e.limit {
 		return val{}, errEval
+	}
+	if e.total != nil {
+		*e.total--
+		if *e.total < 0 {
+			return val{}, errEval
+		}
 	}
 	if e.steps&255 == 0 && e.ctx != nil && e.ctx.Err() != nil {
 		return val{}, errEval

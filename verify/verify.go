@@ -32,6 +32,7 @@ type Limits struct {
 	MaxDepth     int // nesting of the parser
 	MaxElements  int // elements of a set, list or tuple compared pairwise
 	MaxEvalSteps int // node evaluations per evaluation of one side at one point
+	MaxPairSteps int // node evaluations for the whole pair (all points, all elements)
 }
 
 // DefaultLimits are generous for real answers (the longest real gold answer
@@ -45,6 +46,7 @@ func DefaultLimits() Limits {
 		MaxDepth:     200,
 		MaxElements:  64,
 		MaxEvalSteps: 20000,
+		MaxPairSteps: 1000000,
 	}
 }
 
@@ -453,9 +455,50 @@ func goldAnswer(gold string) string {
 	return stripDelims(strings.ReplaceAll(strings.ReplaceAll(gold, `\$`, ""), "$", " "))
 }
 
+// proseAroundMath reports words outside $...$ (and \(...\), \[...\]) spans
+// when the text has such spans: "so $\frac{14}{3}$".
+func proseAroundMath(s string) bool {
+	if !strings.ContainsAny(s, "$") && !strings.Contains(s, `\(`) && !strings.Contains(s, `\[`) {
+		return false
+	}
+	var out strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '$':
+			in = !in
+			continue
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == '(' || s[i+1] == '['):
+			in = true
+			i++
+			continue
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == ')' || s[i+1] == ']'):
+			in = false
+			i++
+			continue
+		}
+		if !in {
+			out.WriteByte(s[i])
+		}
+	}
+	for _, w := range strings.FieldsFunc(out.String(), func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+		if len(w) >= 2 && !plainWords[asciiLower(w)] {
+			return true
+		}
+	}
+	return false
+}
+
 // predAnswer takes a generation or a bare answer; fromText reports that
 // the answer was found inside a longer text.
 func predAnswer(pred string) (string, bool) {
+	// a bare answer, however long, is a formula without prose, boxes or
+	// think blocks: use it whole ("(1,2),(3,4),…", "$1$ and $2$")
+	lp := asciiLower(pred)
+	if !wordy(pred) && !strings.Contains(pred, `\boxed`) && !strings.Contains(pred, `\fbox`) &&
+		!strings.Contains(lp, "</think>") && !strings.Contains(lp, "answer") && len(pred) <= 4000 && !proseAroundMath(pred) {
+		return stripDelims(strings.TrimSpace(pred)), false
+	}
 	if a, ok := ExtractAnswer(pred); ok {
 		return a, true
 	}

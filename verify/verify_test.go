@@ -584,3 +584,18 @@ func TestAnswerWords(t *testing.T) {
 		}
 	}
 }
+
+func TestLongBareAnswers(t *testing.T) {
+	long := strings.TrimSuffix(strings.Repeat("(2,2,3),(2,3,2),(3,2,2),", 12), ",")
+	for _, c := range []pairCase{
+		{long, long, Equal},
+		{long, long + ",(1,1,1)", Different},
+		{"1, 2, 3", "$1$ and $2$ and $3$", Equal},
+		{"\\frac{14}{3}", "so $\\frac{14}{3}$", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%.40q, %.40q) = %s (%s), want %s", c.gold, c.pred, got.Verdict, got.Reason, c.want)
+		}
+	}
+}
