@@ -371,6 +371,8 @@ func (c *comparer) compare(g, p *node) cmp {
 	switch {
 	case isScalar(g) && isScalar(p):
 		return c.scalar(g, p)
+	case isRelList(g) && intervalLike(p) || isRelList(p) && intervalLike(g):
+		return c.intervals(g, p)
 	case isList(g) && isList(p):
 		return c.multiset(g.args, p.args)
 	case isList(g) && p.k == kTuple || g.k == kTuple && isList(p):
@@ -494,6 +496,24 @@ func hasNonScalar(n *node) bool {
 
 // isRealLine reports \mathbb{R}, the whole real line.
 func isRealLine(n *node) bool { return n.k == kVar && n.name == "mathbb R" }
+
+// isRelList reports a list of relations ("x > 1 and x < 3").
+func isRelList(n *node) bool {
+	if n.k != kList {
+		return false
+	}
+	for _, a := range n.args {
+		if a.k != kRel {
+			return false
+		}
+	}
+	return true
+}
+
+// intervalLike reports an interval, a union or an open pair.
+func intervalLike(n *node) bool {
+	return n.k == kInterval || n.k == kUnion || n.k == kTuple && n.amb
+}
 
 func isList(n *node) bool { return n.k == kList || n.k == kSet }
 
@@ -650,7 +670,8 @@ func asIntervals(n *node) ([]*node, bool) {
 	case kRel:
 		return relInterval(n)
 	case kList:
-		// "x < 1 or x > 2"
+		// "x < 1 or x > 2"; overlapping parts ("x > 1 and x < 3") may mean
+		// an intersection, so they are not read as a union
 		var out []*node
 		for _, a := range n.args {
 			if a.k != kRel && a.k != kInterval && a.k != kUnion {
@@ -661,6 +682,9 @@ func asIntervals(n *node) ([]*node, bool) {
 				return nil, false
 			}
 			out = append(out, iv...)
+		}
+		if !disjoint(out) {
+			return nil, false
 		}
 		return out, true
 	case kVar:
@@ -679,6 +703,39 @@ func asIntervals(n *node) ([]*node, bool) {
 		return out, true
 	}
 	return nil, false
+}
+
+// disjoint reports intervals with numeric endpoints that do not overlap.
+func disjoint(ivs []*node) bool {
+	type span struct{ lo, hi float64 }
+	end := func(n *node) (float64, bool) {
+		if s := infSign(n); s != 0 {
+			return math.Inf(s), true
+		}
+		e := &evaluator{limit: 10000}
+		v, err := e.eval(n)
+		if err != nil || imag(v.c) != 0 {
+			return 0, false
+		}
+		return real(v.c), true
+	}
+	var spans []span
+	for _, iv := range ivs {
+		lo, ok1 := end(iv.args[0])
+		hi, ok2 := end(iv.args[1])
+		if !ok1 || !ok2 {
+			return false
+		}
+		spans = append(spans, span{lo, hi})
+	}
+	for i := range spans {
+		for j := i + 1; j < len(spans); j++ {
+			if spans[i].lo < spans[j].hi && spans[j].lo < spans[i].hi {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func relInterval(n *node) ([]*node, bool) {
@@ -770,6 +827,9 @@ func (c *comparer) intervals(g, p *node) cmp {
 	if !ok1 || !ok2 {
 		if g.k == kRel && p.k == kRel {
 			return c.relation(g, p)
+		}
+		if g.k == kList || p.k == kList {
+			return c.fail("conditions that may be an intersection")
 		}
 		c.reason = "interval against another shape"
 		return cDiff

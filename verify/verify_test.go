@@ -599,3 +599,16 @@ func TestLongBareAnswers(t *testing.T) {
 		}
 	}
 }
+
+func TestAndOrIntervals(t *testing.T) {
+	for _, c := range []pairCase{
+		{"(1,3)", "x > 1 \\text{ and } x < 3", Unsure},
+		{"(-\\infty,1) \\cup (3,\\infty)", "x < 1 \\text{ or } x > 3", Equal},
+		{"\\{1, 2\\} \\cup \\{3\\}", "\\{1,2,3\\}", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
