@@ -21,6 +21,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\dfrac`, `\frac`, `\tfrac`, `\frac`, `\cfrac`, `\frac`,
 	`\dbinom`, `\binom`, `\tbinom`, `\binom`,
 	`\lt`, "<", `\gt`, ">",
+	`a.m.`, ` am `, `p.m.`, ` pm `, `A.M.`, ` am `, `P.M.`, ` pm `,
 	"\u00a0", " ",
 	`\hspace`, " ",
 	`\operatorname{`, `\mathrm{`,

@@ -276,7 +276,7 @@ func wordy(s string) bool {
 			j++
 		}
 		w := s[i:j]
-		escaped := i > 0 && s[i-1] == '\\'
+		escaped := i > 0 && s[i-1] == '\\' || i > 0 && s[i-1] == '{' && (strings.HasSuffix(s[:i-1], `\begin`) || strings.HasSuffix(s[:i-1], `\end`))
 		if !escaped && len(w) >= 3 {
 			if _, f := knownFuncs[w]; !f && !plainWords[strings.ToLower(w)] || w == "is" {
 				n++

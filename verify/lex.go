@@ -82,7 +82,7 @@ var plainWords = map[string]bool{
 // shortUnits are unit words that also read as products of letters; they
 // are units only right after a number.
 var shortUnits = map[string]bool{"cm": true, "mm": true, "km": true, "kg": true, "mg": true, "ml": true, "mL": true,
-	"ft": true, "sq": true, "hrs": true, "mph": true, "kmh": true, "lbs": true, "oz": true, "rad": true, "sec": true, "hr": true}
+	"am": true, "pm": true, "ft": true, "sq": true, "hrs": true, "mph": true, "kmh": true, "lbs": true, "oz": true, "rad": true, "sec": true, "hr": true}
 
 // matrixEnvs are environments parsed as matrices.
 var matrixEnvs = map[string]bool{
@@ -215,6 +215,10 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tOp, op)
 			case '&':
 				emit(tOp, "&")
+			case '；':
+				emit(tOp, ";")
+			case '，':
+				emit(tOp, ",")
 			case '≤', '⩽':
 				emit(tOp, "<=")
 			case '≥', '⩾':
@@ -253,7 +257,8 @@ func lex(s string, maxTokens int) ([]token, error) {
 					emit(tOp, "^")
 					emit(tNum, "3")
 				}
-			case '"', '?':
+			case '"', '?', '.':
+				// quotes, question marks, a period ending a row: punctuation
 			default:
 				switch {
 				case r >= '₀' && r <= '₉':
@@ -485,6 +490,8 @@ func lexCommand(s string, i int, toks *[]token) int {
 		*toks = append(*toks, sub[:len(sub)-1]...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
+	case "forall":
+		emit(tText, "for all")
 	case "angle", "measuredangle":
 		// \angle APD, \angle{APD}: the name of an angle
 		k := j
@@ -517,15 +524,16 @@ func lexCommand(s string, i int, toks *[]token) int {
 			}
 			return k
 		}
-		if env == "cases" || env == "align" || env == "aligned" || env == "gathered" || env == "eqnarray" || env == "split" {
+		if env == "cases" {
 			emit(tBad, env)
 			return k
 		}
+		// align, aligned, gathered: their rows are a list (\\ and & separate)
 		return k
 	case "sum", "prod":
 		emit(tCmd, name)
 	case "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
-		"cap", "setminus", "subset", "subseteq", "forall", "exists", "partial", "nabla",
+		"cap", "setminus", "subset", "subseteq", "exists", "partial", "nabla",
 		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
 		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
 		"wedge", "vee", "notin", "supset", "leftarrow", "Leftrightarrow", "overset", "underset", "stackrel":

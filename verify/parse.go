@@ -277,7 +277,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	var groups [][]*node // items split at ';' when both ',' and ';' are used
 	semi, comma := false, false
 	for {
-		for p.isOp(",") || p.isOp(";") || isConnective(p.peek()) {
+		for p.isOp(",") || p.isOp(";") || p.isOp("&") || p.peek().k == tRowSep || isConnective(p.peek()) {
 			t := p.next()
 			if t.k == tOp && t.text == ";" {
 				semi = true
@@ -306,7 +306,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 		if isCondition(p.peek()) {
 			p.skipCondition(stop)
 		}
-		if !(p.isOp(",") || p.isOp(";") || isConnective(p.peek()) || stop(p.peek())) {
+		if !(p.isOp(",") || p.isOp(";") || p.isOp("&") || p.peek().k == tRowSep || isConnective(p.peek()) || stop(p.peek())) {
 			return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, p.peek().text)
 		}
 	}
@@ -621,8 +621,19 @@ func (p *parser) parseTerm() (*node, error) {
 				}
 			}
 			if r.k == kTuple && factors[len(factors)-1].k == kTuple && len(factors) == 1 {
-				// (0, 0, 0)(1, 2, 3): two points, not a product
-				return &node{k: kList, args: []*node{factors[0], r}}, nil
+				// (0, 0, 0)(1, 2, 3): points, not a product
+				list := &node{k: kList, args: []*node{factors[0], r}}
+				for p.isOp("(") {
+					q, err := p.parsePower()
+					if err != nil {
+						return nil, err
+					}
+					if q.k != kTuple {
+						return nil, fmt.Errorf("%w: point list", errUnsupported)
+					}
+					list.args = append(list.args, q)
+				}
+				return list, nil
 			}
 			factors = append(factors, r)
 		default:

@@ -612,3 +612,18 @@ func TestAndOrIntervals(t *testing.T) {
 		}
 	}
 }
+
+func TestListsAndEnvs(t *testing.T) {
+	for _, c := range []pairCase{
+		{"(3, 2, 1), (1, 2, 3)", "\\begin{aligned}\n&(1, 2, 3),\\\\\n&(3, 2, 1).\n\\end{aligned}", Equal},
+		{"(2,2)(3,3)(1,2)", "\\{(1,2), (2,2), (3,3)\\}", Equal},
+		{"(0,0)； (-588,784)", "(0,0), (-588, 784)", Equal},
+		{"9:45 a.m.", "9:\\!45\\ \\text{a.m.}", Equal},
+		{"{f(x)=2 \\; \\forall x \\in \\mathbb R}", "f(x) = 2", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
