@@ -20,7 +20,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\displaystyle`, "", `\textstyle`, "",
 	`\dfrac`, `\frac`, `\tfrac`, `\frac`, `\cfrac`, `\frac`,
 	`\dbinom`, `\binom`, `\tbinom`, `\binom`,
-	`\lt`, "<", `\gt`, ">",
+	`\lt`, "<", `\gt`, ">", `\not=`, `\neq `, `\not =`, `\neq `, `\not\in`, `\notin `,
 	`a.m.`, ` am `, `p.m.`, ` pm `, `A.M.`, ` am `, `P.M.`, ` pm `,
 	"\u00a0", " ",
 	`\hspace`, " ",

@@ -1251,8 +1251,8 @@ func (p *parser) parseFunc(name string) (*node, error) {
 		return nil, err
 	}
 	args := []*node{a}
-	if a.k == kList {
-		args = a.args
+	if a.k == kList || a.k == kSet && (name == "max" || name == "min" || name == "gcd" || name == "lcm") {
+		args = a.args // \max\{1, 2\}
 	}
 	f := &node{k: kFunc, name: name, args: args}
 	if base != nil {

@@ -627,3 +627,18 @@ func TestListsAndEnvs(t *testing.T) {
 		}
 	}
 }
+
+func TestMiscNotation(t *testing.T) {
+	for _, c := range []pairCase{
+		{"x \\neq 3", "x \\not= 3", Equal},
+		{"2", "\\max\\{1, 2\\}", Equal},
+		{"12", "\\operatorname{lcm}(4, 6)", Equal},
+		{"6", "\\gcd(12, 18)", Equal},
+		{"\\frac{\\sqrt{2}}{2}", "2^{-\\frac{1}{2}}", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
