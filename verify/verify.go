@@ -416,11 +416,23 @@ func plainText(s string) string {
 // squash removes spaces and math delimiters for the same-text test.
 func squash(s string) string {
 	var b strings.Builder
-	for _, r := range s {
-		if r == ' ' || r == '\t' || r == '\n' || r == '$' {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '$' {
+			// "2 3" is not "23": keep one space between digits
+			if c != '$' && b.Len() > 0 && isDigit(b.String()[b.Len()-1]) {
+				j := i
+				for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
+					j++
+				}
+				if j < len(s) && isDigit(s[j]) {
+					b.WriteByte(' ')
+				}
+				i = j - 1
+			}
 			continue
 		}
-		b.WriteRune(r)
+		b.WriteByte(c)
 	}
 	return strings.TrimRight(b.String(), ".")
 }

@@ -642,3 +642,12 @@ func TestMiscNotation(t *testing.T) {
 		}
 	}
 }
+
+func TestSameTextDigits(t *testing.T) {
+	if got := Check(context.Background(), "2 3", "23"); got.Verdict == Equal {
+		t.Errorf("2 3 vs 23: %s (%s)", got.Verdict, got.Reason)
+	}
+	if got := Check(context.Background(), "x + 1", "x+1"); got.Verdict != Equal {
+		t.Errorf("x + 1 vs x+1: %s", got.Verdict)
+	}
+}
