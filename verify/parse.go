@@ -604,6 +604,10 @@ func (p *parser) parseTerm() (*node, error) {
 			}
 
 		case p.startsFactor(t):
+			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum {
+				// "2 3" is not 2·3: two numbers side by side are not read
+				return nil, fmt.Errorf("%w: two numbers side by side", errUnsupported)
+			}
 			r, err := p.parsePower()
 			if err != nil {
 				return nil, err

@@ -651,3 +651,9 @@ func TestSameTextDigits(t *testing.T) {
 		t.Errorf("x + 1 vs x+1: %s", got.Verdict)
 	}
 }
+
+func TestAdjacentNumbers(t *testing.T) {
+	if got := Check(context.Background(), "6", "2 3"); got.Verdict == Equal {
+		t.Errorf("6 vs '2 3': %s (%s)", got.Verdict, got.Reason)
+	}
+}
