@@ -146,6 +146,7 @@ func lex(s string, maxTokens int) ([]token, error) {
 				j++
 			}
 			w := s[i:j]
+			start := i
 			i = j
 			if f, ok := knownFuncs[w]; ok && len(w) > 1 {
 				emit(tFunc, f)
@@ -167,6 +168,13 @@ func lex(s string, maxTokens int) ([]token, error) {
 			}
 			if w == "oo" || w == "inf" || w == "infty" || w == "infinity" {
 				emit(tInf, "")
+				continue
+			}
+			// "5 apples": a word after a number and a space is a noun, not a
+			// product of letters (the checker then needs the same words on
+			// both sides)
+			if n := len(toks); n > 0 && toks[n-1].k == tNum && len(w) >= 4 && start > 0 && s[start-1] == ' ' {
+				emit(tText, w)
 				continue
 			}
 			// "W(x)=1orW(x)=-1": a connective glued to a capital

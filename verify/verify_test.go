@@ -657,3 +657,17 @@ func TestAdjacentNumbers(t *testing.T) {
 		t.Errorf("6 vs '2 3': %s (%s)", got.Verdict, got.Reason)
 	}
 }
+
+func TestNounsAfterNumbers(t *testing.T) {
+	for _, c := range []pairCase{
+		{"5", "Final answer: 5 apples", Unsure},
+		{"5", "5 apples", Unsure},
+		{"3abc", "3 a b c", Equal},
+		{"7 \\text{ apples}", "7 apples", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
