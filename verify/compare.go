@@ -94,6 +94,9 @@ func norm(n *node) *node {
 			}
 		}
 		if allEq {
+			if len(n.args) == 2 && !nameLike(n.args[0]) && nameLike(n.args[1]) && constant(n.args[0]) {
+				return norm(n.args[0]) // 3 = x
+			}
 			if nameLike(n.args[0]) || len(n.args) >= 3 || constant(n.args[0]) && constant(n.args[1]) {
 				// the last value after an '=' (drop "≈ 1.3" tails)
 				v := n.args[len(n.args)-1]
@@ -223,7 +226,8 @@ func constant(n *node) bool {
 // isEquation reports a single equation whose left side is not a name:
 // 2x + 4y - 3 = 0.
 func isEquation(n *node) bool {
-	return n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && !nameLike(n.args[0])
+	return n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && !nameLike(n.args[0]) &&
+		!(nameLike(n.args[1]) && constant(n.args[0]))
 }
 
 // isNumberSetMembership reports "c \in \mathbb{R}" and the like.

@@ -671,3 +671,16 @@ func TestNounsAfterNumbers(t *testing.T) {
 		}
 	}
 }
+
+func TestReversedAssignment(t *testing.T) {
+	for _, c := range []pairCase{
+		{"3", "3 = x", Equal},
+		{"x = 3", "3 = x", Equal},
+		{"4", "3 = x", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
