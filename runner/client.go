@@ -175,7 +175,10 @@ type chatBody struct {
 }
 
 type chatResponse struct {
-	Model   string `json:"model"`
+	Object  string          `json:"object"`
+	Code    json.RawMessage `json:"code"`
+	Error   json.RawMessage `json:"error"`
+	Model   string          `json:"model"`
 	Choices []struct {
 		Message struct {
 			Content          *string `json:"content"`
@@ -298,6 +301,21 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
+		// Some servers send an error object with status 200; its code
+		// says whether it is worth retrying.
+		if cr.Object == "error" || len(cr.Error) > 0 {
+			var code int
+			if json.Unmarshal(cr.Code, &code) != nil || code == 0 {
+				var e struct {
+					Code int `json:"code"`
+				}
+				json.Unmarshal(cr.Error, &e)
+				code = e.Code
+			}
+			ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
+			ae.permanent = code >= 400 && code < 500 && code != http.StatusTooManyRequests
+			return ChatResult{}, ae
+		}
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
 	}
 	ch := cr.Choices[0]

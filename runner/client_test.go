@@ -95,6 +95,10 @@ func TestChat(t *testing.T) {
 		{name: "400 permanent", steps: []step{status(400, `{"object":"error","message":"This model's maximum context length is 4096 tokens","type":"BadRequestError","code":400}`)}, retries: 5, attempts: 1,
 			wantErr: ErrPermanent, errHas: []string{"400", "maximum context length"}},
 		{name: "404 permanent", steps: []step{status(404, `{"detail":"Not Found"}`)}, retries: 5, attempts: 1, wantErr: ErrPermanent, errHas: []string{"404", "Not Found"}},
+		{name: "error object with 200", steps: []step{status(200, `{"object":"error","message":"prompt too long","code":400}`)}, retries: 5, attempts: 1,
+			wantErr: ErrPermanent, errHas: []string{"prompt too long"}},
+		{name: "error object 503 with 200 then ok", steps: []step{status(200, `{"object":"error","message":"busy","code":503}`), ok}, retries: 5, attempts: 2,
+			wantFin: "stop", wantText: "the answer is \\boxed{4}"},
 		{name: "always 500", steps: []step{status(500, "internal")}, retries: 2, attempts: 3, wantErr: ErrUnavailable, errHas: []string{"500", "after 3 attempts"}},
 	}
 	for _, tt := range tests {
