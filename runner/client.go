@@ -194,8 +194,12 @@ type chatResponse struct {
 
 // attemptError is the outcome of one failed attempt.
 type attemptError struct {
-	err        error
-	permanent  bool
+	err       error
+	permanent bool
+	// aborted marks finish_reason "abort": retried, but when every
+	// attempt ends so the request itself is the problem (SGLang aborts a
+	// prompt it cannot fit), not the server.
+	aborted    bool
 	retryAfter time.Duration // from the server's Retry-After, 0 if none
 }
 
@@ -239,6 +243,9 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 		}
 		last = aerr
 		if attempt >= c.retries {
+			if aerr.aborted {
+				return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+			}
 			return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
 		}
 	}
@@ -323,7 +330,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	if fr == "abort" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
 		// server shutting down); another attempt usually succeeds.
-		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")")}
+		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
 	}
 	res := ChatResult{FinishReason: fr, Model: cr.Model, Latency: latency}
 	content := ""
