@@ -303,6 +303,13 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	if err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err)}
 	}
+	res, aerr := parseChat(data)
+	res.Latency = latency
+	return res, aerr
+}
+
+// parseChat reads a chat completion answered with status 200.
+func parseChat(data []byte) (ChatResult, *attemptError) {
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
@@ -332,7 +339,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		// server shutting down); another attempt usually succeeds.
 		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
 	}
-	res := ChatResult{FinishReason: fr, Model: cr.Model, Latency: latency}
+	res := ChatResult{FinishReason: fr, Model: cr.Model}
 	content := ""
 	if ch.Message.Content != nil {
 		content = *ch.Message.Content

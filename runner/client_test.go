@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -320,5 +321,26 @@ func TestWaitReady(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), url) {
 			t.Fatalf("err = %v, want ErrUnavailable naming %s", err, url)
 		}
+	})
+}
+
+// FuzzParseChat: any answer body either parses or gives an attempt error;
+// never a panic, and a parsed answer came from a body with choices.
+func FuzzParseChat(f *testing.F) {
+	f.Add([]byte(`{"model":"m","choices":[{"message":{"content":"x","reasoning_content":"r"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`))
+	f.Add([]byte(`{"choices":[{"message":{"content":null},"finish_reason":null}]}`))
+	f.Add([]byte(`{"object":"error","message":"too long","code":400}`))
+	f.Add([]byte(`{"error":{"message":"bad key","code":"invalid_api_key"}}`))
+	f.Add([]byte(`{"choices":[{"message":{},"finish_reason":{"type":"length"}}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, aerr := parseChat(data)
+		if aerr == nil && res.Text == "" && res.FinishReason == "" && !bytes.Contains(bytes.ToLower(data), []byte("choices")) {
+			t.Fatalf("parsed %q without choices", data)
+		}
+		if aerr != nil && aerr.err == nil {
+			t.Fatal("attempt error without an error")
+		}
+		_ = serverMessage(data)
 	})
 }
