@@ -339,6 +339,11 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kText {
 			text, other = g, p
 		}
+		if allReals(text.name) {
+			if iv, ok := asIntervals(other); ok && len(iv) == 1 && infSign(iv[0].args[0]) < 0 && infSign(iv[0].args[1]) > 0 {
+				return cEqual // "all real numbers" against (-oo, oo)
+			}
+		}
 		if v, ok := wordNumber(text.name); ok && isScalar(other) {
 			// "three" against 3
 			if text == g {
@@ -437,6 +442,17 @@ var wordNumbers = map[string]int64{"zero": 0, "one": 1, "two": 2, "three": 3, "f
 func wordNumber(s string) (int64, bool) {
 	v, ok := wordNumbers[strings.Trim(asciiLower(strings.TrimSpace(s)), ".")]
 	return v, ok
+}
+
+// allReals reports "all real numbers" and the like.
+func allReals(s string) bool {
+	t := strings.Join(strings.Fields(asciiLower(s)), " ")
+	t = strings.Trim(t, ". ")
+	switch t {
+	case "all real numbers", "all reals", "all real x", "every real number", "any real number", "all real values", "real numbers", "x is any real number":
+		return true
+	}
+	return false
 }
 
 // saysNone reports a text saying there is no solution.

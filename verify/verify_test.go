@@ -684,3 +684,16 @@ func TestReversedAssignment(t *testing.T) {
 		}
 	}
 }
+
+func TestAllReals(t *testing.T) {
+	for _, c := range []pairCase{
+		{"(-\\infty, \\infty)", "\\text{all real numbers}", Equal},
+		{"\\text{All real numbers}", "\\mathbb{R}", Equal},
+		{"(0, \\infty)", "\\text{all real numbers}", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
