@@ -743,7 +743,10 @@ func (p *parser) parsePower() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		// postfix after exponent like 2^{3}! is rare; keep simple
+		if e.k == kText || e.k == kMul && len(e.args) == 2 && e.args[0].k == kVar && e.args[0].name == "t" && e.args[1].k == kVar && e.args[1].name == "h" {
+			// an ordinal: 12^{\text{th}}, 12^{th}
+			continue
+		}
 		base = &node{k: kPow, args: []*node{base, e}}
 		// the exponent binds to the right: a^b^c = a^(b^c)
 		if p.isOp("^") {

@@ -697,3 +697,15 @@ func TestAllReals(t *testing.T) {
 		}
 	}
 }
+
+func TestOrdinals(t *testing.T) {
+	for _, c := range []pairCase{
+		{"12", "12^{\\text{th}}", Equal},
+		{"12", "12^{th}", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
