@@ -138,7 +138,7 @@ var unitCanon = map[string]string{
 func unitKey(s string) string {
 	var parts []string
 	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool {
-		return r == ' ' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
+		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
 	}) {
 		w = strings.Trim(w, ".,")
 		if c, ok := unitCanon[w]; ok {

@@ -709,3 +709,15 @@ func TestOrdinals(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitSpellings(t *testing.T) {
+	for _, c := range []pairCase{
+		{"9 \\mathrm{~km} / \\mathrm{h}", "9 \\text{ km/h}", Equal},
+		{"9 \\mathrm{~km} / \\mathrm{h}", "9 \\text{ m/s}", Unsure},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
