@@ -1529,12 +1529,13 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGol
 		if sig < 2 {
 			return c.fail("decimal too short to check rounding"), true
 		}
-		if decIsGold && sig < 3 {
-			// gold 0.33 may be exact (33/100) or a rounding: cannot tell
-			return c.fail("gold is a short decimal"), true
-		}
-		if decIsGold || sig >= minPredDigits {
+		if sig >= minPredDigits {
 			return cEqual, true
+		}
+		if decIsGold {
+			// gold 7.78 against 70/9: the gold may be a rounding the problem
+			// asked for, or an exact value the answer misses: the judge decides
+			return c.fail("gold is a rounded decimal of the answer"), true
 		}
 		c.reason = "answer is a short rounded decimal of the exact gold"
 		return cDiff, true
