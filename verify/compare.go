@@ -1526,9 +1526,6 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGol
 	half := 0.5 * math.Pow(10, -float64(d))
 	diff := math.Abs(real(dv.c) - real(ov.c))
 	if diff <= half*(1+1e-9) {
-		if sig < 2 {
-			return c.fail("decimal too short to check rounding"), true
-		}
 		if sig >= minPredDigits {
 			return cEqual, true
 		}
