@@ -136,6 +136,10 @@ var unitCanon = map[string]string{
 
 // unitKey is the canonical form of a unit text ("square meters" -> "m").
 func unitKey(s string) string {
+	exp := ""
+	if i := strings.LastIndexByte(s, '^'); i >= 0 && allDigitsStr(s[i+1:]) {
+		s, exp = s[:i], s[i:]
+	}
 	var parts []string
 	for _, w := range strings.FieldsFunc(asciiLower(s), func(r rune) bool {
 		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
@@ -148,7 +152,13 @@ func unitKey(s string) string {
 			parts = append(parts, w)
 		}
 	}
-	return strings.Join(parts, " ")
+	if len(parts) == 0 {
+		if exp != "" {
+			return "unit" + exp // units^2 against units^3
+		}
+		return ""
+	}
+	return strings.Join(parts, " ") + exp
 }
 
 // unitWords are words read as units of measure (or currency, time of day).
@@ -577,8 +587,7 @@ func (p *parser) parseTerm() (*node, error) {
 			factors = append(factors, r)
 		case t.k == tOp && t.text == "/" && p.peekAt(1).k == tText && !isConnective(p.peekAt(1)):
 			p.pos += 2 // km / h
-			p.note(p.toks[p.pos-1].text)
-			p.skipUnitTail()
+			p.note(p.toks[p.pos-1].text + p.skipUnitTail())
 		case t.k == tOp && t.text == "/":
 			p.next()
 			r, err := p.parseUnary()
@@ -597,8 +606,7 @@ func (p *parser) parseTerm() (*node, error) {
 			return &node{k: kMul, args: factors}, nil
 		case t.k == tText && !isConnective(t):
 			p.next() // a unit after a value, or words the checker ignores
-			p.note(t.text)
-			p.skipUnitTail()
+			p.note(t.text + p.skipUnitTail())
 			if w := asciiLower(strings.TrimSpace(t.text)); w == "degrees" || w == "degree" || w == "deg" {
 				factors[len(factors)-1].deg = true
 			}
@@ -650,18 +658,22 @@ func (p *parser) parseTerm() (*node, error) {
 }
 
 // skipUnitTail skips the exponent of a unit (cm^3, cm^{2}).
-func (p *parser) skipUnitTail() {
+// It returns the exponent as "^n" so that cm^2 and cm^3 stay apart.
+func (p *parser) skipUnitTail() string {
 	if !p.isOp("^") {
-		return
+		return ""
 	}
 	t := p.peekAt(1)
 	if t.k == tNum {
 		p.pos += 2
-		return
+		return "^" + t.text
 	}
 	if t.k == tOp && t.text == "{" && p.peekAt(2).k == tNum && p.peekAt(3).k == tOp && p.peekAt(3).text == "}" {
+		e := p.peekAt(2).text
 		p.pos += 4
+		return "^" + e
 	}
+	return ""
 }
 
 func (p *parser) parseUnary() (*node, error) {

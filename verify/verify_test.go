@@ -722,3 +722,17 @@ func TestUnitSpellings(t *testing.T) {
 		}
 	}
 }
+
+func TestUnitPowers(t *testing.T) {
+	for _, c := range []pairCase{
+		{"15\\mbox{ cm}^2", "15\\mbox{ cm}^3", Unsure},
+		{"15\\mbox{ cm}^2", "15 \\text{ cm}^{2}", Equal},
+		{"45 \\text{ units}^2", "45 \\text{ units}^3", Unsure},
+		{"45 \\text{ units}^2", "45", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
