@@ -85,6 +85,9 @@ func nameLike(n *node) bool {
 func norm(n *node) *node {
 	switch n.k {
 	case kIn:
+		if !nameLike(n.args[0]) {
+			return n // -x \in S is not x \in S
+		}
 		return norm(n.args[1])
 	case kRel:
 		allEq := true
