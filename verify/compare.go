@@ -25,7 +25,7 @@ const (
 // perfect roots). Two values closer than relEqual are equal; between
 // relEqual and relUnsure the checker does not decide.
 const (
-	relEqual  = 1e-10
+	relEqual  = 1e-12
 	relUnsure = 1e-8
 )
 
@@ -1083,6 +1083,8 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	boundVars(g, ints)
 	pts := c.points(vars, ints)
 	var k complex128
+	var kr *big.Rat // the exact ratio while every point gives one
+	exactSoFar := true
 	have := 0
 	for i, env := range pts {
 		if i >= positivePoints && have >= 2 {
@@ -1093,6 +1095,26 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 		if err1 != nil || err2 != nil {
 			continue
 		}
+		if a.r != nil && b.r != nil && exactSoFar {
+			if a.r.Sign() == 0 || b.r.Sign() == 0 {
+				if a.r.Sign() == 0 && b.r.Sign() == 0 {
+					continue
+				}
+				c.reason = "relations differ"
+				return cDiff
+			}
+			q := new(big.Rat).Quo(a.r, b.r)
+			if kr == nil {
+				kr = q
+				k = complex(mustFloat(q), 0)
+			} else if kr.Cmp(q) != 0 {
+				c.reason = "relations differ"
+				return cDiff
+			}
+			have++
+			continue
+		}
+		exactSoFar = false
 		if b.c == 0 || a.c == 0 {
 			if a.c == 0 && b.c == 0 {
 				continue
@@ -1161,7 +1183,7 @@ func boundVars(n *node, out map[string]bool) {
 // variable gets a real value in (0.5, 2.5) (in (-2.5, -0.5) for the points
 // after positivePoints), different per variable and point; variables in the
 // bounds of sums get integers in 3..9.
-func (c *comparer) points(vars, ints map[string]bool) []map[string]complex128 {
+func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 	names := make([]string, 0, len(vars))
 	for v := range vars {
 		names = append(names, v)
@@ -1171,36 +1193,43 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]complex128 {
 	if len(names) == 0 {
 		n = 1
 	}
-	out := make([]map[string]complex128, n)
+	out := make([]map[string]*big.Rat, n)
 	state := uint64(0x9E3779B97F4A7C15)
 	for i := range out {
-		env := make(map[string]complex128, len(names))
+		env := make(map[string]*big.Rat, len(names))
 		for _, v := range names {
 			state ^= nameHash(v) + uint64(i)*0x9E3779B97F4A7C15
 			state ^= state << 13
 			state ^= state >> 7
 			state ^= state << 17
-			x := 0.5 + 2*float64(state>>11)/float64(1<<53)
+			// exact rationals a/97 in (0.5, 2.5): polynomial and rational
+			// expressions then evaluate exactly
+			x := big.NewRat(int64(49+(state>>11)%194), 97)
 			if i >= positivePoints {
-				x = -x
+				x.Neg(x)
 			}
 			if ints[v] {
-				x = float64(3 + state%7) // a bound of a sum: an integer in 3..9
+				x = big.NewRat(int64(3+state%7), 1) // a bound of a sum: an integer in 3..9
 			}
-			env[v] = complex(x, 0)
+			env[v] = x
 		}
 		out[i] = env
 	}
 	return out
 }
 
-func (c *comparer) evalAt(n *node, env map[string]complex128) (val, error) {
+func (c *comparer) evalAt(n *node, env map[string]*big.Rat) (val, error) {
 	if c.total == nil {
 		t := c.lim.MaxPairSteps
 		c.total = &t
 	}
 	e := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps, total: c.total}
 	return e.eval(n)
+}
+
+func mustFloat(r *big.Rat) float64 {
+	f, _ := r.Float64()
+	return f
 }
 
 // closenessVal compares two values exactly when both are exact.
@@ -1429,6 +1458,10 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			res = cDiff
 		} else {
 			res = closeness(a.c, b.c)
+			// decide near-equal irrational values with 256 bits when possible
+			if r, ok := c.bigCompare(g, p, nil); ok {
+				res = r
+			}
 			if res == cEqual {
 				return cEqual
 			}
@@ -1471,7 +1504,13 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 		if negative {
 			// equal for positive values; a difference here means the
 			// identity holds on a domain only (ln(x^2) = 2 ln x)
-			if r := closenessVal(a, b); r != cEqual {
+			r := closenessVal(a, b)
+			if r != cEqual && (a.r == nil || b.r == nil) {
+				if br, ok := c.bigCompare(g, p, env); ok {
+					r = br
+				}
+			}
+			if r != cEqual {
 				if valid >= 2 {
 					return c.fail("equal for positive values only")
 				}
@@ -1489,6 +1528,9 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			}
 		} else {
 			r = closeness(a.c, b.c)
+			if br, ok := c.bigCompare(g, p, env); ok {
+				r = br
+			}
 		}
 		if r == cDiff {
 			c.reason = "different expressions"

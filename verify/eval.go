@@ -32,7 +32,7 @@ func ratSmall(r *big.Rat) bool {
 
 type evaluator struct {
 	ctx   context.Context // checked every 256 steps
-	env   map[string]complex128
+	env   map[string]*big.Rat // values of the variables at a sample point
 	bound map[string]*big.Rat // index variables of sums being evaluated
 	total *int                // steps left for the whole pair, shared by all evaluations
 	steps int
@@ -70,7 +70,7 @@ func (e *evaluator) eval(n *node) (val, error) {
 			return exact(r), nil
 		}
 		if v, ok := e.env[n.name]; ok {
-			return inexact(v), nil
+			return exact(v), nil
 		}
 		return val{}, errEval
 	case kApply:
@@ -152,7 +152,7 @@ func (e *evaluator) eval(n *node) (val, error) {
 			return val{}, err
 		}
 		if a.r == nil || !a.r.IsInt() || a.r.Sign() < 0 || a.r.Num().Cmp(big.NewInt(maxFactorial)) > 0 {
-			if a.r == nil && imag(a.c) == 0 && real(a.c) < 170 {
+			if (a.r == nil || !a.r.IsInt()) && imag(a.c) == 0 && real(a.c) < 170 {
 				// x! = Γ(x+1) for a real x (variables at sample points)
 				g := math.Gamma(real(a.c) + 1)
 				if math.IsInf(g, 0) || math.IsNaN(g) {
@@ -436,7 +436,7 @@ func (e *evaluator) fn(n *node) (val, error) {
 		}
 		return inexact(complex(math.Ceil(x), 0)), nil
 	case "binom":
-		if len(args) == 2 && (args[0].r == nil || args[1].r == nil) && imag(args[0].c) == 0 && imag(args[1].c) == 0 {
+		if len(args) == 2 && (args[0].r == nil || args[1].r == nil || !args[0].r.IsInt() || !args[1].r.IsInt()) && imag(args[0].c) == 0 && imag(args[1].c) == 0 {
 			// real arguments: Γ(n+1) / (Γ(k+1) Γ(n-k+1))
 			n, k := real(args[0].c), real(args[1].c)
 			v := math.Gamma(n+1) / (math.Gamma(k+1) * math.Gamma(n-k+1))

@@ -321,8 +321,8 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	if rest == "" {
 		return l, true
 	}
-	if bare {
-		return "", false
+	if bare || strings.ContainsRune("+-*/^=_", rune(rest[0])) {
+		return "", false // (C)+1 is not the choice C
 	}
 	if paren || rest[0] == '.' || rest[0] == ':' || rest[0] == ')' {
 		return l, true
