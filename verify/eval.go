@@ -31,7 +31,7 @@ func ratSmall(r *big.Rat) bool {
 }
 
 type evaluator struct {
-	ctx   context.Context // checked every 256 steps
+	ctx   context.Context     // checked every 256 steps
 	env   map[string]*big.Rat // values of the variables at a sample point
 	bound map[string]*big.Rat // index variables of sums being evaluated
 	total *int                // steps left for the whole pair, shared by all evaluations
