@@ -70,7 +70,21 @@ func (e *evaluator) bigEval(n *node) (*big.Float, bool) {
 				continue
 			}
 			if n.k == kAdd {
-				acc = bigFloat().Add(acc, v)
+				sum := bigFloat().Add(acc, v)
+				// x + 1 with x near 10^5000: the 1 is lost, so equality at
+				// 256 bits would prove nothing
+				ea, ev := acc.MantExp(nil), v.MantExp(nil)
+				if acc.Sign() != 0 && v.Sign() != 0 && absInt(ea-ev) > bigPrec-40 {
+					e.bigLossy = true
+				}
+				// the size of the terms bounds the rounding error of a
+				// cancellation: sqrt(8) - 2 sqrt(2) is 0 within it
+				for _, t := range []*big.Float{acc, v} {
+					if e.bigScale == nil || bigFloat().Abs(t).Cmp(e.bigScale) > 0 {
+						e.bigScale = bigFloat().Abs(t)
+					}
+				}
+				acc = sum
 			} else {
 				acc = bigFloat().Mul(acc, v)
 			}
@@ -133,6 +147,13 @@ func (e *evaluator) bigEval(n *node) (*big.Float, bool) {
 		return nil, false
 	}
 	return bigFloat().SetRat(v.r), true
+}
+
+func absInt(x int) int {
+	if x < 0 {
+		return -x
+	}
+	return x
 }
 
 // bigPow raises a to the rational power r: integer powers by squaring,
@@ -211,7 +232,7 @@ func (c *comparer) bigCompare(g, p *node, env map[string]*big.Rat) (cmp, bool) {
 	ep := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps, total: c.total}
 	a, ok1 := eg.bigEval(g)
 	b, ok2 := ep.bigEval(p)
-	if !ok1 || !ok2 {
+	if !ok1 || !ok2 || eg.bigLossy || ep.bigLossy {
 		return 0, false
 	}
 	d := bigFloat().Sub(a, b)
@@ -220,8 +241,10 @@ func (c *comparer) bigCompare(g, p *node, env map[string]*big.Rat) (cmp, bool) {
 		return cEqual, true
 	}
 	m := bigFloat().Abs(a)
-	if bm := bigFloat().Abs(b); bm.Cmp(m) > 0 {
-		m = bm
+	for _, x := range []*big.Float{bigFloat().Abs(b), eg.bigScale, ep.bigScale} {
+		if x != nil && x.Cmp(m) > 0 {
+			m = x
+		}
 	}
 	if d.Cmp(bigFloat().Mul(m, bigRelEqual)) <= 0 {
 		return cEqual, true

@@ -50,6 +50,7 @@ type comparer struct {
 	// side defines (x in f(x) = ...): they are renamed only to each other.
 	gArgs, pArgs map[string]bool
 	total        *int // evaluation steps left for this pair
+	lossy        bool // an evaluation used floats that do not represent their values
 }
 
 func (c *comparer) fail(reason string) cmp {
@@ -1224,7 +1225,11 @@ func (c *comparer) evalAt(n *node, env map[string]*big.Rat) (val, error) {
 		c.total = &t
 	}
 	e := &evaluator{ctx: c.ctx, env: env, limit: c.lim.MaxEvalSteps, total: c.total}
-	return e.eval(n)
+	v, err := e.eval(n)
+	if e.lossy {
+		c.lossy = true
+	}
+	return v, err
 }
 
 func mustFloat(r *big.Rat) float64 {
@@ -1441,6 +1446,7 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 		return c.fail("too many variables")
 	}
 	if len(vars) == 0 {
+		c.lossy = false
 		a, err1 := c.evalAt(g, nil)
 		b, err2 := c.evalAt(p, nil)
 		if err1 != nil || err2 != nil {
@@ -1458,6 +1464,9 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			res = cDiff
 		} else {
 			res = closeness(a.c, b.c)
+			if c.lossy && res != cDiff {
+				res = cUnsure // floats out of range: 3^{-2000} is not 0
+			}
 			// decide near-equal irrational values with 256 bits when possible
 			if r, ok := c.bigCompare(g, p, nil); ok {
 				res = r
@@ -1493,6 +1502,7 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			return c.fail("deadline")
 		}
 		negative := i >= positivePoints
+		c.lossy = false
 		a, err1 := c.evalAt(g, env)
 		b, err2 := c.evalAt(p, env)
 		if err1 != nil && err2 != nil {
@@ -1528,6 +1538,9 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			}
 		} else {
 			r = closeness(a.c, b.c)
+			if c.lossy && r != cDiff {
+				r = cUnsure
+			}
 			if br, ok := c.bigCompare(g, p, env); ok {
 				r = br
 			}

@@ -35,11 +35,28 @@ type evaluator struct {
 	env   map[string]*big.Rat // values of the variables at a sample point
 	bound map[string]*big.Rat // index variables of sums being evaluated
 	total *int                // steps left for the whole pair, shared by all evaluations
+	lossy bool                // a float in the evaluation does not represent its value
+	// bigLossy: the 256-bit evaluation absorbed a term (x + 1, x = 10^5000)
+	bigLossy bool
+	bigScale *big.Float // largest term added in the 256-bit evaluation
 	steps int
 	limit int
 }
 
+// eval evaluates n and notes when a float stands for a value it cannot
+// represent (an exact number beyond float64 range, an overflow): such
+// results are not compared with the float tolerance.
 func (e *evaluator) eval(n *node) (val, error) {
+	v, err := e.evalNode(n)
+	if err == nil {
+		if v.r != nil && v.r.Sign() != 0 && (v.c == 0 || cmplx.IsInf(v.c)) || v.r == nil && (cmplx.IsInf(v.c) || cmplx.IsNaN(v.c)) {
+			e.lossy = true
+		}
+	}
+	return v, err
+}
+
+func (e *evaluator) evalNode(n *node) (val, error) {
 	e.steps++
 	if e.steps > e.limit {
 		return val{}, errEval
@@ -353,7 +370,11 @@ func pow(a, b val) (val, error) {
 		return val{}, errEval
 	}
 	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) > 0 {
-		return inexact(complex(math.Pow(real(a.c), real(b.c)), 0)), nil
+		r := math.Pow(real(a.c), real(b.c))
+		if r == 0 {
+			return val{}, errEval // underflow: 3^{-2000} is not 0
+		}
+		return inexact(complex(r, 0)), nil
 	}
 	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) < 0 && b.r != nil && b.r.IsInt() {
 		return inexact(complex(math.Pow(real(a.c), real(b.c)), 0)), nil

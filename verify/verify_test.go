@@ -736,3 +736,24 @@ func TestUnitPowers(t *testing.T) {
 		}
 	}
 }
+
+// TestHugeAndTiny: values beyond float64 or 256-bit reach are never
+// called equal on rounding alone.
+func TestHugeAndTiny(t *testing.T) {
+	for _, c := range []pairCase{
+		{"2500! \\cdot 2500! \\cdot 2500!", "2500! \\cdot 2500! \\cdot 2500! + 1", Unsure},
+		{"\\binom{5000}{2500}^{13}", "\\binom{5000}{2500}^{13}+1", Unsure},
+		{"(\\sqrt{2}+\\sqrt{3})^{10000}", "(\\sqrt{2}+\\sqrt{3})^{10000}+1", Unsure},
+		{"\\pi \\cdot 3^{-2000}", "\\pi \\cdot 3^{-2001}", Different},
+		{"\\sqrt{8} - 2\\sqrt{2}", "0", Equal},
+		{"\\sqrt{2}", "\\sqrt{2} + 10^{-20}", Different},
+		{"3^{-50000}", "3^{-50001}", Unsure},
+		{"\\sqrt[3]{2}\\sqrt[3]{4}", "2", Equal},
+		{"(1+\\sqrt{2})^{20}", "(1+\\sqrt{2})^{20} - 10^{-30}", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
