@@ -39,8 +39,8 @@ type evaluator struct {
 	// bigLossy: the 256-bit evaluation absorbed a term (x + 1, x = 10^5000)
 	bigLossy bool
 	bigScale *big.Float // largest term added in the 256-bit evaluation
-	steps int
-	limit int
+	steps    int
+	limit    int
 }
 
 // eval evaluates n and notes when a float stands for a value it cannot
