@@ -107,18 +107,30 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Unsure, "answer too long"
 		return res
 	}
-	if squash(cg) == squash(cp) {
-		res.Verdict, res.Reason = Equal, "same text"
+	var v Verdict
+	var reason string
+	cg, cp, v, reason = textRules(cg, cp)
+	if v != "" {
+		res.Verdict, res.Reason = v, reason
 		res.GoldParsed, res.PredParsed = cg, cp
 		return res
 	}
+	return ch.compareParsed(ctx, cg, cp, fromText)
+}
+
+// textRules decides what the text alone decides: the same text, a decimal
+// comma, the same words, multiple-choice letters, yes/no answers. It may
+// rewrite "(D) 7" against a bare value into the value. v is "" when the
+// text does not decide.
+func textRules(cg, cp string) (string, string, Verdict, string) {
+	if squash(cg) == squash(cp) {
+		return cg, cp, Equal, "same text"
+	}
 	if decimalComma(cg, cp) || decimalComma(cp, cg) {
-		res.Verdict, res.Reason = Equal, "decimal comma"
-		return res
+		return cg, cp, Equal, "decimal comma"
 	}
 	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
-		res.Verdict, res.Reason = Equal, "same text"
-		return res
+		return cg, cp, Equal, "same text"
 	}
 	// "(D) 7" on one side and a bare value on the other: compare the values
 	if _, ok := choiceLetter(cp, false); !ok {
@@ -134,23 +146,25 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	if lg, ok := choiceLetter(cg, false); ok {
 		if lp, ok := choiceLetter(cp, false); ok {
 			if lg == lp {
-				res.Verdict, res.Reason = Equal, "same choice"
-			} else {
-				res.Verdict, res.Reason = Different, "different choice"
+				return cg, cp, Equal, "same choice"
 			}
-			return res
+			return cg, cp, Different, "different choice"
 		}
 	}
 	if yg, ok := yesNo(cg); ok {
 		if yp, ok := yesNo(cp); ok {
 			if yg == yp {
-				res.Verdict, res.Reason = Equal, "same yes/no answer"
-			} else {
-				res.Verdict, res.Reason = Different, "opposite yes/no answer"
+				return cg, cp, Equal, "same yes/no answer"
 			}
-			return res
+			return cg, cp, Different, "opposite yes/no answer"
 		}
 	}
+	return cg, cp, "", ""
+}
+
+// compareParsed parses both cleaned answers and compares the values.
+func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bool) (res Result) {
+	res.GoldParsed, res.PredParsed = cg, cp
 	gn, gProse, err := parseAnswerProse(cg, ch.lim)
 	if err != nil {
 		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
