@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -186,7 +187,12 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	}
 	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
+	gNames, gVals := namedValues(gn)
+	pNames, pVals := namedValues(pn)
 	switch {
+	case gNames != "" && gNames == pNames:
+		// a = 2, b = 3 against b = 3, a = 2: compare name by name
+		verdict = c.ordered(gVals, pVals)
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
 		verdict = c.compare(gn, pn)
 	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
@@ -249,6 +255,34 @@ func splitUnits(words []string) ([]string, string) {
 		}
 	}
 	return prose, strings.Join(units, " ")
+}
+
+// namedValues reads a list of assignments with distinct names
+// ("a = 2, b = 3") and returns the sorted names and their values in that
+// order; names is "" for anything else.
+func namedValues(n *node) (string, []*node) {
+	if n.k != kList || len(n.args) < 2 {
+		return "", nil
+	}
+	byName := map[string]*node{}
+	var names []string
+	for _, a := range n.args {
+		if a.k != kRel || len(a.ops) != 1 || a.ops[0] != "=" || !nameLike(a.args[0]) {
+			return "", nil
+		}
+		name := a.args[0].String()
+		if _, dup := byName[name]; dup {
+			return "", nil
+		}
+		byName[name] = norm(a.args[1])
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	vals := make([]*node, len(names))
+	for i, name := range names {
+		vals[i] = byName[name]
+	}
+	return strings.Join(names, "\x00"), vals
 }
 
 // isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),

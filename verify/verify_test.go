@@ -771,3 +771,17 @@ func TestInverseAndInfinity(t *testing.T) {
 		}
 	}
 }
+
+func TestNamedValues(t *testing.T) {
+	for _, c := range []pairCase{
+		{"a = 2, b = 3", "a = 3, b = 2", Different},
+		{"a = 2, b = 3", "b = 3, a = 2", Equal},
+		{"a = 2, b = 3", "2, 3", Equal},
+		{"a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
