@@ -463,10 +463,11 @@ func (h *slurmHarness) waitDone(r *testRun, timeout time.Duration) {
 // once, and the last merge job writes the dataset.
 func TestSlurmChaosResume(t *testing.T) {
 	h := newSlurmHarness(t, "chaos")
-	// 8 shards × 40 problems × 2 generations; at ~0.25 s a generation a
-	// shard needs ~20 s, and the 1-minute limit with the USR1 warning 20 s
-	// before it (Slurm may send it up to a minute early) stops some.
-	r := h.newRun("chaos", 8, 40, 2, "")
+	// 8 shards × 100 problems × 2 generations; at ~0.25 s a generation a
+	// shard needs ~50 s, so the 1-minute limit, with the USR1 warning 20 s
+	// before it (Slurm may send it up to a minute early), stops those that
+	// are not cancelled.
+	r := h.newRun("chaos", 8, 100, 2, "")
 	h.env = append(h.env, h.pipelineEnv("250ms")...)
 	out, errOut, code := h.distillery(nil, "submit", "-c", r.config,
 		"--set", "slurm.time=1", "--set", "slurm.requeue_on_signal=false", "--no-merge")
@@ -549,6 +550,9 @@ func TestSlurmChaosResume(t *testing.T) {
 		t.Fatalf("merge job %s ended %s\n%s", merge, st, h.logs(r))
 	}
 	h.waitJob(dup, 2*time.Minute)
+	if logs := h.logs(r); !strings.Contains(logs, "got SIGUSR1") && !strings.Contains(logs, "DUE TO TIME LIMIT") {
+		t.Errorf("no task hit its time limit:\n%s", logs)
+	}
 	h.checkExactlyOnce(r)
 	h.checkDataset(r)
 }
