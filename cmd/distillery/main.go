@@ -112,6 +112,11 @@ func run(args []string) int {
 		stop() // restore default handling: a second signal ends the process
 	}()
 
+	return runApp(ctx, env, args)
+}
+
+// runApp runs the app and maps its error to an exit code, in one place.
+func runApp(ctx context.Context, env *Env, args []string) int {
 	err := newApp(env).RunContext(ctx, args)
 	if err == nil {
 		return exitOK

@@ -1,0 +1,166 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func envMap(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+// TestConfigLayers checks the order defaults -> file -> env -> flags.
+func TestConfigLayers(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "c.toml", `
+[run]
+dir = "runs/a"
+[generate]
+temperature = 0.7
+top_p = 0.9
+max_tokens = 100
+endpoint = "http://file:1"
+`)
+	env := envMap(map[string]string{
+		"DISTILLERY_GENERATE_TOP_P":        "0.8",
+		"DISTILLERY_GENERATE_MAX_TOKENS":   "200",
+		"DISTILLERY_GENERATE_ENDPOINT":     "http://env:2",
+		"DISTILLERY_JUDGE_SERVER_KIND":     "sim",
+		"DISTILLERY_GENERATE_GRACE_PERIOD": "3m",
+	})
+	c, err := loadConfig(path, env, []string{"generate.max_tokens=300", "input.paths=a.jsonl, b.parquet"}, "/cwd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checks := []struct {
+		name      string
+		got, want any
+	}{
+		{"default num_generations", c.Generate.NumGenerations, 4},
+		{"file temperature", c.Generate.Temperature, 0.7},
+		{"env over file top_p", c.Generate.TopP, 0.8},
+		{"flag over env max_tokens", c.Generate.MaxTokens, 300},
+		{"env endpoint", c.Generate.Endpoint, "http://env:2"},
+		{"nested env key", c.Judge.Server.Kind, "sim"},
+		{"env duration", c.Generate.GracePeriod, 3 * time.Minute},
+		{"file path relative to file", c.Run.Dir, filepath.Join(dir, "runs/a")},
+		{"flag list relative to cwd", c.Input.Paths, []string{"/cwd/a.jsonl", "/cwd/b.parquet"}},
+	}
+	for _, ch := range checks {
+		if !reflect.DeepEqual(ch.got, ch.want) {
+			t.Errorf("%s: got %v, want %v", ch.name, ch.got, ch.want)
+		}
+	}
+}
+
+func TestConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cases := []struct {
+		name, content string
+		env           map[string]string
+		sets          []string
+		want          []string
+	}{
+		{name: "unknown key", content: "[generate]\ntemprature = 0.5\n", want: []string{"unknown key generate.temprature"}},
+		{name: "unknown section", content: "[genrate]\nx = 1\n", want: []string{"unknown key genrate"}},
+		{name: "malformed", content: "[generate]\ntemperature = = 0.5\n", want: []string{"c.toml:2", "malformed TOML"}},
+		{name: "wrong type", content: "[generate]\ntemperature = \"hot\"\n", want: []string{"c.toml"}},
+		{name: "bad env", env: map[string]string{"DISTILLERY_GENERATE_MAX_TOKENS": "lots"}, want: []string{"DISTILLERY_GENERATE_MAX_TOKENS", "not an integer"}},
+		{name: "bad set key", sets: []string{"generate.nope=1"}, want: []string{`unknown config key "generate.nope"`}},
+		{name: "several problems at once", content: "[generate]\ntemperature = 5.0\ntop_p = 0.0\n", want: []string{"generate.temperature", "generate.top_p"}},
+		{name: "bad endpoint", sets: []string{"generate.endpoint=localhost:30000"}, want: []string{"generate.endpoint", "not an http"}},
+		{name: "bad server kind", sets: []string{"server.kind=vllm"}, want: []string{"server.kind", "sglang, sim, external"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := ""
+			if tc.content != "" {
+				path = writeFile(t, dir, "c.toml", tc.content)
+			}
+			_, err := loadConfig(path, envMap(tc.env), tc.sets, dir)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "\n") {
+				t.Errorf("error is not one line: %q", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not mention %q", msg, w)
+				}
+			}
+		})
+	}
+}
+
+func TestConfigMissingFile(t *testing.T) {
+	_, err := loadConfig(filepath.Join(t.TempDir(), "nope.toml"), envMap(nil), nil, "/")
+	if err == nil || !strings.Contains(err.Error(), "nope.toml does not exist") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+// TestExampleConfig checks that `distillery init`'s file names every key,
+// decodes strictly, and shows the real defaults.
+func TestExampleConfig(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "distillery.toml", exampleConfig)
+	got, err := loadConfig(path, envMap(nil), nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := defaultConfig()
+	want.File = got.File
+	resolvePaths(&want, dir)
+	want.Input.Paths = got.Input.Paths
+	nilEmpty(reflect.ValueOf(got).Elem())
+	nilEmpty(reflect.ValueOf(&want).Elem())
+	if !reflect.DeepEqual(*got, want) {
+		t.Errorf("example config differs from the defaults:\n got %+v\nwant %+v", *got, want)
+	}
+	for _, k := range configKeys() {
+		last := k[strings.LastIndex(k, ".")+1:]
+		if !strings.Contains(exampleConfig, "\n"+last+" = ") {
+			t.Errorf("example config does not show key %s", k)
+		}
+	}
+}
+
+// nilEmpty sets empty slices and maps to nil, so that `x = []` in TOML and
+// an absent default compare equal.
+func nilEmpty(v reflect.Value) {
+	switch v.Kind() {
+	case reflect.Struct:
+		for i := 0; i < v.NumField(); i++ {
+			if v.Type().Field(i).IsExported() {
+				nilEmpty(v.Field(i))
+			}
+		}
+	case reflect.Slice:
+		if v.Len() == 0 {
+			v.Set(reflect.Zero(v.Type()))
+			return
+		}
+		for i := 0; i < v.Len(); i++ {
+			nilEmpty(v.Index(i))
+		}
+	case reflect.Map:
+		if v.Len() == 0 {
+			v.Set(reflect.Zero(v.Type()))
+		}
+	}
+}

@@ -1,0 +1,274 @@
+package shard
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// PlanOptions are the planner's inputs.
+type PlanOptions struct {
+	Input          InputConfig
+	Shard          ShardConfig
+	NumGenerations int
+	ConfigHash     string
+	Now            func() time.Time
+}
+
+// Reasons rows are dropped, as they appear in plan.json.
+const (
+	DropEmptyProblem   = "empty problem"
+	DropUncheckable    = "uncheckable answer"
+	DropInvalid        = "marked invalid"
+	DropSynthetic      = "synthetic"
+	DropSource         = "source filtered"
+	DropQuestionType   = "question type filtered"
+	DropDuplicate      = "duplicate problem"
+	DropDuplicateUUID  = "duplicate uuid"
+	DropOverLimit      = "over limit"
+	planFormatVersion  = 1
+	errPlanExistsIntro = "run dir %s already holds a different plan"
+)
+
+// MakePlan reads the problem set, filters and de-duplicates it, and writes
+// the input shards and plan.json into the run dir. With the same inputs and
+// settings as an existing plan it changes nothing and returns that plan
+// (created is false); with different ones it refuses.
+func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created bool, err error) {
+	if o.Shard.ProblemsPerShard < 1 {
+		return nil, false, errors.New("shard.problems_per_shard must be at least 1")
+	}
+	files, err := ExpandPaths(o.Input.Paths)
+	if err != nil {
+		return nil, false, err
+	}
+	// Hash the inputs first: a plan that matches needs no further work.
+	var inputs []InputFile
+	for _, f := range files {
+		sum, err := fileSHA256(f)
+		if err != nil {
+			return nil, false, err
+		}
+		inputs = append(inputs, InputFile{Path: f, SHA256: sum})
+	}
+	planHash := hashPlan(inputs, o)
+	if old, err := ReadPlan(l); err == nil {
+		if old.PlanHash == planHash {
+			return old, false, checkInputShards(l, old)
+		}
+		return nil, false, fmt.Errorf(errPlanExistsIntro+" (plan_hash %s, this config and input give %s): use a new [run] dir, or delete %s to start over",
+			l.Dir, old.PlanHash, planHash, l.Dir)
+	} else if _, statErr := os.Stat(l.PlanFile()); statErr == nil {
+		return nil, false, err // a plan.json that does not parse
+	}
+
+	p := &Plan{Version: planFormatVersion, PlanHash: planHash, ConfigHash: o.ConfigHash,
+		NumGenerations: o.NumGenerations, Dropped: map[string]int{}}
+	if o.Now != nil {
+		p.CreatedAt = o.Now().UTC()
+	}
+	drop := func(reason string) { p.Dropped[reason]++ }
+	set := func(xs []string) map[string]bool {
+		m := map[string]bool{}
+		for _, x := range xs {
+			m[x] = true
+		}
+		return m
+	}
+	dropAnswers := map[string]bool{}
+	for _, a := range o.Input.DropAnswers {
+		dropAnswers[strings.ToLower(strings.TrimSpace(a))] = true
+	}
+	sources, exclude, qtypes := set(o.Input.Sources), set(o.Input.ExcludeSources), set(o.Input.QuestionTypes)
+	seenText := map[string]bool{}
+	seenUUID := map[string]bool{}
+	var kept []Problem
+	for i := range inputs {
+		rows := 0
+		_, err := ReadSource(inputs[i].Path, o.Input.Columns, func(r Row) error {
+			rows++
+			if rows%4096 == 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			pr := Problem{
+				UUID: strings.TrimSpace(r["uuid"]), Problem: r["problem"], Solution: r["solution"],
+				Answer: strings.TrimSpace(r["answer"]), ProblemType: r["problem_type"],
+				QuestionType: r["question_type"], Source: r["source"],
+				ProblemIsValid: r["problem_is_valid"], SolutionIsValid: r["solution_is_valid"],
+			}
+			if s, ok := r["synthetic"]; ok {
+				b := isTrue(s)
+				pr.Synthetic = &b
+			}
+			norm := NormalizeProblem(pr.Problem)
+			switch {
+			case norm == "":
+				drop(DropEmptyProblem)
+			case dropAnswers[strings.ToLower(pr.Answer)]:
+				drop(DropUncheckable)
+			case o.Input.RequireValid && (isFalse(pr.ProblemIsValid) || isFalse(pr.SolutionIsValid)):
+				drop(DropInvalid)
+			case o.Input.DropSynthetic && pr.Synthetic != nil && *pr.Synthetic:
+				drop(DropSynthetic)
+			case len(sources) > 0 && !sources[pr.Source], exclude[pr.Source]:
+				drop(DropSource)
+			case len(qtypes) > 0 && !qtypes[pr.QuestionType]:
+				drop(DropQuestionType)
+			case seenText[norm]:
+				drop(DropDuplicate)
+			default:
+				if pr.UUID == "" {
+					pr.UUID = ContentUUID(norm)
+				}
+				if seenUUID[pr.UUID] {
+					drop(DropDuplicateUUID)
+					return nil
+				}
+				seenText[norm] = true
+				seenUUID[pr.UUID] = true
+				kept = append(kept, pr)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, false, err
+		}
+		if rows == 0 {
+			return nil, false, fmt.Errorf("input file %s has no rows: remove it from [input] paths", inputs[i].Path)
+		}
+		inputs[i].Rows = rows
+		p.Rows += rows
+	}
+	if o.Input.Limit > 0 && len(kept) > o.Input.Limit {
+		p.Dropped[DropOverLimit] += len(kept) - o.Input.Limit
+		kept = kept[:o.Input.Limit]
+	}
+	if len(kept) == 0 {
+		return nil, false, fmt.Errorf("no problems left to plan: %d rows read, all dropped (%s); check [input] filters and columns", p.Rows, formatDropped(p.Dropped))
+	}
+	p.Inputs = inputs
+	p.Problems = len(kept)
+
+	for id := 0; len(kept) > 0; id++ {
+		if err := ctx.Err(); err != nil {
+			return nil, false, err
+		}
+		n := min(o.Shard.ProblemsPerShard, len(kept))
+		sum, err := WriteInput(l.Input(id), kept[:n])
+		if err != nil {
+			return nil, false, err
+		}
+		p.Shards = append(p.Shards, ShardInfo{ID: id, Problems: n, SHA256: sum, File: "input/" + ShardName(id) + ".jsonl.zst"})
+		kept = kept[n:]
+	}
+	// plan.json last: until it exists, the run dir holds no plan.
+	err = WriteAtomic(l.PlanFile(), func(w *bufio.Writer) error {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		enc.SetEscapeHTML(false)
+		return enc.Encode(p)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return p, true, nil
+}
+
+// checkInputShards makes sure the input shards of an existing plan are all
+// there, so a no-op plan never hides a damaged run dir.
+func checkInputShards(l Layout, p *Plan) error {
+	for _, s := range p.Shards {
+		if _, err := os.Stat(l.Input(s.ID)); err != nil {
+			return fmt.Errorf("run dir %s: plan.json names %s but it is missing: delete %s and plan again", l.Dir, l.Input(s.ID), l.Dir)
+		}
+	}
+	return nil
+}
+
+func hashPlan(inputs []InputFile, o PlanOptions) string {
+	h := sha256.New()
+	for _, in := range inputs {
+		fmt.Fprintf(h, "input %s\n", in.SHA256)
+	}
+	// Paths are covered by content: a moved file does not change the plan.
+	in := o.Input
+	in.Paths = nil
+	b, _ := json.Marshal(struct {
+		Input InputConfig
+		Shard ShardConfig
+		V     int
+	}{in, o.Shard, planFormatVersion})
+	h.Write(b)
+	return hex.EncodeToString(h.Sum(nil))[:16]
+}
+
+// NormalizeProblem is the text de-duplication compares: lower case, white
+// space collapsed.
+func NormalizeProblem(s string) string {
+	var b strings.Builder
+	space := false
+	for _, r := range strings.TrimSpace(s) {
+		if unicode.IsSpace(r) {
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(unicode.ToLower(r))
+	}
+	return b.String()
+}
+
+// ContentUUID derives a stable UUID-shaped id from normalised problem text,
+// for inputs without a uuid column.
+func ContentUUID(norm string) string {
+	s := sha256.Sum256([]byte(norm))
+	x := hex.EncodeToString(s[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+func isFalse(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "no", "false", "0", "incomplete", "n":
+		return true
+	}
+	return false
+}
+
+func isTrue(s string) bool {
+	switch strings.ToLower(strings.TrimSpace(s)) {
+	case "yes", "true", "1", "y":
+		return true
+	}
+	return false
+}
+
+func formatDropped(m map[string]int) string {
+	var keys []string
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var parts []string
+	for _, k := range keys {
+		parts = append(parts, fmt.Sprintf("%s: %d", k, m[k]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// FormatDropped renders drop counts as "reason: n, ...".
+func FormatDropped(m map[string]int) string { return formatDropped(m) }
