@@ -69,7 +69,7 @@ func newSlurmHarness(t *testing.T, name string) *slurmHarness {
 	}
 	h.maxArray = n
 	h.bin = filepath.Join(h.dir, "bin", "distillery")
-	goBuild(t, h.bin, ".")
+	slurmGoBuild(t, h.bin, ".")
 	h.pipeline = h.bin
 	var help bytes.Buffer
 	for _, c := range []string{"run", "sim-server", "merge"} {
@@ -80,14 +80,14 @@ func newSlurmHarness(t *testing.T, name string) *slurmHarness {
 	if strings.Contains(help.String(), "not built yet") {
 		h.fake = true
 		h.pipeline = filepath.Join(h.dir, "bin", "fakedistillery")
-		goBuild(t, h.pipeline, "../../slurm/testdata/fakedistillery")
+		slurmGoBuild(t, h.pipeline, "../../slurm/testdata/fakedistillery")
 		t.Log("NOTE: distillery run/sim-server/merge are not built in this tree yet: the array tasks run the stand-in slurm/testdata/fakedistillery")
 	}
 	t.Cleanup(h.cancelAll)
 	return h
 }
 
-func goBuild(t *testing.T, out, pkg string) {
+func slurmGoBuild(t *testing.T, out, pkg string) {
 	t.Helper()
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -169,7 +169,7 @@ func (h *slurmHarness) cancelAll() {
 }
 
 // run is one planned run directory with its config.
-type testRun struct {
+type slurmTestRun struct {
 	config   string
 	layout   shard.Layout
 	plan     *shard.Plan
@@ -179,10 +179,10 @@ type testRun struct {
 
 // newRun plans shards × perShard problems itself (in the real formats of
 // package shard) and writes a config for kind = "sim".
-func (h *slurmHarness) newRun(name string, shards, perShard, numGen int, extra string) *testRun {
+func (h *slurmHarness) newRun(name string, shards, perShard, numGen int, extra string) *slurmTestRun {
 	h.t.Helper()
 	base := filepath.Join(h.dir, name)
-	r := &testRun{config: filepath.Join(base, "distillery.toml"), layout: shard.Layout{Dir: filepath.Join(base, "run")}, numGen: numGen}
+	r := &slurmTestRun{config: filepath.Join(base, "distillery.toml"), layout: shard.Layout{Dir: filepath.Join(base, "run")}, numGen: numGen}
 	plan := &shard.Plan{Version: 1, PlanHash: "test-" + name, ConfigHash: "test", CreatedAt: time.Now().UTC(), NumGenerations: numGen, Dropped: map[string]int{}}
 	for s := 0; s < shards; s++ {
 		var ps []shard.Problem
@@ -250,7 +250,7 @@ share_unboxed = 0.0
 	return r
 }
 
-func (h *slurmHarness) status(r *testRun) (*slurm.Status, int) {
+func (h *slurmHarness) status(r *slurmTestRun) (*slurm.Status, int) {
 	h.t.Helper()
 	out, errOut, code := h.distillery(nil, "status", "-c", r.config, "--json")
 	var st slurm.Status
@@ -260,7 +260,7 @@ func (h *slurmHarness) status(r *testRun) (*slurm.Status, int) {
 	return &st, code
 }
 
-func (r *testRun) submissions(t *testing.T) []slurm.Submission {
+func (r *slurmTestRun) submissions(t *testing.T) []slurm.Submission {
 	t.Helper()
 	subs, err := slurm.ReadSubmissions(slurm.SubmissionsFile(r.layout))
 	if err != nil {
@@ -287,7 +287,7 @@ func (h *slurmHarness) waitJob(id string, timeout time.Duration) string {
 	return ""
 }
 
-func (h *slurmHarness) logs(r *testRun) string {
+func (h *slurmHarness) logs(r *slurmTestRun) string {
 	var b strings.Builder
 	files, _ := filepath.Glob(filepath.Join(r.layout.LogDir(), "*.out"))
 	for _, f := range files {
@@ -302,7 +302,7 @@ func (h *slurmHarness) logs(r *testRun) string {
 
 // checkExactlyOnce checks that every shard file holds every (uuid, index)
 // of its problems exactly once and nothing else.
-func (h *slurmHarness) checkExactlyOnce(r *testRun) {
+func (h *slurmHarness) checkExactlyOnce(r *slurmTestRun) {
 	h.t.Helper()
 	for _, s := range r.plan.Shards {
 		problems, _, err := shard.ReadInput(r.layout.Input(s.ID))
@@ -342,7 +342,7 @@ func (h *slurmHarness) checkExactlyOnce(r *testRun) {
 // checkDataset checks the merged dataset: the stand-in's card, or the real
 // parquet, which must hold every planned problem exactly once (the
 // simulator answers right every time in these runs).
-func (h *slurmHarness) checkDataset(r *testRun) {
+func (h *slurmHarness) checkDataset(r *slurmTestRun) {
 	h.t.Helper()
 	if _, err := os.Stat(filepath.Join(r.layout.DatasetDir(), "README.md")); err != nil {
 		h.t.Fatalf("no dataset card: %v\n%s", err, h.logs(r))
@@ -438,7 +438,7 @@ func TestSlurmSubmitTwelveShards(t *testing.T) {
 }
 
 // waitDone polls status until it exits 0.
-func (h *slurmHarness) waitDone(r *testRun, timeout time.Duration) {
+func (h *slurmHarness) waitDone(r *slurmTestRun, timeout time.Duration) {
 	h.t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -564,7 +564,7 @@ func TestSlurmStatusMixed(t *testing.T) {
 	r := h.newRun("mixed", 6, 2, 2, "")
 	l := r.layout
 	// shard 0: done.
-	writeFile(t, l.DoneMarker(0), `{"shard":0,"problems":2,"generations":4}`)
+	slurmWriteFile(t, l.DoneMarker(0), `{"shard":0,"problems":2,"generations":4}`)
 	// shard 1: partial, nothing runs it.
 	w, _, err := shard.OpenOutput(l.Output(1), nil)
 	if err != nil {
@@ -577,8 +577,8 @@ func TestSlurmStatusMixed(t *testing.T) {
 	// shard 2: running (a task that sleeps); shard 3: pending (held);
 	// shard 4: failed (a task that exits 1 at once); shard 5: never
 	// submitted.
-	sleepy := writeScript(t, h.dir, "sleep.sbatch", "sleep 300")
-	failing := writeScript(t, h.dir, "fail.sbatch", "exit 1")
+	sleepy := slurmWriteScript(t, h.dir, "sleep.sbatch", "sleep 300")
+	failing := slurmWriteScript(t, h.dir, "fail.sbatch", "exit 1")
 	logs := "--output=" + filepath.Join(h.dir, "%x-%A_%a.out")
 	run := strings.TrimSpace(string(h.cmd("sbatch", "--parsable", "--job-name="+h.jobName, logs, "--array=0", sleepy)))
 	held := strings.TrimSpace(string(h.cmd("sbatch", "--parsable", "--job-name="+h.jobName, logs, "--hold", "--array=0-1", sleepy)))
@@ -628,7 +628,7 @@ func TestSlurmStatusMixed(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, path, content string) {
+func slurmWriteFile(t *testing.T, path, content string) {
 	t.Helper()
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		t.Fatal(err)
@@ -638,13 +638,13 @@ func writeFile(t *testing.T, path, content string) {
 	}
 }
 
-func writeScript(t *testing.T, dir, name, body string) string {
+func slurmWriteScript(t *testing.T, dir, name, body string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
 	var b bytes.Buffer
 	w := bufio.NewWriter(&b)
 	fmt.Fprintf(w, "#!/bin/bash\n%s\n", body)
 	w.Flush()
-	writeFile(t, p, b.String())
+	slurmWriteFile(t, p, b.String())
 	return p
 }
