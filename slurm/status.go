@@ -270,8 +270,9 @@ func countOutput(l shard.Layout, ss *ShardStatus, numGen int) error {
 }
 
 // readLease reads a lease file loosely: the runner writes JSON with the
-// host, the job id and a heartbeat time; when the heartbeat cannot be read
-// the file's modification time stands in for it.
+// host, the job id, a heartbeat time and its TTL (ttl_seconds, else ttl
+// applies); when the heartbeat cannot be read the file's modification time
+// stands in for it.
 func readLease(path string, now time.Time, ttl time.Duration) *Lease {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -304,6 +305,9 @@ func readLease(path string, now time.Time, ttl time.Duration) *Lease {
 					break
 				}
 			}
+		}
+		if v, ok := m["ttl_seconds"].(float64); ok && v > 0 {
+			ttl = time.Duration(v * float64(time.Second))
 		}
 	}
 	if ttl <= 0 {
