@@ -179,7 +179,10 @@ type slurmTestRun struct {
 
 // newRun plans shards × perShard problems itself (in the real formats of
 // package shard) and writes a config for kind = "sim".
-func (h *slurmHarness) newRun(name string, shards, perShard, numGen int, extra string) *slurmTestRun {
+//
+// timeScale is the simulator's: a generation takes about 17 s / timeScale
+// (500 tokens at 30 tokens/s), two at a time.
+func (h *slurmHarness) newRun(name string, shards, perShard, numGen int, timeScale float64) *slurmTestRun {
 	h.t.Helper()
 	base := filepath.Join(h.dir, name)
 	r := &slurmTestRun{config: filepath.Join(base, "distillery.toml"), layout: shard.Layout{Dir: filepath.Join(base, "run")}, numGen: numGen}
@@ -235,15 +238,15 @@ signal_grace = 20
 enabled = false
 
 [sim]
-time_scale = 400
-load_time = "4m"
+time_scale = %g
+load_time = "1m"
 tokens_per_second = 30
 mean_completion_tokens = 500
 share_right = 1.0
 share_wrong = 0.0
 share_rewritten = 0.0
 share_unboxed = 0.0
-%s`, perShard, numGen, h.pipeline, h.jobName, extra)
+`, perShard, numGen, h.pipeline, h.jobName, timeScale)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
@@ -386,7 +389,7 @@ func (h *slurmHarness) pipelineEnv(delay string) []string {
 // and writes the dataset.
 func TestSlurmSubmitTwelveShards(t *testing.T) {
 	h := newSlurmHarness(t, "twelve")
-	r := h.newRun("twelve", 12, 3, 2, "")
+	r := h.newRun("twelve", 12, 3, 2, 400)
 	env := h.pipelineEnv("20ms")
 	h.env = append(h.env, env...)
 	out, errOut, code := h.distillery(nil, "submit", "-c", r.config)
@@ -467,7 +470,7 @@ func TestSlurmChaosResume(t *testing.T) {
 	// shard needs ~50 s, so the 1-minute limit, with the USR1 warning 20 s
 	// before it (Slurm may send it up to a minute early), stops those that
 	// are not cancelled.
-	r := h.newRun("chaos", 8, 100, 2, "")
+	r := h.newRun("chaos", 8, 100, 2, 30)
 	h.env = append(h.env, h.pipelineEnv("250ms")...)
 	out, errOut, code := h.distillery(nil, "submit", "-c", r.config,
 		"--set", "slurm.time=1", "--set", "slurm.requeue_on_signal=false", "--no-merge")
@@ -561,7 +564,7 @@ func TestSlurmChaosResume(t *testing.T) {
 // checks what status says about each.
 func TestSlurmStatusMixed(t *testing.T) {
 	h := newSlurmHarness(t, "mixed")
-	r := h.newRun("mixed", 6, 2, 2, "")
+	r := h.newRun("mixed", 6, 2, 2, 400)
 	l := r.layout
 	// shard 0: done.
 	slurmWriteFile(t, l.DoneMarker(0), `{"shard":0,"problems":2,"generations":4}`)
