@@ -235,7 +235,13 @@ job_name = %q
 signal_grace = 20
 
 [judge]
-enabled = false
+enabled = true
+model = "sim-judge"
+
+[judge.server]
+kind = "sim"
+port = 0
+startup_timeout = 120
 
 [sim]
 time_scale = %g
