@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"strings"
 
@@ -67,13 +68,19 @@ func slurmClient(env *Env) slurm.Client {
 	}}
 }
 
-// loadPlan reads <run.dir>/plan.json.
-// TODO(slurm): call planRun(ctx, env, cfg) once it is on main, so that
-// submit plans when needed.
+// loadPlan reads <run.dir>/plan.json, planning the run first when there is
+// none yet.
 func loadPlan(ctx context.Context, env *Env, cfg *Config) (*shard.Plan, error) {
-	_ = ctx
-	_ = env
-	return shard.ReadPlan(shard.Layout{Dir: cfg.Run.Dir})
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	if _, err := os.Stat(l.PlanFile()); err == nil {
+		return shard.ReadPlan(l)
+	}
+	p, created, err := planRun(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	printPlan(env, cfg, p, created)
+	return p, nil
 }
 
 // jobInput is what every rendered script takes from the config.
