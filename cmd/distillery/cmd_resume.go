@@ -52,6 +52,7 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	if err != nil {
 		return err
 	}
+	warnBinary(env, cfg)
 	if !st.Slurm && len(st.Warnings) > 0 && !opts.DryRun {
 		return errors.New("resume needs squeue to tell which shards Slurm still runs: " + st.Warnings[0])
 	}

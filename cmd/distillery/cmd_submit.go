@@ -106,6 +106,18 @@ func judgeServer(cfg *Config) *slurm.ServerConfig {
 	return &s
 }
 
+// warnBinary says so when the binary the jobs run cannot be found here
+// (the nodes usually see the same PATH and file systems).
+func warnBinary(env *Env, cfg *Config) {
+	b := cfg.Slurm.Binary
+	if b == "" {
+		b = "distillery"
+	}
+	if _, err := exec.LookPath(b); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: slurm.binary %q is not found here (%v); the jobs need it on the compute nodes: set slurm.binary to its absolute path\n", b, err)
+	}
+}
+
 func checkServers(cfg *Config) error {
 	if cfg.Server.Kind == "external" && cfg.Server.Endpoint == "" && cfg.Generate.Endpoint == "" {
 		return errors.New(`server.kind = "external" needs server.endpoint (or generate.endpoint): the URL of the running server`)
@@ -128,6 +140,7 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	if err != nil {
 		return err
 	}
+	warnBinary(env, cfg)
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	subs, err := slurm.ReadSubmissions(slurm.SubmissionsFile(l))
 	if err != nil {
