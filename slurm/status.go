@@ -121,7 +121,7 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		case errors.Is(err, ErrNotFound):
 			st.Warnings = append(st.Warnings, "squeue not found: states come from the run directory only")
 		default:
-			return nil, err
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%v: states come from the run directory only", err))
 		}
 		if st.Slurm {
 			acct, err := c.Accounting(ctx, ids)
