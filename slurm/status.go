@@ -64,9 +64,11 @@ type Status struct {
 	Slurm              bool           `json:"slurm"`      // squeue answered
 	Accounting         bool           `json:"accounting"` // sacct answered
 	// ActiveArrays are generate array job ids with tasks still pending or
-	// running; PendingMerges are merge jobs not started yet.
+	// running; PendingMerges are merge jobs not started yet, RunningMerges
+	// those running.
 	ActiveArrays  []string `json:"active_arrays,omitempty"`
 	PendingMerges []string `json:"pending_merges,omitempty"`
+	RunningMerges []string `json:"running_merges,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
 }
 
@@ -168,8 +170,12 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 		if s.Kind == "merge" {
 			for _, j := range jobs {
-				if j.JobID == s.JobID && j.ArrayTaskID < 0 && j.Pending() {
-					st.PendingMerges = append(st.PendingMerges, s.JobID)
+				if j.JobID == s.JobID && j.ArrayTaskID < 0 {
+					if j.Pending() {
+						st.PendingMerges = append(st.PendingMerges, s.JobID)
+					} else if j.Running() {
+						st.RunningMerges = append(st.RunningMerges, s.JobID)
+					}
 				}
 			}
 		}

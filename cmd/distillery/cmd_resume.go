@@ -64,7 +64,7 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		case !st.Done():
 			fmt.Fprintf(env.Stdout, "nothing to resume: the %d shards not done are pending or running in Slurm\n", len(st.Shards)-st.Counts[slurm.StateDone])
 			return nil
-		case noMerge || len(st.PendingMerges) > 0 || datasetExists(l):
+		case noMerge || len(st.PendingMerges)+len(st.RunningMerges) > 0 || datasetExists(l):
 			fmt.Fprintf(env.Stdout, "nothing to resume: all %d shards are done\n", len(st.Shards))
 			return nil
 		}
