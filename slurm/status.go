@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/distillery-hpc/distillery/shard"
@@ -184,7 +186,11 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 
-	for _, info := range req.Plan.Shards {
+	// Done markers first; then the output files of the shards without one
+	// are counted in parallel (decoding them is the slow part of status).
+	st.Shards = make([]ShardStatus, len(req.Plan.Shards))
+	var open []int
+	for i, info := range req.Plan.Shards {
 		ss := ShardStatus{ID: info.ID, Problems: info.Problems, GenerationsPlanned: info.Problems * numGen, Submitted: submitted[info.ID]}
 		for _, j := range shardJobs[info.ID] {
 			ss.Jobs = append(ss.Jobs, fmt.Sprintf("%s_%d %s", j.ArrayJobID, j.ArrayTaskID, j.State))
@@ -201,42 +207,48 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			ss.ProblemsDone = done.Problems
 			ss.Generations = done.Generations
 		} else {
-			if err := countOutput(req.Layout, &ss, numGen); err != nil {
-				return nil, err
-			}
-			ss.Lease = readLease(req.Layout.Lease(info.ID), req.Now, req.LeaseTTL)
-			running := false
-			pending := false
-			for _, j := range shardJobs[info.ID] {
-				running = running || j.Running()
-				pending = pending || j.Pending()
-			}
-			switch {
-			case running || (ss.Lease != nil && ss.Lease.Fresh):
-				ss.State = StateRunning
-			case pending:
-				ss.State = StatePending
-			case ss.Generations > 0:
-				ss.State = StatePartial
-			case ss.Submitted:
-				ss.State = StateFailed
-				if len(ss.Jobs) == 0 {
-					ss.Note = "its task ended; Slurm no longer remembers how"
-				}
-			default:
-				ss.State = StatePending
-				ss.Note = "not submitted"
-			}
-			if ss.Lease != nil && !ss.Lease.Fresh {
-				ss.Note = strings.TrimSpace(ss.Note + " stale lease")
-			}
+			open = append(open, i)
 		}
+		st.Shards[i] = ss
+	}
+	if err := countOutputs(ctx, req.Layout, st.Shards, open, numGen); err != nil {
+		return nil, err
+	}
+	for _, i := range open {
+		ss := &st.Shards[i]
+		ss.Lease = readLease(req.Layout.Lease(ss.ID), req.Now, req.LeaseTTL)
+		running := false
+		pending := false
+		for _, j := range shardJobs[ss.ID] {
+			running = running || j.Running()
+			pending = pending || j.Pending()
+		}
+		switch {
+		case running || (ss.Lease != nil && ss.Lease.Fresh):
+			ss.State = StateRunning
+		case pending:
+			ss.State = StatePending
+		case ss.Generations > 0:
+			ss.State = StatePartial
+		case ss.Submitted:
+			ss.State = StateFailed
+			if len(ss.Jobs) == 0 {
+				ss.Note = "its task ended; Slurm no longer remembers how"
+			}
+		default:
+			ss.State = StatePending
+			ss.Note = "not submitted"
+		}
+		if ss.Lease != nil && !ss.Lease.Fresh {
+			ss.Note = strings.TrimSpace(ss.Note + " stale lease")
+		}
+	}
+	for _, ss := range st.Shards {
 		st.Counts[ss.State]++
 		st.Problems += ss.Problems
 		st.ProblemsDone += ss.ProblemsDone
 		st.Generations += ss.GenerationsPlanned
 		st.GenerationsDone += ss.Generations
-		st.Shards = append(st.Shards, ss)
 	}
 
 	// Rate: generations written since the first generate submission.
@@ -253,6 +265,42 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 	return st, nil
+}
+
+// countOutputs counts the output files of shards[i] for i in idx, with as
+// many workers as there are CPUs (decoding is CPU-bound).
+func countOutputs(ctx context.Context, l shard.Layout, shards []ShardStatus, idx []int, numGen int) error {
+	work := make(chan int)
+	errs := make(chan error, len(idx))
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(idx)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs <- countOutput(l, &shards[i], numGen)
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, i := range idx {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		if e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
 }
 
 // countOutput counts the generations in a shard's output file and the
