@@ -32,6 +32,9 @@ func (c Client) run(ctx context.Context, name string, args ...string) ([]byte, [
 // Sbatch runs `sbatch --parsable ARGS...` and returns the job id.
 func (c Client) Sbatch(ctx context.Context, args []string) (jobID, cluster string, err error) {
 	out, stderr, err := c.run(ctx, "sbatch", append([]string{"--parsable"}, args...)...)
+	if errors.Is(err, ErrNotFound) {
+		return "", "", fmt.Errorf("sbatch is not installed here: submit from a machine with Slurm's commands, or look with --dry-run: %w", err)
+	}
 	if err != nil {
 		return "", "", fmt.Errorf("sbatch %s: %w%s", strings.Join(args, " "), err, tail(stderr))
 	}

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -407,12 +406,5 @@ func mergeJobs(queue, acct []Job) []Job {
 			out = append(out, j)
 		}
 	}
-	return out
-}
-
-// SortedShardIDs returns the ids in order.
-func SortedShardIDs(ids []int) []int {
-	out := append([]int(nil), ids...)
-	sort.Ints(out)
 	return out
 }

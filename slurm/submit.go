@@ -10,7 +10,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -379,13 +378,4 @@ func jobIDs(subs []Submission, kind string) []string {
 		}
 	}
 	return ids
-}
-
-func sortedKeys(m map[int][]int) []int {
-	k := make([]int, 0, len(m))
-	for i := range m {
-		k = append(k, i)
-	}
-	sort.Ints(k)
-	return k
 }
