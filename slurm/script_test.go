@@ -33,8 +33,8 @@ func TestGenerateScriptSignals(t *testing.T) {
 echo "$@" > "$OUT/args"
 echo $$ > "$OUT/pid"
 if [[ -n ${FAKE_EXIT:-} ]]; then exit "$FAKE_EXIT"; fi
-trap 'echo usr1 >> "$OUT/signals"; exit 75' USR1
-trap 'echo term >> "$OUT/signals"; exit 75' TERM
+trap 'echo usr1 >> "$OUT/signals"; exit "${FAKE_SIGNAL_EXIT:-75}"' USR1
+trap 'echo term >> "$OUT/signals"; exit "${FAKE_SIGNAL_EXIT:-75}"' TERM
 while :; do sleep 0.05; done
 `), 0o755)
 	os.WriteFile(filepath.Join(bin, "scontrol"), []byte("#!/bin/bash\necho \"$@\" >> \"$OUT/scontrol\"\n"), 0o755)
@@ -56,23 +56,25 @@ while :; do sleep 0.05; done
 	cases := []struct {
 		name       string
 		exit       string // FAKE_EXIT
+		sigExit    string // FAKE_SIGNAL_EXIT: the runner's status after a signal
 		signal     syscall.Signal
 		wantCode   int
 		wantSigs   string
 		wantRequeu bool
 	}{
-		{"done", "0", 0, 0, "", false},
-		{"runner fails", "1", 0, 1, "", false},
-		{"runner busy", "75", 0, 75, "", false},
-		{"time limit warning", "", syscall.SIGUSR1, 75, "usr1\n", true},
-		{"scancel", "", syscall.SIGTERM, 75, "term\n", false},
+		{"done", "0", "", 0, 0, "", false},
+		{"runner fails", "1", "", 0, 1, "", false},
+		{"runner busy", "75", "", 0, 75, "", false},
+		{"time limit warning", "", "", syscall.SIGUSR1, 75, "usr1\n", true},
+		{"warning as the last shard ends", "", "0", syscall.SIGUSR1, 0, "usr1\n", false},
+		{"scancel", "", "", syscall.SIGTERM, 75, "term\n", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			out := t.TempDir()
 			cmd := exec.Command(bash, path)
 			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "OUT="+out,
-				"SLURM_ARRAY_TASK_ID=1", "SLURM_JOB_ID=42", "FAKE_EXIT="+tc.exit)
+				"SLURM_ARRAY_TASK_ID=1", "SLURM_JOB_ID=42", "FAKE_EXIT="+tc.exit, "FAKE_SIGNAL_EXIT="+tc.sigExit)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
