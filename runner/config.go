@@ -35,7 +35,10 @@ type GenerateConfig struct {
 	// runner may take the shard over.
 	LeaseTTL time.Duration `toml:"lease_ttl"`
 	// WaitForServer is how long the runner waits for /health_generate (or
-	// /health) to answer 200 before it gives up.
+	// /health, or /v1/models) to answer 200 before it gives up; 0 does not
+	// wait. The default is short so that a wrong endpoint fails fast; a job
+	// that starts its own server (the sbatch template) sets it to cover the
+	// model's load time.
 	WaitForServer time.Duration `toml:"wait_for_server"`
 }
 
@@ -57,6 +60,6 @@ func DefaultGenerateConfig() GenerateConfig {
 		FlushInterval:  2 * time.Second,
 		GracePeriod:    2 * time.Minute,
 		LeaseTTL:       5 * time.Minute,
-		WaitForServer:  60 * time.Minute,
+		WaitForServer:  10 * time.Second,
 	}
 }

@@ -1,0 +1,142 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/distillery-hpc/distillery/shard"
+)
+
+// mergeTestRun writes a one-shard run directory with two problems: one
+// answered right, one with an answer only the judge can rule on.
+func mergeTestRun(t *testing.T, dir string, done bool) {
+	t.Helper()
+	l := shard.Layout{Dir: dir}
+	probs := []shard.Problem{
+		{UUID: "a", Problem: "1+1?", Answer: "2", Source: "olympiads", ProblemType: "Algebra", QuestionType: "math-word-problem"},
+		{UUID: "b", Problem: "2+2?", Answer: "4", Source: "cn_k12", ProblemType: "Algebra", QuestionType: "math-word-problem"},
+	}
+	sum, err := shard.WriteInput(l.Input(0), probs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.MkdirAll(l.OutputDir(), 0o755)
+	w, _, err := shard.OpenOutput(l.Output(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range []shard.Generation{
+		{UUID: "a", Index: 0, Text: "<think>easy</think> \\boxed{2}", FinishReason: "stop"},
+		{UUID: "a", Index: 1, Text: "<think>hmm \\boxed{\\text{two}}", FinishReason: "length"},
+		{UUID: "b", Index: 0, Text: "<think>x</think> It is \\boxed{\\text{four}}.", FinishReason: "stop"},
+	} {
+		w.Add(&g)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	write := func(path string, v any) {
+		b, _ := json.Marshal(v)
+		if err := shard.WriteAtomic(path, func(w *bufio.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(l.PlanFile(), shard.Plan{Version: 1, Problems: 2, NumGenerations: 2,
+		Shards: []shard.ShardInfo{{ID: 0, Problems: 2, SHA256: sum}}})
+	if done {
+		write(l.DoneMarker(0), shard.Done{Shard: 0, Problems: 2, Generations: 3})
+	}
+}
+
+func mergeTestJudge(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/health_generate", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"object":"list","data":[{"id":"judge","object":"model"}]}`))
+	})
+	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		verdict := "DIFFERENT"
+		if bytes.Contains(body, []byte(`It is \\boxed{\\text{four}}`)) {
+			verdict = "EQUIVALENT"
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"id":"1","object":"chat.completion","model":"judge","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Compared.\nVerdict: ` + verdict + `"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
+	})
+	s := httptest.NewServer(mux)
+	t.Cleanup(s.Close)
+	return s
+}
+
+func mergeTestEnv(stdout, stderr *bytes.Buffer) *Env {
+	return &Env{
+		Stdin: strings.NewReader(""), Stdout: stdout, Stderr: stderr,
+		Getenv: func(string) string { return "" }, Environ: func() []string { return nil },
+		Now: time.Now, Hostname: "test", Logger: slog.New(slog.NewTextHandler(stderr, nil)),
+	}
+}
+
+func TestMergeCommand(t *testing.T) {
+	judge := mergeTestJudge(t)
+	tests := []struct {
+		name    string
+		done    bool
+		args    []string
+		wantErr []string // substrings of a one-line error
+		wantOut []string
+	}{
+		{name: "judged", done: true, args: nil,
+			wantOut: []string{"problems       2 (2 with generations)", "generations    3", "verified       equal ", "judged         ", "split default  1 rows in 1 files", "dataset card   "}},
+		{name: "no judge", done: true, args: []string{"--no-judge"},
+			wantOut: []string{"judged         0", "split default  1 rows in 1 files"}},
+		{name: "unfinished shard", done: false, args: nil,
+			wantErr: []string{"shard-00000", "--allow-incomplete", "distillery resume"}},
+		{name: "unfinished shard allowed", done: false, args: []string{"--allow-incomplete"},
+			wantOut: []string{"INCOMPLETE: 1 shards", "split default  1 rows in 1 files"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			mergeTestRun(t, filepath.Join(dir, "run"), tt.done)
+			cfg := filepath.Join(dir, "distillery.toml")
+			os.WriteFile(cfg, []byte("[run]\ndir = \"run\"\n\n[judge]\nendpoint = \""+judge.URL+"\"\nwait_for_server = \"5s\"\n"), 0o644)
+			var stdout, stderr bytes.Buffer
+			args := append([]string{"distillery", "merge", "-c", cfg}, tt.args...)
+			err := newApp(mergeTestEnv(&stdout, &stderr)).RunContext(context.Background(), args)
+			if tt.wantErr != nil {
+				if err == nil {
+					t.Fatalf("no error; stdout:\n%s", stdout.String())
+				}
+				for _, s := range tt.wantErr {
+					if !strings.Contains(err.Error(), s) || strings.Contains(err.Error(), "\n") {
+						t.Errorf("error %q: want one line containing %q", err, s)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
+			}
+			for _, s := range tt.wantOut {
+				if !strings.Contains(stdout.String(), s) {
+					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
+				}
+			}
+			if _, err := os.Stat(filepath.Join(dir, "run", "dataset", "data", "default", "train-00000-of-00001.parquet")); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+}

@@ -1,0 +1,156 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/distillery-hpc/distillery/shard"
+)
+
+// TestLocalQuickstart runs what `make demo` runs — `distillery local` on
+// examples/quickstart.toml against the embedded simulator — and reads the
+// dataset back with DuckDB, an independent parquet reader.
+func TestLocalQuickstart(t *testing.T) {
+	runDir := filepath.Join(t.TempDir(), "run")
+	code, out, errs := distill(t, nil, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir)
+	if code != 0 {
+		t.Fatalf("local exit %d\nstdout: %s\nstderr: %s", code, out, errs)
+	}
+	for _, want := range []string{"local run complete", "planned 98 problems", "split default", "split extended"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	rows := map[string]int{}
+	for _, m := range regexp.MustCompile(`split (\w+)\s+(\d+) rows\n`).FindAllStringSubmatch(out, -1) {
+		n, _ := strconv.Atoi(m[2])
+		rows[m[1]] = n
+	}
+	if rows["default"] == 0 || rows["extended"] == 0 {
+		t.Fatalf("rows per split: %v\n%s", rows, out)
+	}
+	// Every shard is done and holds every (uuid, index) exactly once.
+	l := shard.Layout{Dir: runDir}
+	plan, err := shard.ReadPlan(l)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range plan.Shards {
+		d, ok, err := shard.ReadDone(l, s.ID)
+		if err != nil || !ok || d.Generations != s.Problems*4 {
+			t.Fatalf("shard %d done marker: %+v %v %v", s.ID, d, ok, err)
+		}
+		info, err := shard.ReadOutput(l.Output(s.ID), nil)
+		if err != nil || info.Records != s.Problems*4 || info.Duplicates != 0 || info.TornBytes != 0 {
+			t.Fatalf("shard %d output: %+v %v", s.ID, info, err)
+		}
+	}
+
+	// Running it again is a no-op that ends in the same dataset.
+	code, out2, errs := distill(t, nil, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir)
+	if code != 0 || !strings.Contains(out2, "plan unchanged") || !strings.Contains(out2, "shards 7/7 done") || !strings.Contains(out2, "generations 0 new") {
+		t.Fatalf("second local: %d\n%s\n%s", code, out2, errs)
+	}
+
+	got := duckdbDescribe(t, filepath.Join(runDir, "dataset", "data"))
+	wantCols := [][2]string{
+		{"problem", "VARCHAR"}, {"solution", "VARCHAR"}, {"answer", "VARCHAR"},
+		{"problem_type", "VARCHAR"}, {"question_type", "VARCHAR"}, {"source", "VARCHAR"}, {"uuid", "VARCHAR"},
+		{"is_reasoning_complete", "BOOLEAN[]"}, {"generations", "VARCHAR[]"},
+		{"correctness_math_verify", "BOOLEAN[]"}, {"correctness_llama", "BOOLEAN[]"},
+		{"finish_reasons", "VARCHAR[]"}, {"correctness_count", "BIGINT"},
+		{"messages", "STRUCT(content VARCHAR, role VARCHAR)[]"},
+	}
+	for split, g := range got {
+		if !reflect.DeepEqual(g.Columns, wantCols) {
+			t.Errorf("DuckDB DESCRIBE of %s:\n got %v\nwant %v", split, g.Columns, wantCols)
+		}
+		if g.Rows != rows[split] {
+			t.Errorf("DuckDB counts %d rows in %s, local said %d", g.Rows, split, rows[split])
+		}
+		if g.BadRows != 0 {
+			t.Errorf("%s: %d rows break the OpenR1 invariants (source rule, list lengths, correctness_count >= 1, messages user+assistant)", split, g.BadRows)
+		}
+	}
+	if len(got) != 2 {
+		t.Errorf("DuckDB saw splits %v", got)
+	}
+}
+
+type duckSplit struct {
+	Columns [][2]string `json:"columns"`
+	Rows    int         `json:"rows"`
+	BadRows int         `json:"bad_rows"`
+}
+
+const duckdbLocalScript = `
+const path = require('path');
+const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duckdb', 'node-api'));
+(async () => {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const out = {};
+  for (const split of ['default', 'extended']) {
+    const glob = "'" + (process.env.DATA_DIR + '/' + split + '/train-*-of-*.parquet').replace(/'/g, "''") + "'";
+    const d = await c.runAndReadAll('DESCRIBE SELECT * FROM read_parquet(' + glob + ')');
+    const cols = d.getRowObjectsJson().map((r) => [r.column_name, String(r.column_type).replace(/"/g, '')]);
+    const n = await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM read_parquet(' + glob + ')');
+    const rule = split === 'default' ? "source <> 'cn_k12'" : "source = 'cn_k12'";
+    const bad = await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM read_parquet(' + glob + ') WHERE NOT (' + rule +
+      ' AND len(generations) = len(correctness_math_verify) AND len(generations) = len(finish_reasons)' +
+      ' AND len(generations) = len(is_reasoning_complete) AND correctness_count >= 1' +
+      " AND len(messages) = 2 AND messages[1].role = 'user' AND messages[2].role = 'assistant'" +
+      ' AND list_contains(generations, messages[2].content))');
+    out[split] = { columns: cols, rows: n.getRowObjectsJson()[0].n, bad_rows: bad.getRowObjectsJson()[0].n };
+  }
+  console.log(JSON.stringify(out));
+})().catch((e) => { console.error(String(e)); process.exit(1); });
+`
+
+// duckdbDescribe reads each split with DuckDB through npm @duckdb/node-api.
+// It skips loudly when node or the module is missing, and fails instead
+// when DISTILLERY_REQUIRE_DUCKDB=1.
+func duckdbDescribe(t *testing.T, dataDir string) map[string]duckSplit {
+	t.Helper()
+	skip := func(why string) {
+		if os.Getenv("DISTILLERY_REQUIRE_DUCKDB") == "1" {
+			t.Fatalf("DuckDB check required (DISTILLERY_REQUIRE_DUCKDB=1) but %s", why)
+		}
+		t.Skipf("SKIP: DuckDB check not run: %s (see .ci/run for the npm install)", why)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		skip("node is not on PATH")
+	}
+	nm := os.Getenv("DISTILLERY_DUCKDB_NODE_MODULES")
+	if nm == "" {
+		nm, _ = filepath.Abs("../../.ci/node/node_modules")
+	}
+	if _, err := os.Stat(filepath.Join(nm, "@duckdb", "node-api")); err != nil {
+		skip("@duckdb/node-api is not in " + nm)
+	}
+	script := filepath.Join(t.TempDir(), "check.js")
+	if err := os.WriteFile(script, []byte(duckdbLocalScript), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(node, script)
+	cmd.Env = append(os.Environ(), "NODE_MODULES_DIR="+nm, "DATA_DIR="+dataDir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("DuckDB check: %v\n%s", err, stderr.String())
+	}
+	var got map[string]duckSplit
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("DuckDB output %q: %v", stdout.String(), err)
+	}
+	return got
+}

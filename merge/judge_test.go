@@ -1,0 +1,132 @@
+package merge
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseVerdict(t *testing.T) {
+	tests := []struct {
+		name  string
+		reply string
+		want  JudgeVerdict
+		found bool
+	}{
+		{"equivalent", "The answers agree.\nVerdict: EQUIVALENT", JudgeEquivalent, true},
+		{"different", "They differ.\n\nVerdict: DIFFERENT", JudgeDifferent, true},
+		{"ambiguous", "Nonsense.\nVerdict: AMBIGUOUS", JudgeAmbiguous, true},
+		{"no verdict", "I think they are the same.", JudgeAmbiguous, false},
+		{"empty", "", JudgeAmbiguous, false},
+		{"last wins", "I may say \"Verdict: EQUIVALENT\" or \"Verdict: DIFFERENT\".\nVerdict: DIFFERENT", JudgeDifferent, true},
+		{"last wins, equivalent after different", "Verdict: DIFFERENT\nOn reflection:\nVerdict: EQUIVALENT", JudgeEquivalent, true},
+		{"bold line", "**Verdict: EQUIVALENT**", JudgeEquivalent, true},
+		{"bold word", "Verdict: **DIFFERENT**", JudgeDifferent, true},
+		{"bold label", "**Verdict:** EQUIVALENT", JudgeEquivalent, true},
+		{"lower case", "verdict: equivalent", JudgeEquivalent, true},
+		{"quoted", `Verdict: "DIFFERENT"`, JudgeDifferent, true},
+		{"bracketed", "Verdict: [EQUIVALENT]", JudgeEquivalent, true},
+		{"full-width colon", "Verdict： EQUIVALENT", JudgeEquivalent, true},
+		{"no space", "Verdict:EQUIVALENT", JudgeEquivalent, true},
+		{"word only is not a verdict", "They are EQUIVALENT.", JudgeAmbiguous, false},
+		{"longer word is not a verdict", "Verdict: EQUIVALENTLY wrong", JudgeAmbiguous, false},
+		{"other word", "Verdict: CORRECT", JudgeAmbiguous, false},
+		{"cut off", "The answers match. Verdict: EQUI", JudgeAmbiguous, false},
+		{"the sim's format", "Both are 4, the same value. Verdict: EQUIVALENT", JudgeEquivalent, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, found := ParseVerdict(tt.reply)
+			if got != tt.want || found != tt.found {
+				t.Errorf("ParseVerdict(%q) = %s, %v; want %s, %v", tt.reply, got, found, tt.want, tt.found)
+			}
+		})
+	}
+}
+
+func TestJudgePrompt(t *testing.T) {
+	p := JudgePrompt("Find {answer} when x=2.", `\frac{1}{2}`, "so \\boxed{0.5} {generation}")
+	for _, s := range []string{
+		"PROBLEM:\n\nFind {answer} when x=2.\n",
+		"REFERENCE SOLUTION:\n\n\\frac{1}{2}\n",
+		"MODEL'S SOLUTION:\n\nso \\boxed{0.5} {generation}\n",
+		`"Verdict: EQUIVALENT"`, `"Verdict: DIFFERENT"`, `"Verdict: AMBIGUOUS"`,
+	} {
+		if !strings.Contains(p, s) {
+			t.Errorf("prompt lacks %q:\n%s", s, p)
+		}
+	}
+	if strings.Count(p, "{problem}") != 0 {
+		t.Errorf("placeholder left in prompt:\n%s", p)
+	}
+}
+
+func TestJudgeSolution(t *testing.T) {
+	tests := []struct {
+		name, text string
+		max        int
+		want       string
+	}{
+		{"no think", "x = 3, so \\boxed{3}", 0, "x = 3, so \\boxed{3}"},
+		{"after think", "<think>long musing</think>\n\nThe answer is \\boxed{3}.", 0, "The answer is \\boxed{3}."},
+		{"last think", "<think>a</think> b <think>c</think> final", 0, "final"},
+		{"empty after think", "<think>musing \\boxed{3}</think>  ", 0, "<think>musing \\boxed{3}</think>  "},
+		{"unclosed think", "<think>musing \\boxed{3}", 0, "<think>musing \\boxed{3}"},
+		{"cut to the end", "0123456789", 4, "…6789"},
+		{"cut at a rune boundary", "ααααα", 3, "…α"},
+		{"short enough", "abc", 3, "abc"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := JudgeSolution(tt.text, tt.max); got != tt.want {
+				t.Errorf("JudgeSolution(%q, %d) = %q, want %q", tt.text, tt.max, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestReasoningComplete(t *testing.T) {
+	tests := []struct {
+		text, finish string
+		want         bool
+	}{
+		{"<think>a</think> \\boxed{1}", "stop", true},
+		{"\\boxed{1}", "stop", true},
+		{"<think>a \\boxed{1}", "stop", false},
+		{"<think>a</think> \\boxed{1}", "length", false},
+		{"<think>a</think>", "", false},
+		{"<think>a</think>", "abort", false},
+	}
+	for _, tt := range tests {
+		if got := ReasoningComplete(tt.text, tt.finish); got != tt.want {
+			t.Errorf("ReasoningComplete(%q, %q) = %v, want %v", tt.text, tt.finish, got, tt.want)
+		}
+	}
+}
+
+func TestSplitMatches(t *testing.T) {
+	def := DefaultConfig().Splits
+	tests := []struct {
+		source        string
+		inDefault, in bool
+	}{
+		{"olympiads", true, false},
+		{"cn_k12", false, true},
+		{"", true, false},
+		{"CN_K12", true, false}, // sources match exactly
+	}
+	for _, tt := range tests {
+		if got := splitMatches(def[0], tt.source); got != tt.inDefault {
+			t.Errorf("default(%q) = %v", tt.source, got)
+		}
+		if got := splitMatches(def[1], tt.source); got != tt.in {
+			t.Errorf("extended(%q) = %v", tt.source, got)
+		}
+	}
+	both := Split{Name: "x", IncludeSources: []string{"a", "b"}, ExcludeSources: []string{"b"}}
+	if !splitMatches(both, "a") || splitMatches(both, "b") || splitMatches(both, "c") {
+		t.Error("include and exclude together")
+	}
+	if !splitMatches(Split{Name: "all"}, "anything") {
+		t.Error("a rule with no lists takes every source")
+	}
+}

@@ -1,0 +1,802 @@
+package merge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/shard"
+	"github.com/distillery-hpc/distillery/verify"
+)
+
+// Options is everything Run needs.
+type Options struct {
+	Layout shard.Layout
+	Config Config
+	Judge  JudgeConfig
+	// JudgeClient talks to the judge endpoint; nil means unsure answers are
+	// not judged (judging disabled, or no endpoint).
+	JudgeClient *runner.Client
+	// Generation describes how the generations were made: its prompt
+	// template builds the user message of the messages column, the rest
+	// goes into the dataset card.
+	Generation GenerationInfo
+	// Check compares a gold answer with a generation; nil means
+	// verify.Check. Tests script it.
+	Check  func(ctx context.Context, gold, pred string) verify.Result
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// GenerationInfo is the generation side of the run, as configured.
+type GenerationInfo struct {
+	// PromptTemplate is the user prompt with a {problem} placeholder
+	// (runner.DefaultPromptTemplate by default).
+	PromptTemplate string
+	// SystemPrompt, when not empty, was sent as a system message; it
+	// becomes the first message of the messages column.
+	SystemPrompt   string
+	Model          string
+	Temperature    float64
+	TopP           float64
+	MaxTokens      int
+	NumGenerations int
+}
+
+// Summary is what a merge did.
+type Summary struct {
+	Shards     int   // shards in the plan
+	Incomplete []int // shards merged without a done marker (--allow-incomplete)
+
+	Problems                int // problems in the input shards
+	ProblemsWithGenerations int
+	Generations             int
+	OrphanGenerations       int // records whose uuid is not in their shard's input
+	DuplicateRecords        int // repeated (uuid, index) records skipped
+	TornBytes               int64
+
+	Equal, Different, Unsure int // verifier verdicts
+	VerifierPanics           int // verifier crashes, counted as unsure
+
+	Judged                                          int // judge replies received
+	JudgeEquivalent, JudgeDifferent, JudgeAmbiguous int
+	JudgeNoVerdict                                  int // replies without a verdict (counted as ambiguous)
+	JudgeCached                                     int // of Judged, rulings reused from the judge cache
+	JudgeCacheFile                                  string
+	JudgeErrors                                     int // requests that failed after retries
+	NotJudged                                       int // unsure answers with no judge
+
+	Correct           int // generations counted correct
+	ReasoningComplete int
+	FinishReasons     map[string]int
+	Models            map[string]int
+	Kept              int // problems with at least min_correct correct generations
+	Dropped           int // problems with generations but too few correct ones
+	RowsJudged        int // kept rows with a non-null correctness_llama
+	CompletionTokens  int64
+
+	Splits     []SplitSummary
+	DatasetDir string
+	CardPath   string
+	Elapsed    time.Duration
+	VerifyTime time.Duration // time spent inside the verifier, summed over workers
+}
+
+// SplitSummary is one split of the dataset.
+type SplitSummary struct {
+	Name    string
+	Rows    int
+	Bytes   int64
+	Files   []string // absolute paths
+	Sources map[string]int
+}
+
+// IncompleteError is returned when shards lack their done marker and
+// AllowIncomplete is off.
+type IncompleteError struct{ Shards []int }
+
+func (e *IncompleteError) Error() string {
+	ids := make([]string, len(e.Shards))
+	for i, s := range e.Shards {
+		ids[i] = shard.ShardName(s)
+	}
+	list := strings.Join(ids, ", ")
+	if len(ids) > 8 {
+		list = strings.Join(ids[:8], ", ") + fmt.Sprintf(" and %d more", len(ids)-8)
+	}
+	return fmt.Sprintf("%d of the run's shards are not finished (no done marker): %s; see `distillery status`, finish them with `distillery resume`, or merge what is there with --allow-incomplete", len(e.Shards), list)
+}
+
+// maxConsecutiveJudgeErrors: one failed judge request is counted, not
+// fatal; this many in a row, with nothing answered in between, means the
+// judge endpoint itself is gone, and merging on would silently leave every
+// unsure answer unjudged.
+const maxConsecutiveJudgeErrors = 50
+
+// verifyTimeout bounds one verify.Check call; the verifier has its own
+// limits, this is the backstop that keeps one pathological answer from
+// stalling a worker.
+const verifyTimeout = 10 * time.Second
+
+// Run merges the run's output shards into the dataset at
+// <run.dir>/dataset. The dataset is built in a temporary directory beside
+// it and swapped in at the end, so a crash leaves the previous dataset (or
+// none), never a half one.
+func Run(ctx context.Context, opts Options) (Summary, error) {
+	m, err := newMerger(opts)
+	if err != nil {
+		return Summary{}, err
+	}
+	return m.run(ctx)
+}
+
+type merger struct {
+	opts    Options
+	log     *slog.Logger
+	now     func() time.Time
+	workers int
+	sum     Summary
+	splits  []*splitWriter
+
+	cache *judgeCache        // nil: no cache
+	done  map[int]shard.Done // done markers by shard id
+	// verifySem bounds the verify.Check calls running at once, over all
+	// shards in flight: the verifier is CPU-bound, one per core.
+	verifySem chan struct{}
+	// judgeSem bounds the judge requests in flight, over all shards: the
+	// judge's concurrency (its max running requests) keeps the GPU server
+	// busy without a long queue in front of it.
+	judgeSem    chan struct{}
+	verifyNano  atomic.Int64 // time spent inside verify.Check
+	judgeErrRun atomic.Int64 // consecutive judge errors
+	mu          sync.Mutex   // guards sum's judge counters during a shard
+}
+
+func newMerger(opts Options) (*merger, error) {
+	c := opts.Config
+	if len(c.Splits) == 0 {
+		return nil, errors.New("merge.splits: at least one split is needed")
+	}
+	if c.RowsPerFile < 1 {
+		c.RowsPerFile = DefaultConfig().RowsPerFile
+	}
+	if c.MinCorrect < 1 {
+		c.MinCorrect = 1
+	}
+	opts.Config = c
+	if opts.Generation.PromptTemplate == "" {
+		opts.Generation.PromptTemplate = runner.DefaultPromptTemplate
+	}
+	if opts.Judge.Concurrency < 1 {
+		opts.Judge.Concurrency = 1
+	}
+	if opts.Check == nil {
+		opts.Check = verify.Check
+	}
+	m := &merger{opts: opts, log: opts.Logger, now: opts.Now, workers: c.Workers}
+	if m.log == nil {
+		m.log = slog.New(slog.DiscardHandler)
+	}
+	if m.now == nil {
+		m.now = time.Now
+	}
+	if m.workers < 1 {
+		m.workers = runtime.GOMAXPROCS(0)
+	}
+	m.verifySem = make(chan struct{}, m.workers)
+	m.judgeSem = make(chan struct{}, opts.Judge.Concurrency)
+	m.sum.FinishReasons = map[string]int{}
+	m.sum.Models = map[string]int{}
+	return m, nil
+}
+
+func (m *merger) run(ctx context.Context) (sum Summary, err error) {
+	start := m.now()
+	l := m.opts.Layout
+	plan, err := shard.ReadPlan(l)
+	if err != nil {
+		return Summary{}, err
+	}
+	m.sum.Shards = len(plan.Shards)
+
+	var missing []int
+	m.done = map[int]shard.Done{}
+	for _, s := range plan.Shards {
+		d, ok, err := shard.ReadDone(l, s.ID)
+		if err != nil {
+			return Summary{}, err
+		}
+		if !ok {
+			missing = append(missing, s.ID)
+			continue
+		}
+		m.done[s.ID] = d
+	}
+	if len(missing) > 0 {
+		if !m.opts.Config.AllowIncomplete {
+			return Summary{}, &IncompleteError{Shards: missing}
+		}
+		m.sum.Incomplete = missing
+		m.log.Warn("merging an incomplete run", "unfinished_shards", len(missing))
+	}
+
+	if m.opts.JudgeClient != nil {
+		wait := m.opts.Judge.WaitForServer
+		if wait <= 0 {
+			wait = 20 * time.Second
+		}
+		if err := m.opts.JudgeClient.WaitReady(ctx, wait); err != nil {
+			if ctx.Err() != nil {
+				return Summary{}, ctx.Err()
+			}
+			return Summary{}, fmt.Errorf("judge endpoint %s is not answering (%v): start the judge server, fix judge.endpoint, or merge without judging (--no-judge)", m.opts.JudgeClient.Endpoint(), err)
+		}
+	} else {
+		m.log.Info("no judge: unsure answers count as not correct")
+	}
+
+	unlock, err := lockRun(l)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer unlock()
+	removeStale(l, m.log)
+
+	if m.opts.JudgeClient != nil && m.opts.Judge.Cache {
+		m.sum.JudgeCacheFile = JudgeCachePath(l)
+		m.cache, err = openJudgeCache(JudgeCachePath(l))
+		if err != nil {
+			return Summary{}, err
+		}
+		defer func() {
+			if cerr := m.cache.close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		if n := len(m.cache.seen); n > 0 {
+			m.log.Info("reusing earlier judge rulings", "cached", n, "file", JudgeCachePath(l))
+		}
+	}
+
+	tmp, err := os.MkdirTemp(l.Dir, ".dataset.tmp-")
+	if err != nil {
+		return Summary{}, fmt.Errorf("creating the temporary dataset directory: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			for _, s := range m.splits {
+				s.abort()
+			}
+			os.RemoveAll(tmp)
+		}
+	}()
+	for _, sp := range m.opts.Config.Splits {
+		m.splits = append(m.splits, newSplitWriter(sp.Name, filepath.Join(tmp, "data", sp.Name), m.opts.Config.RowsPerFile))
+	}
+
+	if err := m.mergeShards(ctx, plan.Shards); err != nil {
+		return Summary{}, err
+	}
+
+	m.sum.VerifyTime = time.Duration(m.verifyNano.Load())
+
+	final := l.DatasetDir()
+	for _, s := range m.splits {
+		files, err := s.finish()
+		if err != nil {
+			return Summary{}, err
+		}
+		ss := SplitSummary{Name: s.name, Rows: s.rows, Bytes: s.bytes, Sources: s.sources}
+		for _, f := range files {
+			rel, _ := filepath.Rel(tmp, f)
+			ss.Files = append(ss.Files, filepath.Join(final, rel))
+		}
+		if s.rows == 0 {
+			// An empty split gets no file: a parquet file with no rows
+			// reads as a config with nothing in it, and the card says why
+			// it is missing.
+			os.RemoveAll(s.dir)
+		}
+		m.sum.Splits = append(m.sum.Splits, ss)
+	}
+	if err := shard.SyncDir(filepath.Join(tmp, "data")); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Summary{}, err
+	}
+
+	m.sum.DatasetDir = final
+	m.sum.CardPath = filepath.Join(final, "README.md")
+	m.sum.Elapsed = m.now().Sub(start)
+	card, err := renderCard(m.opts, &m.sum, m.now())
+	if err != nil {
+		return Summary{}, err
+	}
+	if err := writeFile(filepath.Join(tmp, "README.md"), card); err != nil {
+		return Summary{}, err
+	}
+	if err := shard.SyncDir(tmp); err != nil {
+		return Summary{}, err
+	}
+	if err := swapDir(tmp, final); err != nil {
+		return Summary{}, err
+	}
+	m.sum.Elapsed = m.now().Sub(start)
+	return m.sum, nil
+}
+
+// item is one problem of a shard with its generations.
+type item struct {
+	p     *shard.Problem
+	gens  []shard.Generation
+	res   []verify.Result
+	llama []*bool // nil: no generation judged
+}
+
+// shardsInFlight is how many shards are read, verified and judged at
+// once. While the judge answers the last, slowest requests of one shard
+// the next ones already keep the verifier and the judge busy; rows are
+// still written in plan order. Memory is about this many shards.
+const shardsInFlight = 3
+
+// shardWork is one shard, read, verified and judged, ready to be written.
+type shardWork struct {
+	id       int
+	problems int
+	records  int
+	orphans  int
+	info     shard.OutputInfo
+	items    []item
+}
+
+// mergeShards runs prepareShard on up to shardsInFlight shards at once
+// and writes their rows in plan order.
+func (m *merger) mergeShards(ctx context.Context, shards []shard.ShardInfo) error {
+	results := make([]chan *shardWork, len(shards))
+	for i := range results {
+		results[i] = make(chan *shardWork, 1)
+	}
+	slots := make(chan struct{}, shardsInFlight)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		for i, si := range shards {
+			if err := acquire(gctx, slots); err != nil {
+				return err
+			}
+			g.Go(func() error {
+				w, err := m.prepareShard(gctx, si)
+				if err != nil {
+					return err
+				}
+				results[i] <- w
+				return nil
+			})
+		}
+		return nil
+	})
+	g.Go(func() error {
+		for i := range shards {
+			select {
+			case w := <-results[i]:
+				if err := m.writeShard(w); err != nil {
+					return err
+				}
+				<-slots
+			case <-gctx.Done():
+				return gctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+// acquire takes a slot of sem, or gives up when ctx ends.
+func acquire(ctx context.Context, sem chan struct{}) error {
+	select {
+	case sem <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// prepareShard reads one shard's problems and generations, verifies every
+// generation and sends the unsure ones to the judge.
+func (m *merger) prepareShard(ctx context.Context, si shard.ShardInfo) (*shardWork, error) {
+	l := m.opts.Layout
+	problems, sum, err := shard.ReadInput(l.Input(si.ID))
+	if err != nil {
+		return nil, err
+	}
+	if si.SHA256 != "" && sum != si.SHA256 {
+		return nil, fmt.Errorf("input shard %s does not match plan.json (checksum %s, planned %s): it changed after planning; plan again into a fresh run dir", l.Input(si.ID), sum[:12], si.SHA256[:min(12, len(si.SHA256))])
+	}
+	w := &shardWork{id: si.ID, problems: len(problems), items: make([]item, len(problems))}
+	byUUID := make(map[string]int, len(problems))
+	for i := range problems {
+		w.items[i].p = &problems[i]
+		byUUID[problems[i].UUID] = i
+	}
+	w.info, err = shard.ReadOutput(l.Output(si.ID), func(g *shard.Generation) error {
+		i, ok := byUUID[g.UUID]
+		if !ok {
+			w.orphans++
+			return nil
+		}
+		w.items[i].gens = append(w.items[i].gens, *g)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", l.Output(si.ID), err)
+	}
+
+	// Verify every generation against its problem's answer.
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range w.items {
+		it := &w.items[i]
+		if len(it.gens) == 0 {
+			continue
+		}
+		sort.Slice(it.gens, func(a, b int) bool { return it.gens[a].Index < it.gens[b].Index })
+		it.res = make([]verify.Result, len(it.gens))
+		for j := range it.gens {
+			if err := acquire(gctx, m.verifySem); err != nil {
+				break
+			}
+			g.Go(func() error {
+				defer func() { <-m.verifySem }()
+				it.res[j] = m.check(gctx, it.p.Answer, it.gens[j].Text)
+				return nil
+			})
+		}
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+
+	// Send the unsure ones to the judge.
+	if m.opts.JudgeClient != nil {
+		if err := m.judgeShard(ctx, w.items, m.log.With("shard", si.ID)); err != nil {
+			return nil, err
+		}
+	}
+	return w, nil
+}
+
+// writeShard builds the rows of a prepared shard and routes them to the
+// splits. It runs on one goroutine, in plan order.
+func (m *merger) writeShard(w *shardWork) error {
+	m.sum.Problems += w.problems
+	m.sum.OrphanGenerations += w.orphans
+	m.sum.DuplicateRecords += w.info.Duplicates
+	m.sum.TornBytes += w.info.TornBytes
+	log := m.log.With("shard", w.id)
+	if w.info.TornBytes > 0 {
+		log.Warn("output shard has a torn tail; merged the records before it", "torn_bytes", w.info.TornBytes)
+	}
+	if d, ok := m.done[w.id]; ok && d.Generations > 0 && w.info.Records < d.Generations {
+		log.Warn("output shard has fewer records than its done marker counts; merged what is there", "records", w.info.Records, "done_marker", d.Generations)
+	}
+	if w.orphans > 0 {
+		log.Warn("output shard has records of problems that are not in its input; skipped them", "records", w.orphans)
+	}
+	kept := 0
+	for i := range w.items {
+		it := &w.items[i]
+		if len(it.gens) == 0 {
+			continue
+		}
+		row, ok := m.buildRow(it)
+		if !ok {
+			m.sum.Dropped++
+			continue
+		}
+		m.sum.Kept++
+		kept++
+		for j, sp := range m.opts.Config.Splits {
+			if splitMatches(sp, row.Source) {
+				if err := m.splits[j].write(row); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	log.Info("merged shard", "problems", w.problems, "generations", w.info.Records, "kept", kept)
+	return nil
+}
+
+// check runs the verifier on one pair; a verifier panic is one failed item
+// (counted, unsure), not the end of the merge.
+func (m *merger) check(ctx context.Context, gold, pred string) (res verify.Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			m.mu.Lock()
+			m.sum.VerifierPanics++
+			m.mu.Unlock()
+			res = verify.Result{Verdict: verify.Unsure, Reason: fmt.Sprintf("verifier panicked: %v", r)}
+		}
+	}()
+	cctx, cancel := context.WithTimeout(ctx, verifyTimeout)
+	defer cancel()
+	t0 := time.Now()
+	defer func() { m.verifyNano.Add(int64(time.Since(t0))) }()
+	return m.opts.Check(cctx, gold, pred)
+}
+
+type judgeJob struct {
+	it *item
+	j  int
+}
+
+func (m *merger) judgeShard(ctx context.Context, items []item, log *slog.Logger) error {
+	var jobs []judgeJob
+	for i := range items {
+		it := &items[i]
+		for j := range it.res {
+			if it.res[j].Verdict == verify.Unsure {
+				jobs = append(jobs, judgeJob{it, j})
+			}
+		}
+	}
+	if len(jobs) == 0 {
+		return nil
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for _, jb := range jobs {
+		if err := acquire(gctx, m.judgeSem); err != nil {
+			break
+		}
+		g.Go(func() error {
+			defer func() { <-m.judgeSem }()
+			return m.judgeOne(gctx, jb, log)
+		})
+	}
+	err := g.Wait()
+	if m.cache != nil {
+		if cerr := m.cache.sync(); err == nil {
+			err = cerr
+		}
+	}
+	if err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) error {
+	it := jb.it
+	gen := &it.gens[jb.j]
+	prompt := JudgePrompt(it.p.Problem, it.p.Answer, JudgeSolution(gen.Text, m.opts.Judge.MaxSolutionChars))
+	var key string
+	if m.cache != nil {
+		key = judgeKey(m.opts.Judge.Model, prompt)
+		if cv, ok := m.cache.lookup(key); ok {
+			m.record(it, jb.j, cv.Verdict, cv.Found, true)
+			return nil
+		}
+	}
+	res, err := m.opts.JudgeClient.Chat(ctx, runner.ChatRequest{
+		Model:       m.opts.Judge.Model,
+		Messages:    []runner.Message{{Role: "user", Content: prompt}},
+		Temperature: m.opts.Judge.Temperature,
+		TopP:        1,
+		MaxTokens:   m.opts.Judge.MaxTokens,
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		n := m.judgeErrRun.Add(1)
+		m.mu.Lock()
+		m.sum.JudgeErrors++
+		m.mu.Unlock()
+		log.Warn("judge request failed; the generation stays unjudged", "uuid", gen.UUID, "index", gen.Index, "err", err)
+		if n >= maxConsecutiveJudgeErrors {
+			return fmt.Errorf("the judge at %s failed %d requests in a row (last: %v): check the judge server, then merge again", m.opts.JudgeClient.Endpoint(), n, err)
+		}
+		return nil
+	}
+	m.judgeErrRun.Store(0)
+	v, found := ParseVerdict(res.Text)
+	if m.cache != nil {
+		m.cache.add(cacheLine{Key: key, UUID: gen.UUID, Index: gen.Index, Model: m.opts.Judge.Model, Verdict: v, Found: found, Reply: res.Text})
+	}
+	m.record(it, jb.j, v, found, false)
+	return nil
+}
+
+// record stores a judge ruling on generation j of it.
+func (m *merger) record(it *item, j int, v JudgeVerdict, found, cached bool) {
+	ok := v == JudgeEquivalent
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if it.llama == nil {
+		it.llama = make([]*bool, len(it.gens))
+	}
+	it.llama[j] = &ok
+	m.sum.Judged++
+	if cached {
+		m.sum.JudgeCached++
+	}
+	if !found {
+		m.sum.JudgeNoVerdict++
+	}
+	switch v {
+	case JudgeEquivalent:
+		m.sum.JudgeEquivalent++
+	case JudgeDifferent:
+		m.sum.JudgeDifferent++
+	default:
+		m.sum.JudgeAmbiguous++
+	}
+}
+
+// buildRow turns a problem and its checked generations into a dataset
+// row; ok is false when it has fewer than min_correct correct generations.
+func (m *merger) buildRow(it *item) (*Row, bool) {
+	n := len(it.gens)
+	r := &Row{
+		Problem:               it.p.Problem,
+		Solution:              it.p.Solution,
+		Answer:                it.p.Answer,
+		ProblemType:           it.p.ProblemType,
+		QuestionType:          it.p.QuestionType,
+		Source:                it.p.Source,
+		UUID:                  it.p.UUID,
+		IsReasoningComplete:   make([]bool, n),
+		Generations:           make([]string, n),
+		CorrectnessMathVerify: make([]bool, n),
+		FinishReasons:         make([]string, n),
+		CorrectnessLlama:      it.llama,
+	}
+	m.sum.ProblemsWithGenerations++
+	chosen, chosenComplete := -1, false
+	for j := range it.gens {
+		g := &it.gens[j]
+		m.sum.Generations++
+		m.sum.FinishReasons[g.FinishReason]++
+		if g.Model != "" {
+			m.sum.Models[g.Model]++
+		}
+		m.sum.CompletionTokens += int64(g.CompletionTokens)
+		r.Generations[j] = g.Text
+		r.FinishReasons[j] = g.FinishReason
+		r.IsReasoningComplete[j] = ReasoningComplete(g.Text, g.FinishReason)
+		if r.IsReasoningComplete[j] {
+			m.sum.ReasoningComplete++
+		}
+		switch it.res[j].Verdict {
+		case verify.Equal:
+			m.sum.Equal++
+		case verify.Different:
+			m.sum.Different++
+		default:
+			m.sum.Unsure++
+			if m.opts.JudgeClient == nil {
+				m.sum.NotJudged++
+			}
+		}
+		r.CorrectnessMathVerify[j] = it.res[j].Verdict == verify.Equal
+		correct := r.CorrectnessMathVerify[j] || (it.llama != nil && it.llama[j] != nil && *it.llama[j])
+		if correct {
+			r.CorrectnessCount++
+			m.sum.Correct++
+			// The assistant message is the first correct generation whose
+			// reasoning is complete, else the first correct one.
+			if chosen < 0 || (!chosenComplete && r.IsReasoningComplete[j]) {
+				chosen, chosenComplete = j, r.IsReasoningComplete[j]
+			}
+		}
+	}
+	if r.CorrectnessCount < int64(m.opts.Config.MinCorrect) || chosen < 0 {
+		return nil, false
+	}
+	if r.CorrectnessLlama != nil {
+		m.sum.RowsJudged++
+	}
+	gi := m.opts.Generation
+	if gi.SystemPrompt != "" {
+		r.Messages = append(r.Messages, Message{Role: "system", Content: gi.SystemPrompt})
+	}
+	r.Messages = append(r.Messages,
+		Message{Role: "user", Content: strings.ReplaceAll(gi.PromptTemplate, "{problem}", it.p.Problem)},
+		Message{Role: "assistant", Content: it.gens[chosen].Text},
+	)
+	return r, true
+}
+
+// JudgeCachePath is the file where merge keeps the judge's rulings.
+func JudgeCachePath(l shard.Layout) string { return filepath.Join(l.Dir, "judge", "verdicts.jsonl") }
+
+// ReasoningComplete reports whether a generation finished on its own
+// (finish_reason "stop") with its think block closed.
+func ReasoningComplete(text, finishReason string) bool {
+	if finishReason != "stop" {
+		return false
+	}
+	if strings.Contains(text, "<think>") && !strings.Contains(text, "</think>") {
+		return false
+	}
+	return true
+}
+
+// splitMatches applies one split rule to a source.
+func splitMatches(s Split, source string) bool {
+	if len(s.IncludeSources) > 0 && !slices.Contains(s.IncludeSources, source) {
+		return false
+	}
+	return !slices.Contains(s.ExcludeSources, source)
+}
+
+// lockRun takes <run.dir>/.merge.lock so that two merges of one run do
+// not build over each other.
+func lockRun(l shard.Layout) (func(), error) {
+	path := filepath.Join(l.Dir, ".merge.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating merge lock: %w", err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, fmt.Errorf("another merge of %s is running (it holds %s): wait for it to finish", l.Dir, path)
+		}
+		return nil, fmt.Errorf("locking %s: %w", path, err)
+	}
+	return func() {
+		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, nil
+}
+
+// removeStale deletes temporary dataset directories a crashed merge left.
+// The caller holds the merge lock, so none of them is in use.
+func removeStale(l shard.Layout, log *slog.Logger) {
+	for _, pat := range []string{".dataset.tmp-*", ".dataset.old-*"} {
+		old, _ := filepath.Glob(filepath.Join(l.Dir, pat))
+		for _, d := range old {
+			log.Info("removing what an interrupted merge left", "path", d)
+			os.RemoveAll(d)
+		}
+	}
+}
+
+// writeFile writes a small file durably into a directory that is swapped
+// in later (the swap fsyncs the directory).
+func writeFile(path string, data []byte) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("creating %s: %w", path, err)
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("writing %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("syncing %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("closing %s: %w", path, err)
+	}
+	return nil
+}

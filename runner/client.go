@@ -1,0 +1,506 @@
+package runner
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrPermanent marks an answer that retrying cannot fix: a 4xx other than
+// 429 (a prompt too long for the context, a bad model name, a bad key).
+var ErrPermanent = errors.New("permanent error")
+
+// ErrUnavailable marks a request that still failed after every retry:
+// the server is down, overloaded or broken. Callers treat it as an
+// infrastructure failure, not as a failure of one item.
+var ErrUnavailable = errors.New("server unavailable")
+
+// maxResponseBytes bounds one response body. A 16k-token generation is
+// well under 1 MiB of JSON; this only stops a runaway server.
+const maxResponseBytes = 64 << 20
+
+// ClientOptions configures a Client. Zero values get the defaults of
+// DefaultGenerateConfig.
+type ClientOptions struct {
+	// Endpoint is the server's base URL as SGLang prints it
+	// (http://127.0.0.1:30000); a trailing / or /v1 is accepted.
+	Endpoint string
+	// APIKey, when set, is sent as a bearer token.
+	APIKey string
+	// HTTP is the client to use; nil builds one with a connection pool
+	// sized for many concurrent requests to one host.
+	HTTP *http.Client
+	// MaxRetries is the number of retries after the first attempt
+	// (negative: none).
+	MaxRetries int
+	// RetryBase and RetryMax bound the exponential backoff: before retry n
+	// the client sleeps a random time in [0, min(RetryMax, RetryBase*2^n)]
+	// (full jitter), or the server's Retry-After capped at RetryMax.
+	RetryBase, RetryMax time.Duration
+	// RequestTimeout bounds one attempt (0: no bound beyond ctx).
+	RequestTimeout time.Duration
+	Logger         *slog.Logger
+}
+
+// Client talks to one OpenAI-compatible server (SGLang's HTTP API). It is
+// safe for concurrent use. Retries live here and nowhere else.
+type Client struct {
+	base    string // scheme://host[:port][/prefix], no trailing slash, no /v1
+	apiKey  string
+	http    *http.Client
+	retries int
+	base0   time.Duration
+	max     time.Duration
+	timeout time.Duration
+	log     *slog.Logger
+}
+
+// NewClient checks o and returns a Client.
+func NewClient(o ClientOptions) (*Client, error) {
+	base, err := normalizeEndpoint(o.Endpoint)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		base:    base,
+		apiKey:  o.APIKey,
+		http:    o.HTTP,
+		retries: o.MaxRetries,
+		base0:   o.RetryBase,
+		max:     o.RetryMax,
+		timeout: o.RequestTimeout,
+		log:     o.Logger,
+	}
+	if c.retries < 0 {
+		c.retries = 0
+	}
+	if c.base0 <= 0 {
+		c.base0 = time.Second
+	}
+	if c.max <= 0 {
+		c.max = time.Minute
+	}
+	if c.max < c.base0 {
+		c.max = c.base0
+	}
+	if c.log == nil {
+		c.log = slog.New(slog.DiscardHandler)
+	}
+	if c.http == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		// One runner keeps up to `concurrency` requests open to one
+		// server; the default of 2 idle connections per host would make
+		// it reconnect for almost every request.
+		t.MaxIdleConnsPerHost = 1024
+		t.MaxIdleConns = 1024
+		c.http = &http.Client{Transport: t}
+	}
+	return c, nil
+}
+
+// normalizeEndpoint turns "http://h:30000", "http://h:30000/",
+// "http://h:30000/v1" or "http://h:30000/v1/" into "http://h:30000".
+func normalizeEndpoint(s string) (string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return "", errors.New("endpoint is empty: set generate.endpoint or DISTILLERY_GENERATE_ENDPOINT")
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return "", fmt.Errorf("endpoint %q is not an http:// or https:// URL such as http://127.0.0.1:30000", s)
+	}
+	p := strings.TrimRight(u.Path, "/")
+	p = strings.TrimSuffix(p, "/v1")
+	u.Path = strings.TrimRight(p, "/")
+	u.RawPath = ""
+	u.RawQuery = ""
+	u.Fragment = ""
+	return u.String(), nil
+}
+
+// Endpoint is the server's base URL, without /v1.
+func (c *Client) Endpoint() string { return c.base }
+
+// Message is one chat message.
+type Message struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// ChatRequest is one chat completion request (one choice).
+type ChatRequest struct {
+	Model       string
+	Messages    []Message
+	Temperature float64
+	TopP        float64
+	MaxTokens   int
+}
+
+// ChatResult is the first choice of a chat completion.
+type ChatResult struct {
+	// Text is the message content; when the server splits the reasoning
+	// off (reasoning_content), it is put back in front as
+	// "<think>\n" + reasoning + "\n</think>\n" + content.
+	Text         string
+	FinishReason string // "stop", "length", or "" when the server sent null
+	Model        string // as the server reports it
+	PromptTokens int
+	// CompletionTokens is the server's usage count.
+	CompletionTokens int
+	// Attempts is the number of HTTP attempts it took (1 when the first
+	// one succeeded).
+	Attempts int
+	// Latency is the duration of the successful attempt.
+	Latency time.Duration
+}
+
+type chatBody struct {
+	Model       string    `json:"model"`
+	Messages    []Message `json:"messages"`
+	Temperature float64   `json:"temperature"`
+	TopP        float64   `json:"top_p"`
+	MaxTokens   int       `json:"max_tokens,omitempty"`
+	N           int       `json:"n"`
+	Stream      bool      `json:"stream"`
+}
+
+type chatResponse struct {
+	Model   string `json:"model"`
+	Choices []struct {
+		Message struct {
+			Content          *string `json:"content"`
+			ReasoningContent *string `json:"reasoning_content"`
+		} `json:"message"`
+		FinishReason json.RawMessage `json:"finish_reason"`
+	} `json:"choices"`
+	Usage *struct {
+		PromptTokens     int `json:"prompt_tokens"`
+		CompletionTokens int `json:"completion_tokens"`
+	} `json:"usage"`
+}
+
+// attemptError is the outcome of one failed attempt.
+type attemptError struct {
+	err        error
+	permanent  bool
+	retryAfter time.Duration // from the server's Retry-After, 0 if none
+}
+
+// Chat sends r and returns the first choice. It retries connection errors,
+// timeouts, 5xx, 429, unreadable answers and finish_reason "abort" with
+// exponential backoff and full jitter; other 4xx fail at once with an
+// error that errors.Is ErrPermanent. When the retries are spent the error
+// is ErrUnavailable; when ctx ends, ctx's error.
+func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
+	body, err := json.Marshal(chatBody{
+		Model: r.Model, Messages: r.Messages, Temperature: r.Temperature,
+		TopP: r.TopP, MaxTokens: r.MaxTokens, N: 1,
+	})
+	if err != nil {
+		return ChatResult{}, fmt.Errorf("encoding chat request: %w", err)
+	}
+	url := c.base + "/v1/chat/completions"
+	var last *attemptError
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			wait := c.backoff(attempt-1, last.retryAfter)
+			c.log.Debug("retrying chat completion", "endpoint", c.base, "attempt", attempt+1, "wait", wait, "err", last.err)
+			t := time.NewTimer(wait)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return ChatResult{}, fmt.Errorf("chat completion at %s: %w (last error: %v)", c.base, ctx.Err(), last.err)
+			case <-t.C:
+			}
+		}
+		res, aerr := c.chatOnce(ctx, url, body)
+		if aerr == nil {
+			res.Attempts = attempt + 1
+			return res, nil
+		}
+		if ctx.Err() != nil {
+			return ChatResult{}, fmt.Errorf("chat completion at %s: %w", c.base, ctx.Err())
+		}
+		if aerr.permanent {
+			return ChatResult{}, fmt.Errorf("%w: %s: %v", ErrPermanent, url, aerr.err)
+		}
+		last = aerr
+		if attempt >= c.retries {
+			return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
+		}
+	}
+}
+
+// backoff is the wait before retry n (0-based): full jitter over an
+// exponentially growing cap, or the server's Retry-After capped at
+// RetryMax.
+func (c *Client) backoff(n int, retryAfter time.Duration) time.Duration {
+	if retryAfter > 0 {
+		return min(retryAfter, c.max)
+	}
+	ceil := c.max
+	if n < 30 {
+		if d := c.base0 << n; d > 0 && d < ceil {
+			ceil = d
+		}
+	}
+	return rand.N(ceil + 1)
+}
+
+func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatResult, *attemptError) {
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return ChatResult{}, &attemptError{err: err, permanent: true}
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	start := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return ChatResult{}, &attemptError{err: err}
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	resp.Body.Close()
+	latency := time.Since(start)
+	if resp.StatusCode != http.StatusOK {
+		ae := &attemptError{err: fmt.Errorf("server answered %s: %s", resp.Status, serverMessage(data))}
+		switch {
+		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
+		case resp.StatusCode >= 400:
+			ae.permanent = true
+		}
+		return ChatResult{}, ae
+	}
+	if err != nil {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err)}
+	}
+	var cr chatResponse
+	if err := json.Unmarshal(data, &cr); err != nil {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
+	}
+	if len(cr.Choices) == 0 {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
+	}
+	ch := cr.Choices[0]
+	fr := finishReason(ch.FinishReason)
+	if fr == "abort" {
+		// SGLang aborts requests it cannot finish (memory pressure, a
+		// server shutting down); another attempt usually succeeds.
+		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")")}
+	}
+	res := ChatResult{FinishReason: fr, Model: cr.Model, Latency: latency}
+	content := ""
+	if ch.Message.Content != nil {
+		content = *ch.Message.Content
+	}
+	if ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "" {
+		res.Text = "<think>\n" + *ch.Message.ReasoningContent + "\n</think>\n" + content
+	} else {
+		res.Text = content
+	}
+	if cr.Usage != nil {
+		res.PromptTokens = cr.Usage.PromptTokens
+		res.CompletionTokens = cr.Usage.CompletionTokens
+	}
+	return res, nil
+}
+
+// finishReason reads finish_reason, which OpenAI sends as a string or null
+// and some servers as an object {"type": "stop", ...}.
+func finishReason(raw json.RawMessage) string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return ""
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var o struct {
+		Type string `json:"type"`
+	}
+	if json.Unmarshal(raw, &o) == nil {
+		return o.Type
+	}
+	return string(raw)
+}
+
+// serverMessage pulls the human-readable message out of an error body:
+// OpenAI's {"error": {"message": ...}}, SGLang's and vLLM's
+// {"object": "error", "message": ...}, FastAPI's {"detail": ...}, or the
+// body itself, clipped.
+func serverMessage(data []byte) string {
+	var v struct {
+		Error   json.RawMessage `json:"error"`
+		Message string          `json:"message"`
+		Detail  json.RawMessage `json:"detail"`
+	}
+	if json.Unmarshal(data, &v) == nil {
+		if len(v.Error) > 0 {
+			var e struct {
+				Message string `json:"message"`
+			}
+			if json.Unmarshal(v.Error, &e) == nil && e.Message != "" {
+				return oneLine(e.Message)
+			}
+			var s string
+			if json.Unmarshal(v.Error, &s) == nil && s != "" {
+				return oneLine(s)
+			}
+		}
+		if v.Message != "" {
+			return oneLine(v.Message)
+		}
+		if len(v.Detail) > 0 {
+			var s string
+			if json.Unmarshal(v.Detail, &s) == nil {
+				return oneLine(s)
+			}
+			return clip(v.Detail, 300)
+		}
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return "(empty body)"
+	}
+	return clip(data, 300)
+}
+
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > 500 {
+		s = s[:500] + "…"
+	}
+	return s
+}
+
+func clip(b []byte, n int) string {
+	s := oneLine(string(b))
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// parseRetryAfter reads a Retry-After header: delay-seconds or an HTTP
+// date. It returns 0 when there is none or it cannot be read.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	if n, err := strconv.ParseFloat(h, 64); err == nil {
+		if n <= 0 {
+			return 0
+		}
+		if n > 1e6 {
+			n = 1e6
+		}
+		return time.Duration(n * float64(time.Second))
+	}
+	if t, err := http.ParseTime(h); err == nil {
+		if d := t.Sub(now); d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// healthPaths are probed in order; a 404 moves on to the next. SGLang's
+// /health_generate runs a one-token generation, so it is 200 only once the
+// model serves; /health and /v1/models are for other servers.
+var healthPaths = [...]string{"/health_generate", "/health", "/v1/models"}
+
+// WaitReady polls the server until one of its health endpoints answers 200
+// or timeout passes. A 503 ("loading") or a refused connection means wait;
+// a 404 means the server does not have that endpoint, so the next one is
+// tried.
+func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
+	parent := ctx
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	path := 0
+	var last error
+	// poll starts fast so a test or a warm server costs little, then
+	// settles at 2 s so a loading server is not hammered.
+	poll := 50 * time.Millisecond
+	logged := start
+	for {
+		probe := c.timeout
+		if probe <= 0 || probe > 30*time.Second {
+			probe = 30 * time.Second
+		}
+		status, err := c.get(ctx, healthPaths[path], probe)
+		switch {
+		case err == nil && status == http.StatusOK:
+			c.log.Debug("server ready", "endpoint", c.base, "path", healthPaths[path], "waited", time.Since(start).Round(time.Millisecond))
+			return nil
+		case err == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && path < len(healthPaths)-1:
+			path++
+			continue
+		case err == nil:
+			last = fmt.Errorf("%s answered %d", healthPaths[path], status)
+		default:
+			last = err
+			var ue *url.Error
+			if errors.As(err, &ue) {
+				last = ue.Err // the URL is in the message already
+			}
+		}
+		if time.Since(logged) > 15*time.Second {
+			c.log.Info("waiting for the server", "endpoint", c.base, "waited", time.Since(start).Round(time.Second), "last", last)
+			logged = time.Now()
+		}
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			if err := parent.Err(); err != nil {
+				return fmt.Errorf("waiting for the server at %s: %w", c.base, err)
+			}
+			return fmt.Errorf("%w: %s did not become ready within %s (last: %v)", ErrUnavailable, c.base, timeout, last)
+		case <-t.C:
+		}
+		poll = min(poll*2, 2*time.Second)
+	}
+}
+
+func (c *Client) get(ctx context.Context, path string, timeout time.Duration) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+path, nil)
+	if err != nil {
+		return 0, err
+	}
+	if c.apiKey != "" {
+		req.Header.Set("Authorization", "Bearer "+c.apiKey)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}

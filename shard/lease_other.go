@@ -1,0 +1,6 @@
+//go:build !unix
+
+package shard
+
+func pidNamespace() string     { return "" }
+func processGone(pid int) bool { return false }
