@@ -288,3 +288,39 @@ func TestCollectStates(t *testing.T) {
 		t.Error("Done")
 	}
 }
+
+// TestCollectWithAccounting: squeue has forgotten the ended tasks and not
+// expanded the pending ones; sacct fills in both.
+func TestCollectWithAccounting(t *testing.T) {
+	l := shard.Layout{Dir: t.TempDir()}
+	plan := &shard.Plan{NumGenerations: 1}
+	for i := 0; i < 4; i++ {
+		plan.Shards = append(plan.Shards, shard.ShardInfo{ID: i, Problems: 1})
+	}
+	AppendSubmission(SubmissionsFile(l), Submission{Kind: "generate", JobID: "10", Map: map[int][]int{0: {0}, 1: {1}, 2: {2}, 3: {3}}})
+	exec := func(_ context.Context, name string, args ...string) ([]byte, []byte, error) {
+		switch name {
+		case "squeue":
+			return []byte("10_1|12|10|1|RUNNING|None|n1|d\n"), nil, nil
+		case "sacct":
+			return []byte("10_0|11|TIMEOUT|0:0|n1|d\n10_1|12|RUNNING|0:0|n1|d\n10_[2-3]|10|PENDING|0:0|None assigned|d\n"), nil, nil
+		}
+		return nil, nil, fmt.Errorf("unexpected %s", name)
+	}
+	st, err := Collect(context.Background(), Client{Exec: exec}, StatusRequest{Layout: l, Plan: plan, Now: time.Now()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Accounting {
+		t.Error("accounting not used")
+	}
+	want := []string{StateFailed, StateRunning, StatePending, StatePending}
+	for i, s := range st.Shards {
+		if s.State != want[i] || len(s.Jobs) != 1 {
+			t.Errorf("shard %d: %s %v, want %s", i, s.State, s.Jobs, want[i])
+		}
+	}
+	if st.Shards[0].Jobs[0] != "10_0 TIMEOUT" {
+		t.Errorf("shard 0 jobs %v", st.Shards[0].Jobs)
+	}
+}
