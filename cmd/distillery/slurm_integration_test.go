@@ -5,10 +5,8 @@ package main
 // not running). They skip loudly when sbatch is absent and fail instead
 // when DISTILLERY_REQUIRE_SLURM=1.
 //
-// The array tasks run the real templates with [server] kind = "sim". They
-// run the real distillery pipeline (run, sim-server, merge) when the binary
-// has it, else a stand-in with the same CLI contracts and file formats
-// (slurm/testdata/fakedistillery), said loudly in the log.
+// The array tasks run the real templates with [server] kind = "sim" and the
+// distillery built from this tree (sim-server, run, merge).
 
 import (
 	"bufio"
@@ -34,8 +32,6 @@ type slurmHarness struct {
 	t        *testing.T
 	dir      string
 	bin      string   // distillery built from this tree: submit, status, resume
-	pipeline string   // what the jobs run: the same binary, or the stand-in
-	fake     bool     // pipeline is the stand-in
 	env      []string // environment with SLURM_CONF
 	maxArray int
 	jobName  string
@@ -70,19 +66,6 @@ func newSlurmHarness(t *testing.T, name string) *slurmHarness {
 	h.maxArray = n
 	h.bin = filepath.Join(h.dir, "bin", "distillery")
 	slurmGoBuild(t, h.bin, ".")
-	h.pipeline = h.bin
-	var help bytes.Buffer
-	for _, c := range []string{"run", "sim-server", "merge"} {
-		cmd := exec.Command(h.bin, c, "--help")
-		cmd.Stdout, cmd.Stderr = &help, &help
-		cmd.Run()
-	}
-	if strings.Contains(help.String(), "not built yet") {
-		h.fake = true
-		h.pipeline = filepath.Join(h.dir, "bin", "fakedistillery")
-		slurmGoBuild(t, h.pipeline, "../../slurm/testdata/fakedistillery")
-		t.Log("NOTE: distillery run/sim-server/merge are not built in this tree yet: the array tasks run the stand-in slurm/testdata/fakedistillery")
-	}
 	t.Cleanup(h.cancelAll)
 	return h
 }
@@ -248,11 +231,14 @@ time_scale = %g
 load_time = "1m"
 tokens_per_second = 30
 mean_completion_tokens = 500
+# Narrow lengths: no generation reaches max_tokens, so every problem has a
+# right answer and lands in the dataset.
+length_sigma = 0.1
 share_right = 1.0
 share_wrong = 0.0
 share_rewritten = 0.0
 share_unboxed = 0.0
-`, perShard, numGen, h.pipeline, h.jobName, timeScale)
+`, perShard, numGen, h.bin, h.jobName, timeScale)
 	if err := os.WriteFile(r.config, []byte(cfg), 0o644); err != nil {
 		h.t.Fatal(err)
 	}
@@ -348,16 +334,13 @@ func (h *slurmHarness) checkExactlyOnce(r *slurmTestRun) {
 	}
 }
 
-// checkDataset checks the merged dataset: the stand-in's card, or the real
-// parquet, which must hold every planned problem exactly once (the
-// simulator answers right every time in these runs).
+// checkDataset checks the merged dataset: its card, and the parquet, which
+// must hold every planned problem exactly once (the simulator answers right
+// every time in these runs).
 func (h *slurmHarness) checkDataset(r *slurmTestRun) {
 	h.t.Helper()
 	if _, err := os.Stat(filepath.Join(r.layout.DatasetDir(), "README.md")); err != nil {
 		h.t.Fatalf("no dataset card: %v\n%s", err, h.logs(r))
-	}
-	if h.fake {
-		return
 	}
 	files, _ := filepath.Glob(filepath.Join(r.layout.DatasetDir(), "data", "*", "*.parquet"))
 	if len(files) == 0 {
@@ -386,18 +369,12 @@ func (h *slurmHarness) checkDataset(r *slurmTestRun) {
 	}
 }
 
-func (h *slurmHarness) pipelineEnv(delay string) []string {
-	return []string{"FAKE_GENERATION_DELAY=" + delay}
-}
-
 // TestSlurmSubmitTwelveShards: 12 shards with MaxArraySize 5 go out as
 // three arrays indexed from 0; all complete, the merge job runs after them
 // and writes the dataset.
 func TestSlurmSubmitTwelveShards(t *testing.T) {
 	h := newSlurmHarness(t, "twelve")
 	r := h.newRun("twelve", 12, 3, 2, 400)
-	env := h.pipelineEnv("20ms")
-	h.env = append(h.env, env...)
 	out, errOut, code := h.distillery(nil, "submit", "-c", r.config)
 	if code != 0 {
 		t.Fatalf("submit: exit %d\n%s\n%s", code, out, errOut)
@@ -477,7 +454,6 @@ func TestSlurmChaosResume(t *testing.T) {
 	// before it (Slurm may send it up to a minute early), stops those that
 	// are not cancelled.
 	r := h.newRun("chaos", 8, 100, 2, 30)
-	h.env = append(h.env, h.pipelineEnv("250ms")...)
 	out, errOut, code := h.distillery(nil, "submit", "-c", r.config,
 		"--set", "slurm.time=1", "--set", "slurm.requeue_on_signal=false", "--no-merge")
 	if code != 0 {
