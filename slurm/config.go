@@ -22,18 +22,30 @@ type Config struct {
 	SignalGrace     int      `toml:"signal_grace"`   // seconds before the time limit for USR1
 	TemplatesDir    string   `toml:"templates_dir"`
 	Binary          string   `toml:"binary"` // distillery binary as seen from the nodes
+	// RequeueOnSignal makes an array task that drained after Slurm's USR1
+	// warning (time limit) requeue itself with `scontrol requeue`, so the
+	// rest of its shards runs without a `resume`. A scancel is never undone.
+	RequeueOnSignal bool `toml:"requeue_on_signal"`
 	// Merge job resources.
-	MergeTime      string `toml:"merge_time"`
-	MergePartition string `toml:"merge_partition"`
+	MergeTime            string   `toml:"merge_time"`
+	MergePartition       string   `toml:"merge_partition"`
+	MergeGPUsPerNode     int      `toml:"merge_gpus_per_node"`
+	MergeCPUsPerTask     int      `toml:"merge_cpus_per_task"`
+	MergeMem             string   `toml:"merge_mem"`
+	MergeNodes           int      `toml:"merge_nodes"`
+	MergeExtraDirectives []string `toml:"merge_extra_directives"`
 }
 
 // ServerConfig is the [server] section (and [judge.server]): the inference
 // server an array task (or the merge job) starts.
 type ServerConfig struct {
 	// Kind is "sglang", "sim" or "external".
-	Kind               string   `toml:"kind"`
-	ModelPath          string   `toml:"model_path"`
-	Python             string   `toml:"python"`
+	Kind      string `toml:"kind"`
+	ModelPath string `toml:"model_path"`
+	Python    string `toml:"python"`
+	// Port is the server's HTTP port; 0 derives one from the job id
+	// (20000 + id % 20000), so that array tasks sharing a node do not
+	// collide.
 	Port               int      `toml:"port"`
 	TP                 int      `toml:"tp"`
 	DP                 int      `toml:"dp"`
@@ -44,17 +56,21 @@ type ServerConfig struct {
 	ContextLength      int      `toml:"context_length"`
 	ExtraArgs          []string `toml:"extra_args"`
 	Endpoint           string   `toml:"endpoint"` // for kind = "external"
+	// StartupTimeout is how many seconds the script waits for the server's
+	// /health_generate to answer 200 before it gives up.
+	StartupTimeout int `toml:"startup_timeout"`
 }
 
 // DefaultConfig returns the [slurm] defaults.
 func DefaultConfig() Config {
 	return Config{
-		JobName:       "distillery",
-		NodesPerTask:  1,
-		ShardsPerTask: 1,
-		MaxArraySize:  1001,
-		SignalGrace:   300,
-		Binary:        "distillery",
+		JobName:         "distillery",
+		NodesPerTask:    1,
+		ShardsPerTask:   1,
+		MaxArraySize:    1001,
+		SignalGrace:     300,
+		Binary:          "distillery",
+		RequeueOnSignal: true,
 	}
 }
 
@@ -73,5 +89,6 @@ func DefaultServerConfig() ServerConfig {
 		MemFractionStatic:  0.9,
 		MaxRunningRequests: 56,
 		ContextLength:      32768,
+		StartupTimeout:     3600,
 	}
 }

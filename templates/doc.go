@@ -1,3 +1,5 @@
 // Package templates embeds the default sbatch templates (generate.sbatch,
-// merge.sbatch). A [slurm] templates_dir overrides them file by file.
+// merge.sbatch, and server.tmpl with the parts they share). A [slurm]
+// templates_dir overrides them file by file. Package slurm fills them in;
+// this package only finds and parses them.
 package templates

@@ -1,18 +1,103 @@
 package main
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery-hpc/distillery/shard"
+	"github.com/distillery-hpc/distillery/slurm"
 )
 
 func newResumeCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "resume",
-		Usage: "(not built yet)",
-		Flags: configFlags(),
+		Usage: "submit a compacted array for the shards that are neither done nor pending/running",
+		Description: "Finds the shards that are not done and that no Slurm task (pending or\n" +
+			"running) and no fresh lease holds, submits them as new arrays indexed from 0\n" +
+			"(MaxArraySize respected), then a new merge job that waits for them and for\n" +
+			"the arrays still running; earlier merge jobs that have not started are\n" +
+			"cancelled. Repeat until `distillery status` says done.",
+		Flags: append(configFlags(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "write and print the scripts and sbatch command lines, submit nothing"},
+			&cli.BoolFlag{Name: "no-merge", Usage: "submit the generate arrays only"},
+		),
 		Action: func(cctx *cli.Context) error {
-			return errors.New("resume: not built yet")
+			cfg, err := configFromContext(cctx, env)
+			if err != nil {
+				return err
+			}
+			return runResume(cctx.Context, env, slurmClient(env), cfg, submitOptions{
+				DryRun:  cctx.Bool("dry-run"),
+				NoMerge: cctx.Bool("no-merge"),
+				Sets:    cctx.StringSlice("set"),
+			})
 		},
 	}
+}
+
+func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, opts submitOptions) error {
+	job, err := jobInput(cfg, opts.Sets)
+	if err != nil {
+		return err
+	}
+	if err := checkServers(cfg); err != nil {
+		return err
+	}
+	st, err := collectStatus(ctx, env, client, cfg)
+	if err != nil {
+		return err
+	}
+	warnBinary(env, cfg)
+	if !st.Slurm && len(st.Warnings) > 0 && !opts.DryRun {
+		return errors.New("resume needs squeue to tell which shards Slurm still runs: " + st.Warnings[0])
+	}
+	todo := st.NeedsResume()
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	noMerge := opts.NoMerge
+	if len(todo) == 0 {
+		switch {
+		case !st.Done():
+			fmt.Fprintf(env.Stdout, "nothing to resume: the %d shards not done are pending or running in Slurm\n", len(st.Shards)-st.Counts[slurm.StateDone])
+			return nil
+		case noMerge || len(st.PendingMerges)+len(st.RunningMerges) > 0 || datasetExists(l):
+			fmt.Fprintf(env.Stdout, "nothing to resume: all %d shards are done\n", len(st.Shards))
+			return nil
+		}
+		fmt.Fprintf(env.Stdout, "all %d shards are done but there is no dataset yet: submitting the merge job\n", len(st.Shards))
+	}
+	r, err := slurm.NewRenderer(cfg.Slurm.TemplatesDir)
+	if err != nil {
+		return err
+	}
+	res, err := slurm.Submit(ctx, client, r, slurm.SubmitRequest{
+		Command:      "resume",
+		Layout:       l,
+		Job:          job,
+		Server:       cfg.Server,
+		Judge:        judgeServer(cfg),
+		Shards:       todo,
+		NoMerge:      noMerge,
+		WaitFor:      st.ActiveArrays,
+		CancelMerges: st.PendingMerges,
+		DryRun:       opts.DryRun,
+		ConfigHash:   cfg.Hash(),
+		Now:          env.Now(),
+		Out:          env.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	printSubmitSummary(env, res, len(st.Shards), len(todo), opts.DryRun)
+	return nil
+}
+
+// datasetExists reports whether a merge already wrote the dataset card.
+func datasetExists(l shard.Layout) bool {
+	_, err := os.Stat(filepath.Join(l.DatasetDir(), "README.md"))
+	return err == nil
 }

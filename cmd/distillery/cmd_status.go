@@ -1,18 +1,123 @@
 package main
 
 import (
-	"errors"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery-hpc/distillery/shard"
+	"github.com/distillery-hpc/distillery/slurm"
 )
 
 func newStatusCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "status",
-		Usage: "(not built yet)",
-		Flags: configFlags(),
+		Usage: "show every shard's state (pending, running, partial, done, failed), totals, rate and ETA",
+		Description: "Reads the done markers, output shards and leases in <run.dir>/output and asks\n" +
+			"squeue (and sacct, when the cluster keeps accounting) about the recorded jobs.\n" +
+			"Exit status: 0 when every shard is done, 3 when some are still pending or\n" +
+			"running, 4 when some failed or stopped partway and need `distillery resume`.",
+		Flags: append(configFlags(),
+			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
+		),
 		Action: func(cctx *cli.Context) error {
-			return errors.New("status: not built yet")
+			cfg, err := configFromContext(cctx, env)
+			if err != nil {
+				return err
+			}
+			return runStatus(cctx.Context, env, slurmClient(env), cfg, cctx.Bool("json"))
 		},
+	}
+}
+
+func collectStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config) (*slurm.Status, error) {
+	plan, err := shard.ReadPlan(shard.Layout{Dir: cfg.Run.Dir})
+	if err != nil {
+		return nil, err
+	}
+	return slurm.Collect(ctx, client, slurm.StatusRequest{
+		Layout:         shard.Layout{Dir: cfg.Run.Dir},
+		Plan:           plan,
+		NumGenerations: cfg.Generate.NumGenerations,
+		LeaseTTL:       cfg.Generate.LeaseTTL,
+		Now:            env.Now(),
+	})
+}
+
+func runStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config, asJSON bool) error {
+	st, err := collectStatus(ctx, env, client, cfg)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(st); err != nil {
+			return err
+		}
+	} else {
+		printStatus(env.Stdout, st)
+	}
+	return statusExit(st)
+}
+
+// statusExit maps a status to the documented exit codes.
+func statusExit(st *slurm.Status) error {
+	switch {
+	case st.Done():
+		return nil
+	case st.Counts[slurm.StateFailed] > 0 || st.Counts[slurm.StatePartial] > 0:
+		return withCode(exitFailed, fmt.Errorf("%d shards failed and %d stopped partway: run `distillery resume`",
+			st.Counts[slurm.StateFailed], st.Counts[slurm.StatePartial]))
+	default:
+		return withCode(exitNotDone, fmt.Errorf("not done yet: %d of %d shards done", st.Counts[slurm.StateDone], len(st.Shards)))
+	}
+}
+
+func printStatus(w io.Writer, st *slurm.Status) {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SHARD\tSTATE\tPROBLEMS\tGENERATIONS\tSLURM\tNOTE")
+	for _, s := range st.Shards {
+		jobs := "-"
+		if len(s.Jobs) > 0 {
+			jobs = s.Jobs[len(s.Jobs)-1]
+			if len(s.Jobs) > 1 {
+				jobs += fmt.Sprintf(" (+%d)", len(s.Jobs)-1)
+			}
+		}
+		note := s.Note
+		if s.Lease != nil && s.Lease.Fresh {
+			note = strings.TrimSpace(fmt.Sprintf("%s lease %s job %s", note, s.Lease.Host, s.Lease.JobID))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", shard.ShardName(s.ID), s.State,
+			s.ProblemsDone, s.Problems, s.Generations, s.GenerationsPlanned, jobs, note)
+	}
+	tw.Flush()
+	var parts []string
+	for _, k := range []string{slurm.StateDone, slurm.StateRunning, slurm.StatePending, slurm.StatePartial, slurm.StateFailed} {
+		if n := st.Counts[k]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, k))
+		}
+	}
+	fmt.Fprintf(w, "\n%d shards: %s\n", len(st.Shards), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "problems %d/%d, generations %d/%d", st.ProblemsDone, st.Problems, st.GenerationsDone, st.Generations)
+	if st.GenerationsPerHour > 0 {
+		fmt.Fprintf(w, ", %.0f generations/hour", st.GenerationsPerHour)
+		if !st.Done() {
+			fmt.Fprintf(w, ", ETA %s", (time.Duration(st.ETASeconds) * time.Second).Round(time.Second))
+		}
+	}
+	fmt.Fprintln(w)
+	if !st.Slurm {
+		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet, or squeue is not installed here)")
+	}
+	for _, warn := range st.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
 }

@@ -1,18 +1,205 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/distillery-hpc/distillery/shard"
+	"github.com/distillery-hpc/distillery/slurm"
 )
 
 func newSubmitCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:  "submit",
-		Usage: "(not built yet)",
-		Flags: configFlags(),
+		Usage: "render the sbatch scripts and submit the generate arrays and the merge job",
+		Description: "Plans the run if needed, renders templates/generate.sbatch (one array task per\n" +
+			"entry of an index -> shards map, split into several arrays when the cluster's\n" +
+			"MaxArraySize asks for it) and templates/merge.sbatch, submits them with\n" +
+			"`sbatch --parsable` (the merge job with --dependency=afterany:<arrays>), and\n" +
+			"records every submission in <run.dir>/slurm/submissions.jsonl.",
+		Flags: append(configFlags(),
+			&cli.BoolFlag{Name: "dry-run", Usage: "write and print the scripts and sbatch command lines, submit nothing (runs sbatch --test-only when sbatch exists)"},
+			&cli.BoolFlag{Name: "no-merge", Usage: "submit the generate arrays only"},
+			&cli.BoolFlag{Name: "force", Usage: "submit again although the run was submitted before (resume is usually what you want)"},
+		),
 		Action: func(cctx *cli.Context) error {
-			return errors.New("submit: not built yet")
+			cfg, err := configFromContext(cctx, env)
+			if err != nil {
+				return err
+			}
+			return runSubmit(cctx.Context, env, slurmClient(env), cfg, submitOptions{
+				DryRun:  cctx.Bool("dry-run"),
+				NoMerge: cctx.Bool("no-merge"),
+				Force:   cctx.Bool("force"),
+				Sets:    cctx.StringSlice("set"),
+			})
 		},
 	}
+}
+
+type submitOptions struct {
+	DryRun  bool
+	NoMerge bool
+	Force   bool
+	Sets    []string // --set flags, handed on to the jobs
+}
+
+// slurmClient runs Slurm's commands with os/exec, in the process's
+// environment (so SLURM_CONF and the like reach them).
+func slurmClient(env *Env) slurm.Client {
+	return slurm.Client{Exec: func(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
+		path, err := exec.LookPath(name)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, slurm.ErrNotFound)
+		}
+		cmd := exec.CommandContext(ctx, path, args...)
+		cmd.Env = env.Environ()
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err = cmd.Run()
+		return stdout.Bytes(), stderr.Bytes(), err
+	}}
+}
+
+// loadPlan reads <run.dir>/plan.json, planning the run first when there is
+// none yet.
+func loadPlan(ctx context.Context, env *Env, cfg *Config) (*shard.Plan, error) {
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	if _, err := os.Stat(l.PlanFile()); err == nil {
+		return shard.ReadPlan(l)
+	}
+	p, created, err := planRun(ctx, env, cfg)
+	if err != nil {
+		return nil, err
+	}
+	printPlan(env, cfg, p, created)
+	return p, nil
+}
+
+// jobInput is what every rendered script takes from the config.
+func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
+	if cfg.File == "" {
+		return slurm.JobInput{}, errors.New("the Slurm jobs read the config from a file: pass -c FILE (write one with `distillery init`)")
+	}
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	return slurm.JobInput{
+		Slurm:      cfg.Slurm,
+		ConfigFile: cfg.File,
+		RunDir:     cfg.Run.Dir,
+		LogDir:     l.LogDir(),
+		Sets:       sets,
+	}, nil
+}
+
+func judgeServer(cfg *Config) *slurm.ServerConfig {
+	if !cfg.Judge.Enabled {
+		return nil
+	}
+	s := cfg.Judge.Server
+	return &s
+}
+
+// warnBinary says so when the binary the jobs run cannot be found here
+// (the nodes usually see the same PATH and file systems).
+func warnBinary(env *Env, cfg *Config) {
+	b := cfg.Slurm.Binary
+	if b == "" {
+		b = "distillery"
+	}
+	if _, err := exec.LookPath(b); err != nil {
+		fmt.Fprintf(env.Stderr, "warning: slurm.binary %q is not found here (%v); the jobs need it on the compute nodes: set slurm.binary to its absolute path\n", b, err)
+	}
+}
+
+func checkServers(cfg *Config) error {
+	if cfg.Server.Kind == "external" && cfg.Server.Endpoint == "" && cfg.Generate.Endpoint == "" {
+		return errors.New(`server.kind = "external" needs server.endpoint (or generate.endpoint): the URL of the running server`)
+	}
+	if cfg.Judge.Enabled && cfg.Judge.Server.Kind == "external" && cfg.Judge.Server.Endpoint == "" && cfg.Judge.Endpoint == "" {
+		return errors.New(`judge.server.kind = "external" needs judge.server.endpoint (or judge.endpoint)`)
+	}
+	return nil
+}
+
+func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, opts submitOptions) error {
+	job, err := jobInput(cfg, opts.Sets)
+	if err != nil {
+		return err
+	}
+	if err := checkServers(cfg); err != nil {
+		return err
+	}
+	plan, err := loadPlan(ctx, env, cfg)
+	if err != nil {
+		return err
+	}
+	warnBinary(env, cfg)
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	subs, err := slurm.ReadSubmissions(slurm.SubmissionsFile(l))
+	if err != nil {
+		return err
+	}
+	if len(subs) > 0 && !opts.Force && !opts.DryRun {
+		return fmt.Errorf("%s was submitted before (%d sbatch calls in %s): run `distillery status` to watch it and `distillery resume` to submit what is missing (or submit --force)",
+			cfg.Run.Dir, len(subs), slurm.SubmissionsFile(l))
+	}
+	var todo []int
+	for _, s := range plan.Shards {
+		_, done, err := shard.ReadDone(l, s.ID)
+		if err != nil {
+			return err
+		}
+		if !done {
+			todo = append(todo, s.ID)
+		}
+	}
+	r, err := slurm.NewRenderer(cfg.Slurm.TemplatesDir)
+	if err != nil {
+		return err
+	}
+	res, err := slurm.Submit(ctx, client, r, slurm.SubmitRequest{
+		Command:    "submit",
+		Layout:     l,
+		Job:        job,
+		Server:     cfg.Server,
+		Judge:      judgeServer(cfg),
+		Shards:     todo,
+		NoMerge:    opts.NoMerge,
+		DryRun:     opts.DryRun,
+		ConfigHash: cfg.Hash(),
+		Now:        env.Now(),
+		Out:        env.Stdout,
+	})
+	if err != nil {
+		return err
+	}
+	printSubmitSummary(env, res, len(plan.Shards), len(todo), opts.DryRun)
+	return nil
+}
+
+func printSubmitSummary(env *Env, res *slurm.SubmitResult, total, todo int, dry bool) {
+	var ids []string
+	for _, a := range res.Arrays {
+		ids = append(ids, a.JobID)
+	}
+	verb := "submitted"
+	if dry {
+		verb = "would submit (dry run)"
+	}
+	fmt.Fprintf(env.Stdout, "%s %d shards of %d in %d array(s) (MaxArraySize %d from %s)",
+		verb, todo, total, len(res.Arrays), res.MaxArraySize, res.MaxArraySizeFrom)
+	if !dry && len(ids) > 0 {
+		fmt.Fprintf(env.Stdout, ": %s", strings.Join(ids, ", "))
+	}
+	if res.Merge != nil && !dry {
+		fmt.Fprintf(env.Stdout, "; merge job %s", res.Merge.JobID)
+	}
+	fmt.Fprintln(env.Stdout)
 }

@@ -1,0 +1,147 @@
+package slurm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+)
+
+// liveClient returns a Client on the local test cluster, started with
+// testcluster/up.sh when it does not answer. It skips loudly when sbatch is
+// not installed and fails instead when DISTILLERY_REQUIRE_SLURM=1.
+func liveClient(t *testing.T) Client {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("SKIP: live Slurm tests do not run with -short")
+	}
+	if _, err := exec.LookPath("sbatch"); err != nil {
+		msg := "SKIP: sbatch not found: the parsers were not tested against a live Slurm (apt-get install -y slurm-wlm munge)"
+		if os.Getenv("DISTILLERY_REQUIRE_SLURM") == "1" {
+			t.Fatal(msg + " and DISTILLERY_REQUIRE_SLURM=1")
+		}
+		t.Skip(msg)
+	}
+	env := os.Environ()
+	c := Client{Exec: func(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
+		if _, err := exec.LookPath(name); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, ErrNotFound)
+		}
+		cmd := exec.CommandContext(ctx, name, args...)
+		cmd.Env = env
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		return stdout.Bytes(), stderr.Bytes(), err
+	}}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if out, _, err := c.Exec(ctx, "sinfo", "-h", "-o", "%T"); err == nil && len(bytes.TrimSpace(out)) > 0 && !bytes.Contains(out, []byte("down")) {
+		return c
+	}
+	t.Log("starting the local test cluster with testcluster/up.sh")
+	cmd := exec.Command("testcluster/up.sh")
+	cmd.Env = append(os.Environ(), "MAX_ARRAY_SIZE=5")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("testcluster/up.sh: %v\n%s", err, stderr.String())
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "export SLURM_CONF="); ok {
+			env = append(env, "SLURM_CONF="+strings.Trim(v, `'"`))
+		}
+	}
+	return c
+}
+
+// TestLiveSlurm runs the parsers on what the live cluster prints.
+func TestLiveSlurm(t *testing.T) {
+	c := liveClient(t)
+	ctx := context.Background()
+	conf, err := c.Config(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	maxArray := 0
+	fmt.Sscan(conf["MaxArraySize"], &maxArray)
+	if maxArray < 1 {
+		t.Fatalf("MaxArraySize %q", conf["MaxArraySize"])
+	}
+	t.Logf("Slurm %s, MaxArraySize %d, %s", conf["SLURM_VERSION"], maxArray, conf["AccountingStorageType"])
+
+	dir := t.TempDir()
+	args := []string{"--job-name=distillery-live-test", "--output=" + dir + "/%A_%a.out", "--array=0-2%2", "--wrap=sleep 2"}
+	id, _, err := c.Sbatch(ctx, args)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Cancel(ctx, []string{id})
+	jobs, err := c.Queue(ctx, []string{id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tasks := map[int]bool{}
+	for _, j := range jobs {
+		if j.ArrayJobID != id || !j.Active() {
+			t.Errorf("unexpected %+v", j)
+		}
+		tasks[j.ArrayTaskID] = true
+	}
+	if len(tasks) != 3 {
+		t.Errorf("squeue --array shows tasks %v of array %s, want 0, 1, 2", tasks, id)
+	}
+	// MaxArraySize bounds the index: an array past it is refused, which is
+	// why submit splits into several arrays indexed from 0.
+	_, _, err = c.Sbatch(ctx, []string{"--output=/dev/null", fmt.Sprintf("--array=0-%d", maxArray), "--wrap=true"})
+	if err == nil || !strings.Contains(err.Error(), "Invalid job array specification") {
+		t.Errorf("an array past MaxArraySize: %v", err)
+	}
+	// Unknown job ids are no error.
+	if jobs, err := c.Queue(ctx, []string{"999999"}); err != nil || len(jobs) != 0 {
+		t.Errorf("unknown job: %v, %v", jobs, err)
+	}
+	// Wait for the tasks to end; squeue keeps them for MinJobAge.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		jobs, err = c.Queue(ctx, []string{id})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := 0
+		for _, j := range jobs {
+			if j.State == "COMPLETED" {
+				done++
+			}
+		}
+		if done == 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("tasks did not complete: %+v", jobs)
+		}
+		time.Sleep(time.Second)
+	}
+	acct, err := c.Accounting(ctx, []string{id})
+	switch {
+	case errors.Is(err, ErrNoAccounting):
+		t.Log("sacct: accounting storage is disabled on this cluster (as configured by testcluster/up.sh)")
+	case err != nil:
+		t.Fatal(err)
+	default:
+		if len(acct) < 3 {
+			t.Errorf("sacct: %+v", acct)
+		}
+	}
+	// TestOnly validates without submitting.
+	msg, err := c.TestOnly(ctx, []string{"--output=/dev/null", "--wrap=true"})
+	if err != nil || !strings.Contains(msg, "to start at") {
+		t.Errorf("sbatch --test-only: %q, %v", msg, err)
+	}
+}

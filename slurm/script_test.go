@@ -1,0 +1,132 @@
+package slurm
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// TestGenerateScriptSignals runs a rendered generate.sbatch with bash,
+// outside Slurm, against a stand-in runner, and checks the array index ->
+// shards map, the runner's command line, and what happens on USR1 (the
+// time-limit warning: forwarded, then a requeue), on TERM (not forwarded:
+// Slurm signals the runner itself) and on the runner's own exit codes.
+func TestGenerateScriptSignals(t *testing.T) {
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("SKIP: bash not found")
+	}
+	r, err := NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	os.MkdirAll(bin, 0o755)
+	fake := filepath.Join(bin, "fake-distillery")
+	os.WriteFile(fake, []byte(`#!/bin/bash
+echo "$@" > "$OUT/args"
+echo $$ > "$OUT/pid"
+if [[ -n ${FAKE_EXIT:-} ]]; then exit "$FAKE_EXIT"; fi
+trap 'echo usr1 >> "$OUT/signals"; exit "${FAKE_SIGNAL_EXIT:-75}"' USR1
+trap 'echo term >> "$OUT/signals"; exit "${FAKE_SIGNAL_EXIT:-75}"' TERM
+while :; do sleep 0.05; done
+`), 0o755)
+	os.WriteFile(filepath.Join(bin, "scontrol"), []byte("#!/bin/bash\necho \"$@\" >> \"$OUT/scontrol\"\n"), 0o755)
+
+	j := baseJob()
+	j.Slurm.Setup = nil
+	j.Slurm.Binary = fake
+	j.Sets = []string{"generate.model=a b"}
+	ext := DefaultServerConfig()
+	ext.Kind = "external"
+	ext.Endpoint = "http://inference:8000"
+	script, err := r.Generate(GenerateInput{JobInput: j, Server: ext, Tasks: goldenTasks()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "generate.sbatch")
+	os.WriteFile(path, script, 0o644)
+
+	cases := []struct {
+		name       string
+		exit       string // FAKE_EXIT
+		sigExit    string // FAKE_SIGNAL_EXIT: the runner's status after a signal
+		signal     syscall.Signal
+		wantCode   int
+		wantSigs   string
+		wantRequeu bool
+	}{
+		{"done", "0", "", 0, 0, "", false},
+		{"runner fails", "1", "", 0, 1, "", false},
+		{"runner busy", "75", "", 0, 75, "", false},
+		{"time limit warning", "", "", syscall.SIGUSR1, 75, "usr1\n", true},
+		{"warning as the last shard ends", "", "0", syscall.SIGUSR1, 0, "usr1\n", false},
+		{"scancel", "", "", syscall.SIGTERM, 75, "term\n", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := t.TempDir()
+			cmd := exec.Command(bash, path)
+			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "OUT="+out,
+				"SLURM_ARRAY_TASK_ID=1", "SLURM_JOB_ID=42", "FAKE_EXIT="+tc.exit, "FAKE_SIGNAL_EXIT="+tc.sigExit)
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if tc.signal != 0 {
+				pid := waitFile(t, filepath.Join(out, "pid"))
+				cmd.Process.Signal(tc.signal)
+				if tc.signal == syscall.SIGTERM {
+					// Slurm sends TERM to every process of the job.
+					time.Sleep(200 * time.Millisecond)
+					if n, err := strconv.Atoi(pid); err == nil {
+						p, _ := os.FindProcess(n)
+						p.Signal(syscall.SIGTERM)
+					}
+				}
+			}
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case <-done:
+			case <-time.After(20 * time.Second):
+				cmd.Process.Kill()
+				t.Fatalf("the script did not end:\n%s", stderr.String())
+			}
+			if code := cmd.ProcessState.ExitCode(); code != tc.wantCode {
+				t.Errorf("exit %d, want %d\n%s", code, tc.wantCode, stderr.String())
+			}
+			args, _ := os.ReadFile(filepath.Join(out, "args"))
+			if want := "run -c /shared/runs/r1/distillery.toml --set generate.model=a b --shard 2 --shard 3 --set generate.endpoint=http://inference:8000\n"; string(args) != want {
+				t.Errorf("runner args %q, want %q", args, want)
+			}
+			sigs, _ := os.ReadFile(filepath.Join(out, "signals"))
+			if string(sigs) != tc.wantSigs {
+				t.Errorf("runner got signals %q, want %q", sigs, tc.wantSigs)
+			}
+			req, _ := os.ReadFile(filepath.Join(out, "scontrol"))
+			if got := string(req) == "requeue 42\n"; got != tc.wantRequeu {
+				t.Errorf("scontrol calls %q, want requeue: %v", req, tc.wantRequeu)
+			}
+		})
+	}
+}
+
+func waitFile(t *testing.T, path string) string {
+	t.Helper()
+	for i := 0; i < 200; i++ {
+		if b, err := os.ReadFile(path); err == nil && len(b) > 0 {
+			return strings.TrimSpace(string(b))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s did not appear", path)
+	return ""
+}

@@ -1,0 +1,410 @@
+package slurm
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/distillery-hpc/distillery/shard"
+)
+
+// Shard states, as `distillery status` prints them.
+const (
+	StatePending = "pending" // queued in Slurm, or not submitted yet
+	StateRunning = "running" // a Slurm task runs it, or a runner holds a fresh lease
+	StatePartial = "partial" // some output, nothing runs it: resume
+	StateDone    = "done"    // the done marker exists
+	StateFailed  = "failed"  // submitted, ended, no output: resume
+)
+
+// ShardStatus is one shard's line of `distillery status`.
+type ShardStatus struct {
+	ID                 int    `json:"id"`
+	State              string `json:"state"`
+	Problems           int    `json:"problems"`
+	ProblemsDone       int    `json:"problems_done"`
+	Generations        int    `json:"generations"` // generations written
+	GenerationsPlanned int    `json:"generations_planned"`
+	// Jobs are the Slurm array tasks that ran or will run the shard, as
+	// "ARRAY_TASK STATE", newest last.
+	Jobs []string `json:"jobs,omitempty"`
+	// Active is true when Slurm may still run the shard (pending/running).
+	Active    bool   `json:"active"`
+	Submitted bool   `json:"submitted"`
+	Lease     *Lease `json:"lease,omitempty"`
+	Note      string `json:"note,omitempty"`
+}
+
+// Lease is what status reads from a shard's lease file.
+type Lease struct {
+	Host      string    `json:"host,omitempty"`
+	JobID     string    `json:"job_id,omitempty"`
+	Heartbeat time.Time `json:"heartbeat"`
+	Fresh     bool      `json:"fresh"`
+}
+
+// Status is the state of a run.
+type Status struct {
+	RunDir             string         `json:"run_dir"`
+	Time               time.Time      `json:"time"`
+	Shards             []ShardStatus  `json:"shards"`
+	Counts             map[string]int `json:"counts"`
+	Problems           int            `json:"problems"`
+	ProblemsDone       int            `json:"problems_done"`
+	Generations        int            `json:"generations_planned"`
+	GenerationsDone    int            `json:"generations_done"`
+	GenerationsPerHour float64        `json:"generations_per_hour"`
+	ETASeconds         float64        `json:"eta_seconds,omitempty"`
+	Since              time.Time      `json:"since,omitempty"`
+	Slurm              bool           `json:"slurm"`      // squeue answered
+	Accounting         bool           `json:"accounting"` // sacct answered
+	// ActiveArrays are generate array job ids with tasks still pending or
+	// running; PendingMerges are merge jobs not started yet, RunningMerges
+	// those running.
+	ActiveArrays  []string `json:"active_arrays,omitempty"`
+	PendingMerges []string `json:"pending_merges,omitempty"`
+	RunningMerges []string `json:"running_merges,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+// Done reports whether every shard is done.
+func (s *Status) Done() bool { return s.Counts[StateDone] == len(s.Shards) }
+
+// NeedsResume lists the shards that are neither done nor pending/running
+// in Slurm (nor held by a fresh lease): what `resume` submits.
+func (s *Status) NeedsResume() []int {
+	var ids []int
+	for _, sh := range s.Shards {
+		if sh.State != StateDone && !sh.Active && (sh.Lease == nil || !sh.Lease.Fresh) {
+			ids = append(ids, sh.ID)
+		}
+	}
+	return ids
+}
+
+// StatusRequest is what Collect needs.
+type StatusRequest struct {
+	Layout         shard.Layout
+	Plan           *shard.Plan
+	NumGenerations int
+	LeaseTTL       time.Duration
+	Now            time.Time
+}
+
+// Collect reads the run's done markers, output shards, leases and
+// submissions, and asks squeue (and sacct, when the cluster keeps
+// accounting) about the recorded jobs.
+func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) {
+	st := &Status{RunDir: req.Layout.Dir, Time: req.Now, Counts: map[string]int{}}
+	subs, err := ReadSubmissions(SubmissionsFile(req.Layout))
+	if err != nil {
+		return nil, err
+	}
+	numGen := req.NumGenerations
+	if req.Plan.NumGenerations > 0 {
+		numGen = req.Plan.NumGenerations
+	}
+	numGen = max(numGen, 1)
+
+	// Slurm's view: squeue first (live), sacct for what squeue forgot.
+	ids := jobIDs(subs, "")
+	var jobs []Job
+	if len(ids) > 0 {
+		q, err := c.Queue(ctx, ids)
+		switch {
+		case err == nil:
+			st.Slurm = true
+			jobs = q
+		case errors.Is(err, ErrNotFound):
+			st.Warnings = append(st.Warnings, "squeue not found: states come from the run directory only")
+		default:
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%v: states come from the run directory only", err))
+		}
+		if st.Slurm {
+			acct, err := c.Accounting(ctx, ids)
+			switch {
+			case err == nil:
+				st.Accounting = true
+				jobs = mergeJobs(jobs, acct)
+			case errors.Is(err, ErrNoAccounting), errors.Is(err, ErrNotFound):
+			default:
+				st.Warnings = append(st.Warnings, err.Error())
+			}
+		}
+	}
+	gen := indexSubmissions(subs)
+	shardJobs := map[int][]Job{}
+	activeArrays := map[string]bool{}
+	for _, j := range jobs {
+		m, ok := gen[j.ArrayJobID]
+		if !ok {
+			continue
+		}
+		tasks := j.Tasks
+		if j.ArrayTaskID >= 0 {
+			tasks = []int{j.ArrayTaskID}
+		}
+		for _, t := range tasks {
+			jt := j
+			jt.ArrayTaskID = t
+			jt.Tasks = nil
+			for _, id := range m[t] {
+				shardJobs[id] = append(shardJobs[id], jt)
+			}
+		}
+		if j.Active() {
+			activeArrays[j.ArrayJobID] = true
+		}
+	}
+	submitted := map[int]bool{}
+	for _, s := range subs {
+		for _, shards := range s.Map {
+			for _, id := range shards {
+				submitted[id] = true
+			}
+		}
+		if s.Kind == "merge" {
+			for _, j := range jobs {
+				if j.JobID == s.JobID && j.ArrayTaskID < 0 {
+					if j.Pending() {
+						st.PendingMerges = append(st.PendingMerges, s.JobID)
+					} else if j.Running() {
+						st.RunningMerges = append(st.RunningMerges, s.JobID)
+					}
+				}
+			}
+		}
+		if s.Kind == "generate" && activeArrays[s.JobID] {
+			st.ActiveArrays = append(st.ActiveArrays, s.JobID)
+		}
+	}
+
+	// Done markers first; then the output files of the shards without one
+	// are counted in parallel (decoding them is the slow part of status).
+	st.Shards = make([]ShardStatus, len(req.Plan.Shards))
+	var open []int
+	for i, info := range req.Plan.Shards {
+		ss := ShardStatus{ID: info.ID, Problems: info.Problems, GenerationsPlanned: info.Problems * numGen, Submitted: submitted[info.ID]}
+		for _, j := range shardJobs[info.ID] {
+			ss.Jobs = append(ss.Jobs, fmt.Sprintf("%s_%d %s", j.ArrayJobID, j.ArrayTaskID, j.State))
+			if j.Active() {
+				ss.Active = true
+			}
+		}
+		done, ok, err := shard.ReadDone(req.Layout, info.ID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			ss.State = StateDone
+			ss.ProblemsDone = done.Problems
+			ss.Generations = done.Generations
+		} else {
+			open = append(open, i)
+		}
+		st.Shards[i] = ss
+	}
+	if err := countOutputs(ctx, req.Layout, st.Shards, open, numGen); err != nil {
+		return nil, err
+	}
+	for _, i := range open {
+		ss := &st.Shards[i]
+		ss.Lease = readLease(req.Layout.Lease(ss.ID), req.Now, req.LeaseTTL)
+		running := false
+		pending := false
+		for _, j := range shardJobs[ss.ID] {
+			running = running || j.Running()
+			pending = pending || j.Pending()
+		}
+		switch {
+		case running || (ss.Lease != nil && ss.Lease.Fresh):
+			ss.State = StateRunning
+		case pending:
+			ss.State = StatePending
+		case ss.Generations > 0:
+			ss.State = StatePartial
+		case ss.Submitted:
+			ss.State = StateFailed
+			if len(ss.Jobs) == 0 {
+				ss.Note = "its task ended; Slurm no longer remembers how"
+			}
+		default:
+			ss.State = StatePending
+			ss.Note = "not submitted"
+		}
+		if ss.Lease != nil && !ss.Lease.Fresh {
+			ss.Note = strings.TrimSpace(ss.Note + " stale lease")
+		}
+	}
+	for _, ss := range st.Shards {
+		st.Counts[ss.State]++
+		st.Problems += ss.Problems
+		st.ProblemsDone += ss.ProblemsDone
+		st.Generations += ss.GenerationsPlanned
+		st.GenerationsDone += ss.Generations
+	}
+
+	// Rate: generations written since the first generate submission.
+	for _, s := range subs {
+		if s.Kind == "generate" {
+			st.Since = s.Time
+			break
+		}
+	}
+	if !st.Since.IsZero() {
+		if h := req.Now.Sub(st.Since).Hours(); h > 0 && st.GenerationsDone > 0 {
+			st.GenerationsPerHour = float64(st.GenerationsDone) / h
+			st.ETASeconds = float64(st.Generations-st.GenerationsDone) / st.GenerationsPerHour * 3600
+		}
+	}
+	return st, nil
+}
+
+// countOutputs counts the output files of shards[i] for i in idx, with as
+// many workers as there are CPUs (decoding is CPU-bound).
+func countOutputs(ctx context.Context, l shard.Layout, shards []ShardStatus, idx []int, numGen int) error {
+	work := make(chan int)
+	errs := make(chan error, len(idx))
+	var wg sync.WaitGroup
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(idx)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range work {
+				errs <- countOutput(l, &shards[i], numGen)
+			}
+		}()
+	}
+	var err error
+feed:
+	for _, i := range idx {
+		select {
+		case work <- i:
+		case <-ctx.Done():
+			err = ctx.Err()
+			break feed
+		}
+	}
+	close(work)
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		if e != nil && err == nil {
+			err = e
+		}
+	}
+	return err
+}
+
+// countOutput counts the generations in a shard's output file and the
+// problems that have all their generations.
+func countOutput(l shard.Layout, ss *ShardStatus, numGen int) error {
+	perProblem := map[string]int{}
+	info, err := shard.ReadOutput(l.Output(ss.ID), func(g *shard.Generation) error {
+		perProblem[g.UUID]++
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("shard %d: %w", ss.ID, err)
+	}
+	ss.Generations = info.Records
+	for _, n := range perProblem {
+		if n >= numGen {
+			ss.ProblemsDone++
+		}
+	}
+	return nil
+}
+
+// readLease reads a lease file loosely: the runner writes JSON with the
+// host, the job id, a heartbeat time and its TTL (ttl_seconds, else ttl
+// applies); when the heartbeat cannot be read the file's modification time
+// stands in for it.
+func readLease(path string, now time.Time, ttl time.Duration) *Lease {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil
+	}
+	l := &Lease{Heartbeat: fi.ModTime()}
+	var m map[string]any
+	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &m) == nil {
+		for _, k := range []string{"host", "hostname"} {
+			if s, ok := m[k].(string); ok && s != "" {
+				l.Host = s
+				break
+			}
+		}
+		for _, k := range []string{"job_id", "job", "slurm_job_id"} {
+			switch v := m[k].(type) {
+			case string:
+				l.JobID = v
+			case float64:
+				l.JobID = fmt.Sprint(int64(v))
+			}
+			if l.JobID != "" {
+				break
+			}
+		}
+		for _, k := range []string{"heartbeat", "heartbeat_at", "renewed_at", "updated_at", "time"} {
+			if s, ok := m[k].(string); ok {
+				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+					l.Heartbeat = t
+					break
+				}
+			}
+		}
+		if v, ok := m["ttl_seconds"].(float64); ok && v > 0 {
+			ttl = time.Duration(v * float64(time.Second))
+		}
+	}
+	if ttl <= 0 {
+		ttl = 5 * time.Minute
+	}
+	l.Fresh = now.Sub(l.Heartbeat) < ttl
+	return l
+}
+
+// mergeJobs adds sacct's records for tasks squeue no longer shows.
+func mergeJobs(queue, acct []Job) []Job {
+	key := func(j Job) string {
+		if j.ArrayJobID != "" {
+			return fmt.Sprintf("%s_%d", j.ArrayJobID, j.ArrayTaskID)
+		}
+		return j.JobID
+	}
+	seen := map[string]bool{}
+	for _, j := range queue {
+		if j.ArrayTaskID >= 0 || j.ArrayJobID == "" {
+			seen[key(j)] = true
+		}
+		for _, t := range j.Tasks {
+			seen[fmt.Sprintf("%s_%d", j.ArrayJobID, t)] = true
+		}
+	}
+	out := append([]Job(nil), queue...)
+	for _, j := range acct {
+		if len(j.Tasks) > 0 {
+			var rest []int
+			for _, t := range j.Tasks {
+				if !seen[fmt.Sprintf("%s_%d", j.ArrayJobID, t)] {
+					rest = append(rest, t)
+				}
+			}
+			if len(rest) > 0 {
+				j.Tasks = rest
+				out = append(out, j)
+			}
+			continue
+		}
+		if !seen[key(j)] {
+			out = append(out, j)
+		}
+	}
+	return out
+}
