@@ -215,8 +215,19 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 		b, err := br.ReadBytes('\n')
 		if len(bytes.TrimSpace(b)) > 0 {
 			line++
+			// UseNumber keeps numbers as written: an integer answer with
+			// more than 15 digits must not come back rounded through
+			// float64.
 			var obj map[string]any
-			if jerr := json.Unmarshal(b, &obj); jerr != nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			dec.UseNumber()
+			jerr := dec.Decode(&obj)
+			if jerr == nil {
+				if _, terr := dec.Token(); terr != io.EOF {
+					jerr = errors.New("more than one JSON value on the line")
+				}
+			}
+			if jerr != nil {
 				return fmt.Errorf("input file %s line %d: not a JSON object (%v): fix or remove the line", path, line, jerr)
 			}
 			row := Row{}
@@ -230,8 +241,8 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 					row[name] = x
 				case bool:
 					row[name] = strconv.FormatBool(x)
-				case float64:
-					row[name] = strconv.FormatFloat(x, 'f', -1, 64)
+				case json.Number:
+					row[name] = x.String()
 				default:
 					return fmt.Errorf("input file %s line %d: column %q is not text", path, line, col(name))
 				}
