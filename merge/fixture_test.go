@@ -1,6 +1,8 @@
 package merge
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"bufio"
 	"context"
 	"encoding/json"
@@ -53,7 +55,13 @@ func writeRun(t *testing.T, dir string, shards [][]fixProblem, done []bool) shar
 			t.Fatal(err)
 		}
 		if done == nil || done[id] {
-			writeJSON(t, l.DoneMarker(id), shard.Done{Shard: id, Problems: len(ps), InputSHA256: sum})
+			out, err := os.ReadFile(l.Output(id))
+			if err != nil {
+				t.Fatal(err)
+			}
+			osum := sha256.Sum256(out)
+			writeJSON(t, l.DoneMarker(id), shard.Done{Shard: id, Problems: len(ps), InputSHA256: sum,
+				OutputBytes: int64(len(out)), OutputSHA: hex.EncodeToString(osum[:])})
 		}
 	}
 	writeJSON(t, l.PlanFile(), plan)

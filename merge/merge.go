@@ -105,9 +105,14 @@ type SplitSummary struct {
 	Sources map[string]int
 }
 
-// IncompleteError is returned when shards lack their done marker and
-// AllowIncomplete is off.
-type IncompleteError struct{ Shards []int }
+// IncompleteError is returned when shards lack a done marker that matches
+// their output, and AllowIncomplete is off.
+type IncompleteError struct {
+	Shards []int // every unfinished shard, Mismatched ones included
+	// Mismatched says, per shard, why a done marker that is there does not
+	// vouch for the output ("shard-00003: its output is ... bytes ...").
+	Mismatched []string
+}
 
 func (e *IncompleteError) Error() string {
 	ids := make([]string, len(e.Shards))
@@ -118,7 +123,14 @@ func (e *IncompleteError) Error() string {
 	if len(ids) > 8 {
 		list = strings.Join(ids[:8], ", ") + fmt.Sprintf(" and %d more", len(ids)-8)
 	}
-	return fmt.Sprintf("%d of the run's shards are not finished (no done marker): %s; see `distillery status`, finish them with `distillery resume`, or merge what is there with --allow-incomplete", len(e.Shards), list)
+	why := "no done marker"
+	if len(e.Mismatched) > 0 {
+		why = fmt.Sprintf("no done marker, or one that does not match the output: %s", e.Mismatched[0])
+		if len(e.Mismatched) > 1 {
+			why += fmt.Sprintf(" and %d more", len(e.Mismatched)-1)
+		}
+	}
+	return fmt.Sprintf("%d of the run's shards are not finished (%s): %s; see `distillery status`, finish them with `distillery resume` (or `distillery run --shard N`, which regenerates only what is missing), or merge what is there with --allow-incomplete", len(e.Shards), why, list)
 }
 
 // maxConsecutiveJudgeErrors: one failed judge request is counted, not
@@ -214,6 +226,7 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	m.sum.Shards = len(plan.Shards)
 
 	var missing []int
+	var mismatched []string
 	m.done = map[int]shard.Done{}
 	for _, s := range plan.Shards {
 		d, ok, err := shard.ReadDone(l, s.ID)
@@ -224,11 +237,22 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			missing = append(missing, s.ID)
 			continue
 		}
+		// A done marker vouches only for the output it was written for.
+		why, err := shard.CheckDone(l, s, d)
+		if err != nil {
+			return Summary{}, err
+		}
+		if why != "" {
+			missing = append(missing, s.ID)
+			mismatched = append(mismatched, shard.ShardName(s.ID)+": "+why)
+			m.log.Warn("output shard does not match its done marker", "shard", s.ID, "problem", why)
+			continue
+		}
 		m.done[s.ID] = d
 	}
 	if len(missing) > 0 {
 		if !m.opts.Config.AllowIncomplete {
-			return Summary{}, &IncompleteError{Shards: missing}
+			return Summary{}, &IncompleteError{Shards: missing, Mismatched: mismatched}
 		}
 		m.sum.Incomplete = missing
 		m.log.Warn("merging an incomplete run", "unfinished_shards", len(missing))

@@ -526,3 +526,73 @@ func TestRunWritesShardsInPlanOrder(t *testing.T) {
 		t.Errorf("rows = %v, want %v", uuids, want)
 	}
 }
+
+// A done marker vouches only for the output it was written for: an output
+// shard cut short or changed after it finished, or a marker from another
+// plan, makes the shard unfinished, not silently smaller.
+func TestRunRefusesOutputThatDoesNotMatchItsDoneMarker(t *testing.T) {
+	tests := []struct {
+		name   string
+		damage func(t *testing.T, l shard.Layout)
+		want   string
+	}{
+		{"truncated output", func(t *testing.T, l shard.Layout) {
+			st, err := os.Stat(l.Output(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Truncate(l.Output(1), st.Size()/2); err != nil {
+				t.Fatal(err)
+			}
+		}, "bytes, its done marker says"},
+		{"output removed", func(t *testing.T, l shard.Layout) {
+			if err := os.Remove(l.Output(1)); err != nil {
+				t.Fatal(err)
+			}
+		}, "output file is missing"},
+		{"output rewritten, same size", func(t *testing.T, l shard.Layout) {
+			b, err := os.ReadFile(l.Output(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			b[len(b)-1] ^= 0xff
+			if err := os.WriteFile(l.Output(1), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, "SHA-256 differs"},
+		{"marker from another plan", func(t *testing.T, l shard.Layout) {
+			d, _, err := shard.ReadDone(l, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			d.InputSHA256 = strings.Repeat("0", 64)
+			writeJSON(t, l.DoneMarker(1), d)
+		}, "another input"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := writeRun(t, t.TempDir(), e2eShards(), nil)
+			tc.damage(t, l)
+			opts := testOptions(l, nil, "")
+			_, err := Run(context.Background(), opts)
+			var ie *IncompleteError
+			if !errors.As(err, &ie) || !reflect.DeepEqual(ie.Shards, []int{1}) {
+				t.Fatalf("err = %v, want an IncompleteError for shard 1", err)
+			}
+			if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.Contains(msg, "shard-00001") || strings.Contains(msg, "\n") {
+				t.Errorf("error %q: want one line naming shard-00001 and %q", msg, tc.want)
+			}
+			if _, err := os.Stat(l.DatasetDir()); !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a refused merge wrote %s", l.DatasetDir())
+			}
+			opts.Config.AllowIncomplete = true
+			sum, err := Run(context.Background(), opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(sum.Incomplete, []int{1}) {
+				t.Errorf("incomplete = %v, want [1]", sum.Incomplete)
+			}
+		})
+	}
+}
