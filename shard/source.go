@@ -209,12 +209,15 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 		r = gr
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	line := 0
+	line, rows := 0, 0 // line counts blank lines too, so errors name the line an editor shows
 	sawProblem, sawAnswer := false, false
 	for {
 		b, err := br.ReadBytes('\n')
-		if len(bytes.TrimSpace(b)) > 0 {
+		if len(b) > 0 {
 			line++
+		}
+		if len(bytes.TrimSpace(b)) > 0 {
+			rows++
 			// UseNumber keeps numbers as written: an integer answer with
 			// more than 15 digits must not come back rounded through
 			// float64.
@@ -264,10 +267,10 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 			return fmt.Errorf("reading input file %s: %w", path, err)
 		}
 	}
-	if line > 0 && !sawProblem {
+	if rows > 0 && !sawProblem {
 		return fmt.Errorf("input file %s has no column %q: map the problem column with [input.columns] problem = \"<name>\"", path, col("problem"))
 	}
-	if line > 0 && !sawAnswer {
+	if rows > 0 && !sawAnswer {
 		return fmt.Errorf("input file %s has no column %q: map the answer column with [input.columns] answer = \"<name>\"", path, col("answer"))
 	}
 	return nil

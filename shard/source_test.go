@@ -3,6 +3,7 @@ package shard
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -40,5 +41,17 @@ func TestReadSourceJSONLRejectsTrailingGarbage(t *testing.T) {
 	_, err := ReadSource(path, nil, func(Row) error { return nil })
 	if err == nil {
 		t.Fatal("two objects on one line were accepted")
+	}
+}
+
+func TestReadSourceJSONLErrorNamesTheEditorLine(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "in.jsonl")
+	content := `{"problem":"p","answer":"1"}` + "\n\n   \n" + `{"problem":` + "\n"
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ReadSource(path, nil, func(Row) error { return nil })
+	if err == nil || !strings.Contains(err.Error(), "line 4:") {
+		t.Fatalf("err = %v, want one naming line 4", err)
 	}
 }
