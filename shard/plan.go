@@ -99,16 +99,7 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 			if rows%4096 == 0 && ctx.Err() != nil {
 				return ctx.Err()
 			}
-			pr := Problem{
-				UUID: strings.TrimSpace(r["uuid"]), Problem: r["problem"], Solution: r["solution"],
-				Answer: strings.TrimSpace(r["answer"]), ProblemType: r["problem_type"],
-				QuestionType: r["question_type"], Source: r["source"],
-				ProblemIsValid: r["problem_is_valid"], SolutionIsValid: r["solution_is_valid"],
-			}
-			if s, ok := r["synthetic"]; ok {
-				b := isTrue(s)
-				pr.Synthetic = &b
-			}
+			pr := ProblemFromRow(r)
 			norm := NormalizeProblem(pr.Problem)
 			switch {
 			case norm == "":
@@ -181,6 +172,23 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 		return nil, false, err
 	}
 	return p, true, nil
+}
+
+// ProblemFromRow builds a problem from a row of a problem file as
+// ReadSource gives it. The uuid is the file's, possibly empty: MakePlan
+// fills an empty one with ContentUUID.
+func ProblemFromRow(r Row) Problem {
+	p := Problem{
+		UUID: strings.TrimSpace(r["uuid"]), Problem: r["problem"], Solution: r["solution"],
+		Answer: strings.TrimSpace(r["answer"]), ProblemType: r["problem_type"],
+		QuestionType: r["question_type"], Source: r["source"],
+		ProblemIsValid: r["problem_is_valid"], SolutionIsValid: r["solution_is_valid"],
+	}
+	if s, ok := r["synthetic"]; ok {
+		b := isTrue(s)
+		p.Synthetic = &b
+	}
+	return p
 }
 
 // checkInputShards makes sure the input shards of an existing plan are all

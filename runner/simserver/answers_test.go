@@ -176,3 +176,20 @@ func TestConfigValidate(t *testing.T) {
 		})
 	}
 }
+
+// ReadProblemsFile reads what the planner reads: parquet, and JSONL with
+// numeric answers (NuminaMath rows), not only input-shard lines.
+func TestReadProblemsFileFormats(t *testing.T) {
+	dir := t.TempDir()
+	num := filepath.Join(dir, "n.jsonl")
+	os.WriteFile(num, []byte(`{"problem":"What is 6*7?","answer":42}`+"\n"), 0o644)
+	got, err := ReadProblemsFile(num)
+	if err != nil || len(got) != 1 || got[0].Answer != "42" {
+		t.Fatalf("numeric answer: %v %+v", err, got)
+	}
+	pq := filepath.Join("..", "..", "examples", "problems.parquet")
+	got, err = ReadProblemsFile(pq)
+	if err != nil || len(got) < 50 || got[0].Problem == "" || got[0].Answer == "" {
+		t.Fatalf("parquet %s: %v, %d problems", pq, err, len(got))
+	}
+}

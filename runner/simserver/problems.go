@@ -1,17 +1,12 @@
 package simserver
 
 import (
-	"bufio"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
-
-	"github.com/klauspost/compress/zstd"
 
 	"github.com/distillery-hpc/distillery/shard"
 )
@@ -39,48 +34,30 @@ func LoadRunDir(dir string) ([]shard.Problem, error) {
 	return all, nil
 }
 
-// ReadProblemsFile reads problems from a JSON Lines file (zstd-compressed
-// when it ends in .zst), one object per line with at least "problem" and
-// "answer" (NuminaMath-1.5 or input-shard columns).
+// ReadProblemsFile reads problems from a problem file in any format the
+// planner reads (JSON Lines, optionally .zst or .gz, or parquet; the
+// NuminaMath-1.5 or input-shard columns), one problem per row with at least
+// "problem" and "answer". Rows are taken as they are: nothing is filtered.
 func ReadProblemsFile(path string) ([]shard.Problem, error) {
-	f, err := os.Open(path)
-	if err != nil {
+	if _, err := os.Stat(path); err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("problems file %s does not exist", path)
+			return nil, fmt.Errorf("problems file %s does not exist: pass an existing file to --problems", path)
 		}
-		return nil, fmt.Errorf("opening problems file: %w", err)
+		return nil, fmt.Errorf("problems file: %w", err)
 	}
-	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(path, ".zst") {
-		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
-		if err != nil {
-			return nil, fmt.Errorf("problems file %s: %w", path, err)
-		}
-		defer zr.Close()
-		r = zr
-	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, 64*1024), 64*1024*1024)
 	var out []shard.Problem
 	line := 0
-	for sc.Scan() {
+	_, err := shard.ReadSource(path, nil, func(r shard.Row) error {
 		line++
-		b := sc.Bytes()
-		if len(strings.TrimSpace(string(b))) == 0 {
-			continue
-		}
-		var p shard.Problem
-		if err := json.Unmarshal(b, &p); err != nil {
-			return nil, fmt.Errorf("problems file %s line %d: not a JSON object with problem and answer (%v)", path, line, err)
-		}
+		p := shard.ProblemFromRow(r)
 		if strings.TrimSpace(p.Problem) == "" {
-			return nil, fmt.Errorf("problems file %s line %d: no \"problem\" field", path, line)
+			return fmt.Errorf("problems file %s row %d: no \"problem\" field", path, line)
 		}
 		out = append(out, p)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("problems file %s line %d: %w", path, line+1, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(out) == 0 {
 		return nil, fmt.Errorf("problems file %s holds no problems", path)
