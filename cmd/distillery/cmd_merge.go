@@ -29,6 +29,9 @@ func newMergeCommand(env *Env) *cli.Command {
 			&cli.IntFlag{Name: "workers", Usage: "answers verified at once (default: one per core)"},
 		),
 		Action: func(cctx *cli.Context) error {
+			if err := noArgs(cctx); err != nil {
+				return err
+			}
 			cfg, err := configFromContext(cctx, env)
 			if err != nil {
 				return err

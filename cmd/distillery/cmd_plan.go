@@ -16,6 +16,9 @@ func newPlanCommand(env *Env) *cli.Command {
 		ArgsUsage: " ",
 		Flags:     configFlags(),
 		Action: func(cctx *cli.Context) error {
+			if err := noArgs(cctx); err != nil {
+				return err
+			}
 			cfg, err := configFromContext(cctx, env)
 			if err != nil {
 				return err

@@ -38,6 +38,9 @@ func newSimServerCommand(env *Env) *cli.Command {
 			"It prints its base URL on stdout and runs until SIGTERM or SIGINT.",
 		Flags: flags,
 		Action: func(cctx *cli.Context) error {
+			if err := noArgs(cctx); err != nil {
+				return err
+			}
 			cfg, err := configFromContext(cctx, env)
 			if err != nil {
 				return withCode(exitUsage, err)

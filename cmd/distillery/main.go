@@ -58,7 +58,7 @@ func withCode(code int, err error) error {
 }
 
 func newApp(env *Env) *cli.App {
-	return &cli.App{
+	app := &cli.App{
 		Name:  "distillery",
 		Usage: "reproduce the OpenR1-Math-220k pipeline on a Slurm cluster",
 		Commands: []*cli.Command{
@@ -82,7 +82,33 @@ func newApp(env *Env) *cli.App {
 		OnUsageError: func(_ *cli.Context, err error, _ bool) error {
 			return withCode(exitUsage, err)
 		},
+		// --set input.paths=a.parquet,b.parquet is one key with a list
+		// value; urfave/cli would otherwise split it at the comma into two
+		// --set flags. --shard does its own comma splitting.
+		DisableSliceFlagSeparator: true,
 	}
+	// A bad flag is a one-line usage error with exit code 2, as the app's
+	// own, not a screen of help.
+	for _, c := range app.Commands {
+		if c.OnUsageError == nil {
+			name := c.Name
+			c.OnUsageError = func(_ *cli.Context, err error, _ bool) error {
+				return withCode(exitUsage, fmt.Errorf("%s: %w (see `distillery %s --help`)", name, err, name))
+			}
+		}
+	}
+	return app
+}
+
+// noArgs refuses positional arguments for commands that take none: urfave/cli
+// stops reading flags at the first one, so `plan x -c f.toml` would
+// otherwise run without its config.
+func noArgs(cctx *cli.Context) error {
+	if cctx.NArg() > 0 {
+		return withCode(exitUsage, fmt.Errorf("%s takes no arguments, got %q: flags go before any argument, e.g. `distillery %s -c FILE`",
+			cctx.Command.Name, cctx.Args().First(), cctx.Command.Name))
+	}
+	return nil
 }
 
 func main() {

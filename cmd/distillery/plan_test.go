@@ -205,3 +205,37 @@ func TestBadInputs(t *testing.T) {
 		})
 	}
 }
+
+func TestUsageErrorsAreOneLineWithExit2(t *testing.T) {
+	cases := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"unknown flag", []string{"plan", "--bogus"}, "plan: flag provided but not defined: -bogus"},
+		{"bad flag value", []string{"merge", "--workers", "abc"}, `merge: invalid value "abc"`},
+		{"argument before the flags", []string{"plan", "extra", "-c", "x.toml"}, `plan takes no arguments, got "extra"`},
+		{"merge argument", []string{"merge", "run"}, "merge takes no arguments"},
+		{"sim-server argument", []string{"sim-server", "x"}, "sim-server takes no arguments"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errs := distill(t, nil, tc.args...)
+			msg := strings.TrimSpace(errs)
+			if code != exitUsage || strings.Contains(msg, "\n") || !strings.Contains(msg, tc.want) || out != "" {
+				t.Errorf("exit %d, stderr %q, stdout %q: want exit %d and one line with %q", code, msg, out, exitUsage, tc.want)
+			}
+		})
+	}
+}
+
+// A list key set with --set keeps its commas: the value is the list.
+func TestSetListKeyWithCommas(t *testing.T) {
+	dir := t.TempDir()
+	a := writeFile(t, dir, "a.jsonl", `{"problem":"What is 1+1?","answer":"2"}`+"\n")
+	b := writeFile(t, dir, "b.jsonl", `{"problem":"What is 2+2?","answer":"4"}`+"\n")
+	code, out, errs := distill(t, nil, "plan", "--set", "run.dir="+filepath.Join(dir, "run"), "--set", "input.paths="+a+","+b)
+	if code != 0 || !strings.Contains(out, "planned 2 problems") {
+		t.Fatalf("exit %d, out %q, err %q", code, out, errs)
+	}
+}
