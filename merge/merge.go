@@ -279,6 +279,9 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	}
 	defer unlock()
 	removeStale(l, m.log)
+	if err := checkDatasetDir(l.DatasetDir()); err != nil {
+		return Summary{}, err
+	}
 
 	if m.opts.JudgeClient != nil && m.opts.Judge.Cache {
 		m.sum.JudgeCacheFile = JudgeCachePath(l)
@@ -802,6 +805,34 @@ func removeStale(l shard.Layout, log *slog.Logger) {
 			os.RemoveAll(d)
 		}
 	}
+}
+
+// checkDatasetDir makes sure that replacing <run.dir>/dataset loses
+// nothing but an earlier merge's output: README.md and data/ (or an empty
+// directory). Anything else there is the user's, and merge refuses rather
+// than delete it at the swap.
+func checkDatasetDir(final string) error {
+	st, err := os.Lstat(final)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("checking the dataset directory: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%s exists and is not a directory: merge writes the dataset there; move it away, then merge again", final)
+	}
+	entries, err := os.ReadDir(final)
+	if err != nil {
+		return fmt.Errorf("reading the dataset directory: %w", err)
+	}
+	for _, e := range entries {
+		if e.Name() == "README.md" || (e.Name() == "data" && e.IsDir()) {
+			continue
+		}
+		return fmt.Errorf("%s holds %s, which merge did not write and would delete when it replaces the dataset: move it away, then merge again", final, e.Name())
+	}
+	return nil
 }
 
 // writeFile writes a small file durably into a directory that is swapped

@@ -596,3 +596,48 @@ func TestRunRefusesOutputThatDoesNotMatchItsDoneMarker(t *testing.T) {
 		})
 	}
 }
+
+// merge replaces an earlier dataset, but never deletes what it did not
+// write.
+func TestRunKeepsForeignFilesInTheDatasetDir(t *testing.T) {
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, final string)
+		want  string // "" means the merge succeeds
+	}{
+		{"empty dir", func(t *testing.T, final string) { os.MkdirAll(final, 0o755) }, ""},
+		{"earlier dataset", func(t *testing.T, final string) {
+			os.MkdirAll(filepath.Join(final, "data", "old"), 0o755)
+			os.WriteFile(filepath.Join(final, "README.md"), []byte("old card"), 0o644)
+		}, ""},
+		{"a file of the user's", func(t *testing.T, final string) {
+			os.MkdirAll(final, 0o755)
+			os.WriteFile(filepath.Join(final, "notes.txt"), []byte("mine"), 0o644)
+		}, "holds notes.txt"},
+		{"a file in its place", func(t *testing.T, final string) {
+			os.WriteFile(final, []byte("mine"), 0o644)
+		}, "is not a directory"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := writeRun(t, t.TempDir(), e2eShards(), nil)
+			tc.setup(t, l.DatasetDir())
+			_, err := Run(context.Background(), testOptions(l, nil, ""))
+			if tc.want == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				if _, err := os.Stat(filepath.Join(l.DatasetDir(), "data", "old")); !errors.Is(err, os.ErrNotExist) {
+					t.Errorf("the earlier dataset was not replaced")
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), l.DatasetDir()) {
+				t.Fatalf("err = %v, want one naming %s and %q", err, l.DatasetDir(), tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(l.DatasetDir(), "notes.txt")); tc.name == "a file of the user's" && err != nil {
+				t.Errorf("the user's file is gone: %v", err)
+			}
+		})
+	}
+}
