@@ -3,6 +3,7 @@ package examples
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"reflect"
@@ -11,6 +12,8 @@ import (
 	"testing"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/distillery-hpc/distillery/shard"
 )
 
 // problem is one row of problems.jsonl / problems.parquet, in NuminaMath-1.5 columns plus uuid.
@@ -203,6 +206,27 @@ func TestPlannerDropCounts(t *testing.T) {
 	}
 	if want := map[string]int{"default": 60, "extended": 38}; !reflect.DeepEqual(kept, want) {
 		t.Errorf("kept rows by split = %v, want %v (update examples/README.md too)", kept, want)
+	}
+
+	// The rules above are this test's reading of issue 2; the planner
+	// itself must agree, on both files.
+	for _, file := range []string{"problems.jsonl", "problems.parquet"} {
+		in := shard.DefaultInputConfig()
+		in.Paths = []string{file}
+		plan, _, err := shard.MakePlan(context.Background(), shard.Layout{Dir: t.TempDir()}, shard.PlanOptions{
+			Input: in, Shard: shard.DefaultShardConfig(), NumGenerations: 1,
+		})
+		if err != nil {
+			t.Fatalf("planning %s: %v", file, err)
+		}
+		wantDropped := map[string]int{
+			shard.DropUncheckable: want["proof"] + want["notfound"] + want["empty"],
+			shard.DropInvalid:     want["invalid"],
+			shard.DropDuplicate:   want["duplicate"],
+		}
+		if plan.Problems != want[""] || !reflect.DeepEqual(plan.Dropped, wantDropped) {
+			t.Errorf("planner on %s kept %d, dropped %v; want %d, %v", file, plan.Problems, plan.Dropped, want[""], wantDropped)
+		}
 	}
 }
 
