@@ -1,10 +1,10 @@
 package merge
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"log/slog"
