@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -69,6 +70,12 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 			l.Dir, old.PlanHash, planHash, l.Dir)
 	} else if _, statErr := os.Stat(l.PlanFile()); statErr == nil {
 		return nil, false, err // a plan.json that does not parse
+	}
+	// No plan yet: output left in the run dir belongs to some other plan
+	// (plan.json deleted by hand), and the runner would resume into it.
+	if left, _ := filepath.Glob(filepath.Join(l.OutputDir(), "shard-*")); len(left) > 0 {
+		return nil, false, fmt.Errorf("run dir %s has no plan.json but holds output of an earlier plan (%s): use a new [run] dir, or delete %s to start over",
+			l.Dir, left[0], l.OutputDir())
 	}
 
 	p := &Plan{Version: planFormatVersion, PlanHash: planHash, ConfigHash: o.ConfigHash,
