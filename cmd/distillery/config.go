@@ -319,6 +319,10 @@ func validateConfig(c *Config) []string {
 	if c.Merge.RowsPerFile < 1 {
 		bad("merge.rows_per_file", "must be at least 1")
 	}
+	// [sim] drives the simulator `local` starts as well as sim-server.
+	if err := c.Sim.Validate(); err != nil {
+		p = append(p, err.Error())
+	}
 	return p
 }
 

@@ -83,6 +83,7 @@ func TestConfigErrors(t *testing.T) {
 		{name: "several problems at once", content: "[generate]\ntemperature = 5.0\ntop_p = 0.0\n", want: []string{"generate.temperature", "generate.top_p"}},
 		{name: "bad endpoint", sets: []string{"generate.endpoint=localhost:30000"}, want: []string{"generate.endpoint", "not an http"}},
 		{name: "bad server kind", sets: []string{"server.kind=vllm"}, want: []string{"server.kind", "sglang, sim, external"}},
+		{name: "bad sim section", content: "[sim]\ntime_scale = 0.0\nshare_right = -1.0\n", want: []string{"sim.time_scale", "sim.share_right"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
