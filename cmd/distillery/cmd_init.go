@@ -19,13 +19,21 @@ func newInitCommand(env *Env) *cli.Command {
 	return &cli.Command{
 		Name:      "init",
 		Usage:     "write a fully commented example config (default ./distillery.toml)",
-		ArgsUsage: "[PATH]",
+		ArgsUsage: "[PATH] (or -c PATH)",
 		Flags:     append(configFlags(), &cli.BoolFlag{Name: "force", Usage: "overwrite an existing file"}),
 		Action: func(cctx *cli.Context) error {
 			if cctx.NArg() > 1 {
 				return withCode(exitUsage, errors.New("init takes at most one PATH"))
 			}
+			// Every command takes -c; for init it names the file to write,
+			// so `init -c my.toml` does not quietly write distillery.toml.
 			path := cctx.Args().First()
+			if c := cctx.String("config"); c != "" {
+				if path != "" && path != c {
+					return withCode(exitUsage, fmt.Errorf("init: PATH %s and -c %s differ: give one of them", path, c))
+				}
+				path = c
+			}
 			if path == "" {
 				path = "distillery.toml"
 			}

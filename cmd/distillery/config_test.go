@@ -165,3 +165,41 @@ func nilEmpty(v reflect.Value) {
 		}
 	}
 }
+
+func TestInitCommand(t *testing.T) {
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	cases := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantFile string // written with the example config
+		wantErr  string
+	}{
+		{"path argument", []string{"init", p("a.toml")}, 0, p("a.toml"), ""},
+		{"-c names the file", []string{"init", "-c", p("b.toml")}, 0, p("b.toml"), ""},
+		{"-c and the same path", []string{"init", "-c", p("c.toml"), p("c.toml")}, 0, p("c.toml"), ""},
+		{"-c and another path", []string{"init", "-c", p("d.toml"), p("e.toml")}, exitUsage, "", "differ"},
+		{"exists", []string{"init", p("a.toml")}, exitError, "", "--force"},
+		{"exists, forced", []string{"init", "--force", p("a.toml")}, 0, p("a.toml"), ""},
+		{"two paths", []string{"init", p("f.toml"), p("g.toml")}, exitUsage, "", "at most one PATH"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, _, errs := distill(t, nil, tc.args...)
+			if code != tc.wantCode || !strings.Contains(errs, tc.wantErr) {
+				t.Fatalf("exit %d, stderr %q; want exit %d and %q", code, errs, tc.wantCode, tc.wantErr)
+			}
+			if tc.wantFile != "" {
+				if b, err := os.ReadFile(tc.wantFile); err != nil || string(b) != exampleConfig {
+					t.Errorf("%s: %v, or not the example config", tc.wantFile, err)
+				}
+			}
+		})
+	}
+	for _, name := range []string{"d.toml", "e.toml", "f.toml", "g.toml"} {
+		if _, err := os.Stat(p(name)); err == nil {
+			t.Errorf("a refused init wrote %s", name)
+		}
+	}
+}
