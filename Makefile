@@ -25,5 +25,12 @@ test-short: ## unit tests only
 bench: ## all Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
+bench-verify: ## verify on the real answer-equivalence sets: agreement with labels, share unsure, pairs/s on one core
+	$(GO) run ./verify/internal/benchverify
+
+fuzz: ## short fuzz runs of the verify extraction and parser (no panic, no hang)
+	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=10s ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./verify
+
 clean: ## remove build output and demo runs
 	rm -rf bin runs

@@ -175,7 +175,10 @@ type chatBody struct {
 }
 
 type chatResponse struct {
-	Model   string `json:"model"`
+	Object  string          `json:"object"`
+	Code    json.RawMessage `json:"code"`
+	Error   json.RawMessage `json:"error"`
+	Model   string          `json:"model"`
 	Choices []struct {
 		Message struct {
 			Content          *string `json:"content"`
@@ -191,8 +194,12 @@ type chatResponse struct {
 
 // attemptError is the outcome of one failed attempt.
 type attemptError struct {
-	err        error
-	permanent  bool
+	err       error
+	permanent bool
+	// aborted marks finish_reason "abort": retried, but when every
+	// attempt ends so the request itself is the problem (SGLang aborts a
+	// prompt it cannot fit), not the server.
+	aborted    bool
 	retryAfter time.Duration // from the server's Retry-After, 0 if none
 }
 
@@ -236,6 +243,9 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 		}
 		last = aerr
 		if attempt >= c.retries {
+			if aerr.aborted {
+				return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+			}
 			return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
 		}
 	}
@@ -293,11 +303,33 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	if err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err)}
 	}
+	res, aerr := parseChat(data)
+	res.Latency = latency
+	return res, aerr
+}
+
+// parseChat reads a chat completion answered with status 200.
+func parseChat(data []byte) (ChatResult, *attemptError) {
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
+		// Some servers send an error object with status 200; its code
+		// says whether it is worth retrying.
+		if cr.Object == "error" || len(cr.Error) > 0 {
+			var code int
+			if json.Unmarshal(cr.Code, &code) != nil || code == 0 {
+				var e struct {
+					Code int `json:"code"`
+				}
+				json.Unmarshal(cr.Error, &e)
+				code = e.Code
+			}
+			ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
+			ae.permanent = code >= 400 && code < 500 && code != http.StatusTooManyRequests
+			return ChatResult{}, ae
+		}
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
 	}
 	ch := cr.Choices[0]
@@ -305,9 +337,9 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	if fr == "abort" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
 		// server shutting down); another attempt usually succeeds.
-		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")")}
+		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
 	}
-	res := ChatResult{FinishReason: fr, Model: cr.Model, Latency: latency}
+	res := ChatResult{FinishReason: fr, Model: cr.Model}
 	content := ""
 	if ch.Message.Content != nil {
 		content = *ch.Message.Content

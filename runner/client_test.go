@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -95,6 +96,12 @@ func TestChat(t *testing.T) {
 		{name: "400 permanent", steps: []step{status(400, `{"object":"error","message":"This model's maximum context length is 4096 tokens","type":"BadRequestError","code":400}`)}, retries: 5, attempts: 1,
 			wantErr: ErrPermanent, errHas: []string{"400", "maximum context length"}},
 		{name: "404 permanent", steps: []step{status(404, `{"detail":"Not Found"}`)}, retries: 5, attempts: 1, wantErr: ErrPermanent, errHas: []string{"404", "Not Found"}},
+		{name: "error object with 200", steps: []step{status(200, `{"object":"error","message":"prompt too long","code":400}`)}, retries: 5, attempts: 1,
+			wantErr: ErrPermanent, errHas: []string{"prompt too long"}},
+		{name: "error object 503 with 200 then ok", steps: []step{status(200, `{"object":"error","message":"busy","code":503}`), ok}, retries: 5, attempts: 2,
+			wantFin: "stop", wantText: "the answer is \\boxed{4}"},
+		{name: "always abort", steps: []step{func(w http.ResponseWriter, r *http.Request) { chatOK(w, "m", "", "", "abort", 1, 0) }}, retries: 2, attempts: 3,
+			wantErr: ErrPermanent, errHas: []string{"aborted by the server on all 3 attempts"}},
 		{name: "always 500", steps: []step{status(500, "internal")}, retries: 2, attempts: 3, wantErr: ErrUnavailable, errHas: []string{"500", "after 3 attempts"}},
 	}
 	for _, tt := range tests {
@@ -314,5 +321,26 @@ func TestWaitReady(t *testing.T) {
 		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), url) {
 			t.Fatalf("err = %v, want ErrUnavailable naming %s", err, url)
 		}
+	})
+}
+
+// FuzzParseChat: any answer body either parses or gives an attempt error;
+// never a panic, and a parsed answer came from a body with choices.
+func FuzzParseChat(f *testing.F) {
+	f.Add([]byte(`{"model":"m","choices":[{"message":{"content":"x","reasoning_content":"r"},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":2}}`))
+	f.Add([]byte(`{"choices":[{"message":{"content":null},"finish_reason":null}]}`))
+	f.Add([]byte(`{"object":"error","message":"too long","code":400}`))
+	f.Add([]byte(`{"error":{"message":"bad key","code":"invalid_api_key"}}`))
+	f.Add([]byte(`{"choices":[{"message":{},"finish_reason":{"type":"length"}}]}`))
+	f.Add([]byte(`[`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		res, aerr := parseChat(data)
+		if aerr == nil && res.Text == "" && res.FinishReason == "" && !bytes.Contains(bytes.ToLower(data), []byte("choices")) {
+			t.Fatalf("parsed %q without choices", data)
+		}
+		if aerr != nil && aerr.err == nil {
+			t.Fatal("attempt error without an error")
+		}
+		_ = serverMessage(data)
 	})
 }

@@ -16,19 +16,35 @@ type GenerateConfig struct {
 	Model    string `toml:"model"`
 	// APIKeyEnv names the environment variable holding the API key, if the
 	// server wants one. The key itself never goes in a config or a script.
-	APIKeyEnv      string        `toml:"api_key_env"`
-	SystemPrompt   string        `toml:"system_prompt"`
-	PromptTemplate string        `toml:"prompt_template"`
-	NumGenerations int           `toml:"num_generations"`
-	Temperature    float64       `toml:"temperature"`
-	TopP           float64       `toml:"top_p"`
-	MaxTokens      int           `toml:"max_tokens"`
-	Concurrency    int           `toml:"concurrency"`
+	APIKeyEnv string `toml:"api_key_env"`
+	// SystemPrompt, when set, is sent as a system message before the
+	// user prompt (OpenR1 sends none).
+	SystemPrompt string `toml:"system_prompt"`
+	// PromptTemplate is the user message; {problem} is replaced by the
+	// problem text.
+	PromptTemplate string `toml:"prompt_template"`
+	// NumGenerations is how many generations each problem gets, each its
+	// own request (index 0..n-1), so each can be retried and resumed alone.
+	NumGenerations int     `toml:"num_generations"`
+	Temperature    float64 `toml:"temperature"`
+	TopP           float64 `toml:"top_p"`
+	MaxTokens      int     `toml:"max_tokens"`
+	// Concurrency is how many requests one runner keeps in flight: about
+	// the server's --max-running-requests, so its batch stays full.
+	Concurrency int `toml:"concurrency"`
+	// RequestTimeout bounds one HTTP attempt (a long generation included).
 	RequestTimeout time.Duration `toml:"request_timeout"`
-	MaxRetries     int           `toml:"max_retries"`
-	RetryBase      time.Duration `toml:"retry_base"`
-	RetryMax       time.Duration `toml:"retry_max"`
-	FlushInterval  time.Duration `toml:"flush_interval"`
+	// MaxRetries is how many times a request is retried after connection
+	// errors, timeouts, 5xx, 429 and aborts; after that the server counts as
+	// unavailable and the run stops. RetryBase and RetryMax bound the
+	// exponential backoff (full jitter; a Retry-After header is honoured up
+	// to RetryMax).
+	MaxRetries int           `toml:"max_retries"`
+	RetryBase  time.Duration `toml:"retry_base"`
+	RetryMax   time.Duration `toml:"retry_max"`
+	// FlushInterval is how often the answers gathered so far are appended
+	// to the output shard as one zstd frame and fsynced.
+	FlushInterval time.Duration `toml:"flush_interval"`
 	// GracePeriod is how long in-flight requests may run after USR1/SIGTERM.
 	GracePeriod time.Duration `toml:"grace_period"`
 	// LeaseTTL is how old a shard lease's heartbeat may get before another

@@ -65,6 +65,9 @@ type Options struct {
 	Host  string
 	PID   int
 	JobID string
+	// Restart is the Slurm job's restart count (SLURM_RESTART_COUNT): a
+	// requeued task takes back the leases of its earlier run at once.
+	Restart int
 	// Now is the clock (nil: time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -312,39 +315,37 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	}
 
 	// Producer: shards in order; for each, open it and send its missing
-	// jobs. Each opened shard gets a writer goroutine.
+	// jobs. Each opened shard gets a writer goroutine. A shard whose lease
+	// another runner holds is looked at again after the others.
 	eg.Go(func() error {
 		defer close(jobs)
-		for _, info := range infos {
-			if intake.Err() != nil {
-				mu.Lock()
-				partial = append(partial, fmt.Sprintf("shard %d not started", info.ID))
-				st.ShardsPartial++
-				mu.Unlock()
-				continue
-			}
-			sr, status, err := openShard(&o, log, plan, info)
+		notStarted := func(info shard.ShardInfo) {
 			mu.Lock()
+			partial = append(partial, fmt.Sprintf("shard %d not started", info.ID))
+			st.ShardsPartial++
+			mu.Unlock()
+		}
+		// process opens a shard and sends its jobs; it returns the
+		// ErrLeaseHeld error when the shard is someone else's, false
+		// when the run must stop.
+		process := func(info shard.ShardInfo) (held error, ok bool) {
+			sr, status, err := openShard(&o, log, plan, info)
 			switch {
 			case err != nil && errors.Is(err, shard.ErrLeaseHeld):
-				st.ShardsBusy++
-				busy = append(busy, err.Error())
-				log.Warn("skipping shard: another runner holds its lease", "shard", info.ID, "err", err)
+				return err, true
 			case err != nil:
-				mu.Unlock()
 				fail(fmt.Errorf("shard %d: %w", info.ID, err))
-				return nil
+				return nil, false
 			case status == "skipped":
+				mu.Lock()
 				st.ShardsSkipped++
 				st.ShardsDone++
+				mu.Unlock()
+				return nil, true
 			}
-			if sr != nil {
-				st.Existing += len(sr.have)
-			}
+			mu.Lock()
+			st.Existing += len(sr.have)
 			mu.Unlock()
-			if sr == nil {
-				continue
-			}
 			eg.Go(func() error {
 				writeShard(&o, log, sr, &st, &mu, &failures, &partial, fail)
 				return nil
@@ -353,6 +354,58 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 			// The shard's results channel closes once every job sent has
 			// finished; the writer then finalises the shard.
 			go func() { sr.inflight.Wait(); close(sr.res) }()
+			return nil, true
+		}
+		markBusy := func(info shard.ShardInfo, err error) {
+			mu.Lock()
+			st.ShardsBusy++
+			busy = append(busy, err.Error())
+			mu.Unlock()
+			log.Warn("skipping shard: another runner holds its lease", "shard", info.ID, "err", err)
+		}
+
+		type heldShard struct {
+			info shard.ShardInfo
+			err  error
+		}
+		var held []heldShard
+		for _, info := range infos {
+			if intake.Err() != nil {
+				notStarted(info)
+				continue
+			}
+			herr, ok := process(info)
+			if !ok {
+				return nil
+			}
+			if herr != nil {
+				log.Info("shard leased by another runner; will look again after the others", "shard", info.ID, "err", herr)
+				held = append(held, heldShard{info, herr})
+			}
+		}
+		// A held lease is either alive (its heartbeat moves: skip the
+		// shard) or left by a runner that died without releasing it (it
+		// goes stale within its ttl: take the shard over).
+		for _, h := range held {
+			if intake.Err() != nil {
+				notStarted(h.info)
+				continue
+			}
+			if err := waitLease(intake, o.Layout.Lease(h.info.ID), o.Now, log); err != nil {
+				if intake.Err() != nil {
+					notStarted(h.info)
+				} else {
+					markBusy(h.info, err)
+				}
+				continue
+			}
+			herr, ok := process(h.info)
+			if !ok {
+				return nil
+			}
+			if herr != nil {
+				markBusy(h.info, herr)
+			}
 		}
 		return nil
 	})
@@ -370,6 +423,42 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return st, fmt.Errorf("%w: %s", ErrShardBusy, strings.Join(append(busy, partial...), "; "))
 	}
 	return st, nil
+}
+
+// waitLease watches a lease another runner holds. It returns nil once the
+// lease is gone or stale (the caller then tries to take it), and an error
+// wrapping shard.ErrLeaseHeld as soon as the holder shows it is alive: its
+// heartbeat moves or another runner takes the lease.
+func waitLease(ctx context.Context, path string, now func() time.Time, log *slog.Logger) error {
+	first, _, ok, err := shard.ReadLease(path)
+	if err != nil || !ok {
+		return err
+	}
+	// Poll often enough to see a heartbeat (every ttl/3) soon after it
+	// happens, rarely enough not to load shared storage.
+	poll := min(max(first.TTL()/20, 10*time.Millisecond), 5*time.Second)
+	log.Info("waiting to see whether the shard's lease is alive", "lease", path, "holder", first.Host, "job", first.JobID, "ttl", first.TTL())
+	for {
+		t := time.NewTimer(poll)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		cur, mod, ok, err := shard.ReadLease(path)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return nil
+		case cur.Token != first.Token || !cur.Heartbeat.Equal(first.Heartbeat):
+			return fmt.Errorf("%w: %s held by %s (pid %d, job %s), which is alive (its heartbeat moves)",
+				shard.ErrLeaseHeld, path, cur.Host, cur.PID, cur.JobID)
+		case cur.Stale(now(), mod):
+			return nil
+		}
+	}
 }
 
 // planShards finds the plan's entries for ids, in order; an unknown id is
@@ -411,7 +500,7 @@ func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardI
 		return nil, "skipped", nil
 	}
 	lease, err := shard.AcquireLease(l.Lease(info.ID), shard.LeaseOptions{
-		Host: o.Host, PID: o.PID, JobID: o.JobID, TTL: o.Generate.LeaseTTL, Now: o.Now,
+		Host: o.Host, PID: o.PID, JobID: o.JobID, Restart: o.Restart, TTL: o.Generate.LeaseTTL, Now: o.Now,
 	})
 	if err != nil {
 		return nil, "", err

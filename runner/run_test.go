@@ -316,13 +316,31 @@ func TestRunSkipsLeasedShard(t *testing.T) {
 	srv := newFakeServer(t)
 	l := makeRun(t, t.TempDir(), 2, 4, 3)
 	os.MkdirAll(l.OutputDir(), 0o755)
-	other, err := shard.AcquireLease(l.Lease(0), shard.LeaseOptions{Host: "othernode", PID: 1, JobID: "9_9", TTL: time.Minute})
+	other, err := shard.AcquireLease(l.Lease(0), shard.LeaseOptions{Host: "othernode", PID: 1, JobID: "9_9", TTL: 300 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The other runner is alive: it heartbeats every ttl/3.
+	stop := make(chan struct{})
+	beating := make(chan struct{})
+	go func() {
+		defer close(beating)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+				other.Heartbeat()
+			}
+		}
+	}()
+	start := time.Now()
 	st, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
 	if !errors.Is(err, ErrShardBusy) || !strings.Contains(err.Error(), "othernode") {
 		t.Fatalf("err = %v, want ErrShardBusy naming othernode", err)
+	}
+	if d := time.Since(start); d > 2*time.Second {
+		t.Errorf("took %s to see the holder is alive (ttl 300ms)", d)
 	}
 	if st.ShardsBusy != 1 || st.ShardsDone != 1 {
 		t.Errorf("stats %+v", st)
@@ -330,10 +348,50 @@ func TestRunSkipsLeasedShard(t *testing.T) {
 	if _, err := os.Stat(l.Output(0)); !os.IsNotExist(err) {
 		t.Error("wrote a shard leased by another runner")
 	}
+	close(stop)
+	<-beating
 	if other.Check() != nil {
 		t.Error("the other runner's lease was disturbed")
 	}
 	wantAll(t, l, 1, 4, 3)
+}
+
+// A lease left by a runner that died on another node, still fresh when we
+// start: the runner does its other shards, watches the lease go stale and
+// then takes the shard over.
+func TestRunWaitsOutDeadHolder(t *testing.T) {
+	srv := newFakeServer(t)
+	l := makeRun(t, t.TempDir(), 2, 4, 3)
+	os.MkdirAll(l.OutputDir(), 0o755)
+	if _, err := shard.AcquireLease(l.Lease(0), shard.LeaseOptions{Host: "deadnode", PID: 1, JobID: "9_9", TTL: 400 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	st, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.ShardsDone != 2 {
+		t.Errorf("stats %+v", st)
+	}
+	wantAll(t, l, 0, 4, 3)
+	wantAll(t, l, 1, 4, 3)
+}
+
+// A Slurm task requeued (same job id, higher SLURM_RESTART_COUNT) takes
+// back its earlier run's lease at once, even from another node.
+func TestRunRequeuedTaskTakesBackItsLease(t *testing.T) {
+	srv := newFakeServer(t)
+	l := makeRun(t, t.TempDir(), 1, 4, 3)
+	os.MkdirAll(l.OutputDir(), 0o755)
+	if _, err := shard.AcquireLease(l.Lease(0), shard.LeaseOptions{Host: "failednode", PID: 1, JobID: "77_3", TTL: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	o := testOptions(l, srv.URL, 0)
+	o.Restart = 1
+	if _, err := Run(t.Context(), o); err != nil {
+		t.Fatal(err)
+	}
+	wantAll(t, l, 0, 4, 3)
 }
 
 func TestRunTakesOverStaleLease(t *testing.T) {

@@ -262,15 +262,28 @@ func (w *OutputWriter) Flush() error {
 	}
 	w.frame = w.enc.EncodeAll(w.buf.Bytes(), w.frame[:0])
 	if _, err := w.f.Write(w.frame); err != nil {
-		return fmt.Errorf("appending to %s: %w", w.f.Name(), err)
+		return w.rollback(fmt.Errorf("appending to %s: %w", w.f.Name(), err))
 	}
 	if err := w.f.Sync(); err != nil {
-		return fmt.Errorf("syncing %s: %w", w.f.Name(), err)
+		return w.rollback(fmt.Errorf("syncing %s: %w", w.f.Name(), err))
 	}
 	w.size += int64(len(w.frame))
 	w.buf.Reset()
 	w.pending = 0
 	return nil
+}
+
+// rollback cuts a partly written frame off after a failed write (ENOSPC,
+// say), so that a later Flush appends on a frame boundary again; the
+// records stay buffered.
+func (w *OutputWriter) rollback(err error) error {
+	if terr := w.f.Truncate(w.size); terr != nil {
+		return fmt.Errorf("%w (and cutting the partial frame failed: %v)", err, terr)
+	}
+	if _, serr := w.f.Seek(w.size, io.SeekStart); serr != nil {
+		return fmt.Errorf("%w (and seeking back failed: %v)", err, serr)
+	}
+	return err
 }
 
 // Close flushes and closes the file.

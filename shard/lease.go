@@ -37,6 +37,8 @@ import (
 // A lease whose holder ran on this host, in this pid namespace, under a pid
 // that no longer exists is stale at once: a runner restarted after a crash
 // (or `distillery local` run again) takes its shard back without waiting.
+// So is a lease from an earlier run of the same Slurm job (same job id,
+// lower SLURM_RESTART_COUNT): a requeued task need not wait either.
 //
 // What it does not do: fence a writer that hangs for longer than the TTL
 // between its check and its append. Keep the TTL well above any pause a
@@ -55,6 +57,10 @@ type LeaseInfo struct {
 	// restarted on the same node need not wait for the TTL).
 	PIDNS string `json:"pid_ns,omitempty"`
 	JobID string `json:"job_id,omitempty"`
+	// Restart is the job's restart count (SLURM_RESTART_COUNT): a lease
+	// from an earlier run of the same job, requeued by Slurm, is stale at
+	// once, since Slurm runs a job only once at a time.
+	Restart int `json:"restart,omitempty"`
 	// Token is random per lease: it tells two runners on the same host and
 	// pid (a requeued job) apart.
 	Token      string    `json:"token"`
@@ -92,11 +98,14 @@ type LeaseOptions struct {
 	Host  string
 	PID   int
 	JobID string
-	TTL   time.Duration
-	Now   func() time.Time // nil: time.Now
+	// Restart is the job's restart count (SLURM_RESTART_COUNT).
+	Restart int
+	TTL     time.Duration
+	Now     func() time.Time // nil: time.Now
 }
 
-// Lease is a lease we hold.
+// Lease is a lease we hold. It is not safe for concurrent use: one
+// goroutine (the shard's writer) owns it.
 type Lease struct {
 	path string
 	info LeaseInfo
@@ -143,7 +152,7 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 	}
 	now := o.Now()
 	l := &Lease{path: path, now: o.Now, info: LeaseInfo{
-		Host: o.Host, PID: o.PID, PIDNS: pidNamespace(), JobID: o.JobID, Token: hex.EncodeToString(tok[:]),
+		Host: o.Host, PID: o.PID, PIDNS: pidNamespace(), JobID: o.JobID, Restart: o.Restart, Token: hex.EncodeToString(tok[:]),
 		AcquiredAt: now.UTC(), Heartbeat: now.UTC(), TTLSeconds: o.TTL.Seconds(),
 	}}
 	// A few rounds: each lost race re-reads the lease and decides again.
@@ -188,9 +197,14 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 	return nil, fmt.Errorf("%w: %s: lost the race for it several times", ErrLeaseHeld, path)
 }
 
-// holderGone reports whether the holder of cur was a process on our host
-// and in our pid namespace that no longer exists.
+// holderGone reports whether the holder of cur is known to be dead: a
+// process on our host and in our pid namespace that no longer exists, or
+// an earlier run of our own Slurm job (requeued: same job id, lower
+// restart count).
 func (l *Lease) holderGone(cur LeaseInfo) bool {
+	if cur.JobID != "" && cur.JobID == l.info.JobID && cur.Restart < l.info.Restart {
+		return true
+	}
 	return cur.Host != "" && cur.Host == l.info.Host && cur.PIDNS != "" && cur.PIDNS == l.info.PIDNS &&
 		cur.PID != l.info.PID && processGone(cur.PID)
 }

@@ -186,3 +186,31 @@ func TestLeaseDeadHolderOnSameHost(t *testing.T) {
 		})
 	}
 }
+
+func TestLeaseRequeuedJob(t *testing.T) {
+	tests := []struct {
+		name          string
+		holderJob     string
+		holderRestart int
+		ourJob        string
+		ourRestart    int
+		wantTakeover  bool
+	}{
+		{"requeued", "10_3", 0, "10_3", 1, true},
+		{"same run of the job", "10_3", 1, "10_3", 1, false},
+		{"other job", "10_4", 0, "10_3", 2, false},
+		{"no job", "", 0, "", 1, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "shard-00001.lease")
+			if _, err := AcquireLease(path, LeaseOptions{Host: "n1", PID: 1, JobID: tt.holderJob, Restart: tt.holderRestart, TTL: time.Hour}); err != nil {
+				t.Fatal(err)
+			}
+			_, err := AcquireLease(path, LeaseOptions{Host: "n2", PID: 1, JobID: tt.ourJob, Restart: tt.ourRestart, TTL: time.Hour})
+			if (err == nil) != tt.wantTakeover {
+				t.Fatalf("acquire: %v, want takeover %v", err, tt.wantTakeover)
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -22,43 +23,508 @@ type Result struct {
 	PredParsed string  `json:"pred_parsed"`
 }
 
+// Limits bound the work done for one pair. Every input is cut or refused
+// at these limits, so that no pair can take long or use much memory.
+type Limits struct {
+	MaxInput     int // bytes of a whole generation searched for the answer
+	MaxAnswer    int // bytes of an extracted answer that is parsed
+	MaxTokens    int // tokens of an answer
+	MaxDepth     int // nesting of the parser
+	MaxElements  int // elements of a set, list or tuple compared pairwise
+	MaxEvalSteps int // node evaluations per evaluation of one side at one point
+	MaxPairSteps int // node evaluations for the whole pair (all points, all elements)
+}
+
+// DefaultLimits are generous for real answers (the longest real gold answer
+// in NuminaMath is well under 1,000 bytes) and keep one pair well under a
+// millisecond.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxInput:     1 << 20,
+		MaxAnswer:    4000,
+		MaxTokens:    1500,
+		MaxDepth:     200,
+		MaxElements:  64,
+		MaxEvalSteps: 20000,
+		MaxPairSteps: 1000000,
+	}
+}
+
+// Checker compares answers with fixed limits. The zero value is not
+// usable; use NewChecker. A Checker is safe for concurrent use.
+type Checker struct {
+	lim Limits
+}
+
+// NewChecker returns a Checker with the given limits.
+func NewChecker(lim Limits) *Checker { return &Checker{lim: lim} }
+
 // Check compares gold (a dataset's answer field: bare LaTeX, with or without
 // $...$ or \boxed{}) with pred (a whole generation or a bare answer). It is
 // safe for concurrent use and returns Unsure when ctx ends first.
-//
-// PLACEHOLDER for the spine: exact match after whitespace removal only.
 func Check(ctx context.Context, gold, pred string) Result {
-	p, ok := ExtractAnswer(pred)
-	if !ok {
-		p = pred
-	}
-	g := strings.Join(strings.Fields(gold), "")
-	q := strings.Join(strings.Fields(p), "")
-	if g == q {
-		return Result{Verdict: Equal, Reason: "same text", GoldParsed: g, PredParsed: q}
-	}
-	return Result{Verdict: Unsure, Reason: "not decided", GoldParsed: g, PredParsed: q}
+	return NewChecker(DefaultLimits()).Check(ctx, gold, pred)
 }
 
-// ExtractAnswer returns the final answer of a generation: the content of
-// its last \boxed{}.
-func ExtractAnswer(text string) (string, bool) {
-	i := strings.LastIndex(text, `\boxed{`)
-	if i < 0 {
-		return "", false
+// Check compares gold with pred; see the package function Check.
+func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
+	defer func() {
+		// a bug in the parser must not stop a campaign: report it as unsure
+		if r := recover(); r != nil {
+			res = Result{Verdict: Unsure, Reason: fmt.Sprintf("internal error: %v", r)}
+		}
+	}()
+	if err := ctx.Err(); err != nil {
+		return Result{Verdict: Unsure, Reason: "deadline"}
 	}
-	depth := 0
-	start := i + len(`\boxed{`)
-	for j := start; j < len(text); j++ {
-		switch text[j] {
-		case '{':
-			depth++
-		case '}':
-			if depth == 0 {
-				return text[start:j], true
-			}
-			depth--
+	if len(pred) > ch.lim.MaxInput {
+		pred = pred[len(pred)-ch.lim.MaxInput:]
+	}
+	if len(gold) > ch.lim.MaxInput {
+		gold = gold[len(gold)-ch.lim.MaxInput:]
+	}
+	gold, pred = fixEscapes(gold), fixEscapes(pred)
+	g := goldAnswer(gold)
+	p, fromText := predAnswer(pred)
+	if len(g) > 4*ch.lim.MaxAnswer || len(p) > 4*ch.lim.MaxAnswer {
+		res.Verdict, res.Reason = Unsure, "answer too long"
+		return res
+	}
+	res.GoldParsed, res.PredParsed = g, p
+	if strings.TrimSpace(p) == "" {
+		res.Verdict, res.Reason = Unsure, "no answer found"
+		if strings.TrimSpace(pred) == "" {
+			res.Verdict, res.Reason = Different, "empty prediction"
+		}
+		return res
+	}
+	if strings.TrimSpace(g) == "" {
+		res.Verdict, res.Reason = Unsure, "empty gold answer"
+		return res
+	}
+	cg, cp := clean(g), clean(p)
+	if len(cg) > ch.lim.MaxAnswer || len(cp) > ch.lim.MaxAnswer {
+		res.Verdict, res.Reason = Unsure, "answer too long"
+		return res
+	}
+	if squash(cg) == squash(cp) {
+		res.Verdict, res.Reason = Equal, "same text"
+		res.GoldParsed, res.PredParsed = cg, cp
+		return res
+	}
+	if decimalComma(cg, cp) || decimalComma(cp, cg) {
+		res.Verdict, res.Reason = Equal, "decimal comma"
+		return res
+	}
+	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
+		res.Verdict, res.Reason = Equal, "same text"
+		return res
+	}
+	// "(D) 7" on one side and a bare value on the other: compare the values
+	if _, ok := choiceLetter(cp, false); !ok {
+		if rest, ok := choiceValue(cg); ok {
+			cg = rest
 		}
 	}
+	if _, ok := choiceLetter(cg, false); !ok {
+		if rest, ok := choiceValue(cp); ok {
+			cp = rest
+		}
+	}
+	if lg, ok := choiceLetter(cg, false); ok {
+		if lp, ok := choiceLetter(cp, false); ok {
+			if lg == lp {
+				res.Verdict, res.Reason = Equal, "same choice"
+			} else {
+				res.Verdict, res.Reason = Different, "different choice"
+			}
+			return res
+		}
+	}
+	if yg, ok := yesNo(cg); ok {
+		if yp, ok := yesNo(cp); ok {
+			if yg == yp {
+				res.Verdict, res.Reason = Equal, "same yes/no answer"
+			} else {
+				res.Verdict, res.Reason = Different, "opposite yes/no answer"
+			}
+			return res
+		}
+	}
+	gn, gProse, err := parseAnswerProse(cg, ch.lim)
+	if err != nil {
+		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
+		return res
+	}
+	pn, pProse, err := parseAnswerProse(cp, ch.lim)
+	if err != nil && !fromText {
+		// a bare answer with words around it: "the number is 1,000.99€"
+		if num, ok := lastNumber(cp); ok && num != cp {
+			if n2, err2 := parseAnswer(clean(num), ch.lim); err2 == nil {
+				pn, pProse, err = n2, nil, nil
+			}
+		}
+	}
+	if err != nil {
+		res.Verdict, res.Reason = Unsure, "cannot parse answer: "+err.Error()
+		res.GoldParsed = gn.String()
+		return res
+	}
+	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
+	var verdict cmp
+	switch {
+	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
+		verdict = c.compare(gn, pn)
+	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
+		c.relation(gn, pn) == cEqual:
+		// y = x^2 against x^2 = y: the same equation
+		verdict = cEqual
+	default:
+		c.reason = ""
+		gn, pn = norm(gn), norm(pn)
+		verdict = c.compare(gn, pn)
+	}
+	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
+	switch verdict {
+	case cEqual:
+		res.Verdict, res.Reason = Equal, "equivalent"
+		gw, gu := splitUnits(gProse)
+		pw, pu := splitUnits(pProse)
+		if proseKey(gw) != proseKey(pw) {
+			// "n is even" against "n is odd": the words decide, not the value
+			res.Verdict, res.Reason = Unsure, "same value, different words around it"
+		} else if gu != "" && pu != "" && gu != pu {
+			// 5 cm against 5 m
+			res.Verdict, res.Reason = Unsure, "same value, different units"
+		}
+	case cDiff:
+		res.Verdict, res.Reason = Different, c.reason
+		if res.Reason == "" {
+			res.Reason = "different"
+		}
+	default:
+		res.Verdict, res.Reason = Unsure, c.reason
+		if res.Reason == "" {
+			res.Reason = "not decided"
+		}
+	}
+	if ctx.Err() != nil && res.Verdict != Different {
+		res.Verdict, res.Reason = Unsure, "deadline"
+	}
+	return res
+}
+
+// fillerWords carry no meaning around an answer ("the answer is 5").
+var fillerWords = map[string]bool{
+	"the": true, "a": true, "an": true, "answer": true, "answers": true, "is": true, "are": true, "final": true,
+	"so": true, "thus": true, "therefore": true, "hence": true, "value": true, "values": true, "of": true,
+	"total": true, "number": true, "result": true, "we": true, "get": true, "have": true, "equals": true,
+	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
+	"required": true, "desired": true, "only": true, "solution": true, "solutions": true, "unique": true,
+	"pair": true, "pairs": true, "triple": true, "triples": true, "ordered": true, "possible": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// splitUnits separates the units among dropped words.
+func splitUnits(words []string) ([]string, string) {
+	var prose, units []string
+	for _, w := range words {
+		if u, ok := strings.CutPrefix(w, unitPrefix); ok {
+			units = append(units, u)
+		} else {
+			prose = append(prose, w)
+		}
+	}
+	return prose, strings.Join(units, " ")
+}
+
+// isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),
+// whose other letters are arbitrary constants.
+func isFunctionAnswer(n *node) bool {
+	switch n.k {
+	case kRel:
+		return len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kApply
+	case kList:
+		defs := 0
+		for _, a := range n.args {
+			switch {
+			case isNumberSetMembership(a):
+			case isFunctionAnswer(a):
+				defs++
+			default:
+				return false
+			}
+		}
+		return defs > 0
+	}
+	return false
+}
+
+// functionArgs collects the variables in the arguments of functions
+// defined by n (the x of f(x) = ...).
+func functionArgs(n *node) map[string]bool {
+	out := map[string]bool{}
+	var walk func(*node)
+	walk = func(n *node) {
+		switch n.k {
+		case kRel:
+			if len(n.args) > 0 && n.args[0].k == kApply {
+				for _, a := range n.args[0].args {
+					collectVars(a, out)
+				}
+			}
+		case kList:
+			for _, a := range n.args {
+				walk(a)
+			}
+		}
+	}
+	walk(n)
+	return out
+}
+
+// proseKey is the lower-cased meaningful words of dropped text.
+func proseKey(words []string) string {
+	var b strings.Builder
+	for _, w := range words {
+		for _, f := range strings.FieldsFunc(asciiLower(w), func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+			if !fillerWords[f] {
+				b.WriteString(f)
+				b.WriteByte(' ')
+			}
+		}
+	}
+	return b.String()
+}
+
+// choiceLetter reads a multiple-choice answer: "C", "(C)", "\text{(C)}",
+// and for the prediction also "(C) 12" or "C. 12". Only A to E count.
+func choiceLetter(s string, bare bool) (string, bool) {
+	t := strings.TrimSpace(textWrappersSpaced.Replace(s))
+	t = strings.TrimPrefix(t, `\mathbf`)
+	t = strings.TrimSpace(t)
+	paren := strings.HasPrefix(t, "(")
+	if paren {
+		t = t[1:]
+	}
+	if t == "" || t[0] < 'A' || t[0] > 'E' {
+		return "", false
+	}
+	l := t[:1]
+	rest := t[1:]
+	if paren {
+		if !strings.HasPrefix(rest, ")") {
+			return "", false
+		}
+		rest = rest[1:]
+	}
+	rest = strings.TrimSpace(rest)
+	if rest == "" {
+		return l, true
+	}
+	if bare || strings.ContainsRune("+-*/^=_", rune(rest[0])) {
+		return "", false // (C)+1 is not the choice C
+	}
+	if paren || rest[0] == '.' || rest[0] == ':' || rest[0] == ')' {
+		return l, true
+	}
 	return "", false
+}
+
+// choiceValue returns the value after a choice letter: "\textbf{(D)}\ 7" -> "7".
+func choiceValue(s string) (string, bool) {
+	t := strings.TrimSpace(s)
+	for _, w := range []string{`\textbf{`, `\text{`, `\mathrm{`} {
+		if strings.HasPrefix(t, w) {
+			end := strings.IndexByte(t, '}')
+			if end < 0 {
+				return "", false
+			}
+			inner := strings.TrimSpace(t[len(w):end])
+			rest := strings.TrimSpace(t[end+1:])
+			if len(inner) == 3 && inner[0] == '(' && inner[2] == ')' && inner[1] >= 'A' && inner[1] <= 'E' && rest != "" {
+				return strings.TrimSpace(strings.TrimPrefix(rest, `\ `)), true
+			}
+			return "", false
+		}
+	}
+	if len(t) > 4 && t[0] == '(' && t[2] == ')' && t[1] >= 'A' && t[1] <= 'E' {
+		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t[3:]), `\ `)), true
+	}
+	return "", false
+}
+
+// yesNo reads answers that start with the word yes or no ("No such function
+// exists", "\text{Yes}").
+func yesNo(s string) (string, bool) {
+	t := strings.ToLower(strings.TrimSpace(textWrappersSpaced.Replace(s)))
+	// "There exist no such field." / "No such matrices exist."
+	for _, neg := range []string{"there is no ", "there are no ", "there exist no ", "there exists no ",
+		"there does not exist", "there do not exist", "there is not ", "there are not ", "no such "} {
+		if strings.HasPrefix(t, neg) {
+			return "no", true
+		}
+	}
+	i := 0
+	for i < len(t) && isLetter(t[i]) {
+		i++
+	}
+	w := t[:i]
+	if w != "yes" && w != "no" {
+		return "", false
+	}
+	if i < len(t) {
+		switch t[i] {
+		case ' ', ',', '.', '!', ';', ':', '}':
+		default:
+			return "", false
+		}
+	}
+	return w, true
+}
+
+var textWrappersSpaced = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", "{", "", "}", "")
+
+// decimalComma reports whether a is "1,22" and b is "1.22".
+func decimalComma(a, b string) bool {
+	i := strings.IndexByte(a, ',')
+	if i <= 0 || !allDigits(a[:i]) || !allDigits(a[i+1:]) {
+		return false
+	}
+	return strings.ReplaceAll(a, ",", ".") == b
+}
+
+// textWrappers are unwrapped for the text comparison.
+var textWrappers = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", `\operatorname{`, "", "{", "", "}", "", " ", "", "~", "")
+
+// plainText returns the lower-cased letters of an answer made only of
+// words (two or more letters, maybe in \text{}), else "".
+func plainText(s string) string {
+	t := textWrappers.Replace(s)
+	letters := 0
+	for i := 0; i < len(t); i++ {
+		if !isLetter(t[i]) {
+			return ""
+		}
+		letters++
+	}
+	if letters < 2 {
+		return ""
+	}
+	return strings.ToLower(t)
+}
+
+// squash removes spaces and math delimiters for the same-text test.
+func squash(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == ' ' || c == '\t' || c == '\n' || c == '$' {
+			// "2 3" is not "23": keep one space between digits
+			if c != '$' && b.Len() > 0 && isDigit(b.String()[b.Len()-1]) {
+				j := i
+				for j < len(s) && (s[j] == ' ' || s[j] == '\t' || s[j] == '\n') {
+					j++
+				}
+				if j < len(s) && isDigit(s[j]) {
+					b.WriteByte(' ')
+				}
+				i = j - 1
+			}
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return strings.TrimRight(b.String(), ".")
+}
+
+// goldAnswer takes a dataset answer field: boxed answers are unboxed,
+// long solutions are searched like generations, math delimiters dropped.
+func goldAnswer(gold string) string {
+	if strings.Contains(gold, `\boxed`) || strings.Contains(gold, `\fbox`) {
+		if a, ok := ExtractAnswer(gold); ok {
+			return a
+		}
+	}
+	// a long gold without a box is kept whole unless it states its final
+	// answer: picking one formula out of it could drop the alternatives it lists
+	if len(gold) > 80 && strings.Count(strings.TrimSpace(gold), " ") > 8 {
+		if a, _, ok := finalPhrase(gold); ok {
+			return a
+		}
+	}
+	if wordy(gold) {
+		// "The smallest integer \( k \) is 2022."
+		if _, ok := yesNo(gold); !ok {
+			lg := asciiLower(gold)
+			if i := strings.LastIndex(lg, " is "); i >= 0 && !inMath(gold, i) {
+				rest := stripDelims(strings.TrimSpace(strings.TrimRight(strings.TrimSpace(gold[i+4:]), ".")))
+				if !wordy(rest) && !strings.Contains(rest, `\text`) {
+					return rest
+				}
+			}
+		}
+	}
+	return stripDelims(strings.ReplaceAll(strings.ReplaceAll(gold, `\$`, ""), "$", " "))
+}
+
+// proseAroundMath reports words outside $...$ (and \(...\), \[...\]) spans
+// when the text has such spans: "so $\frac{14}{3}$".
+func proseAroundMath(s string) bool {
+	if !strings.ContainsAny(s, "$") && !strings.Contains(s, `\(`) && !strings.Contains(s, `\[`) {
+		return false
+	}
+	var out strings.Builder
+	in := false
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '$':
+			in = !in
+			continue
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == '(' || s[i+1] == '['):
+			in = true
+			i++
+			continue
+		case s[i] == '\\' && i+1 < len(s) && (s[i+1] == ')' || s[i+1] == ']'):
+			in = false
+			i++
+			continue
+		}
+		if !in {
+			out.WriteByte(s[i])
+		}
+	}
+	for _, w := range strings.FieldsFunc(out.String(), func(r rune) bool { return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z') }) {
+		if len(w) >= 2 && !plainWords[asciiLower(w)] {
+			return true
+		}
+	}
+	return false
+}
+
+// predAnswer takes a generation or a bare answer; fromText reports that
+// the answer was found inside a longer text.
+func predAnswer(pred string) (string, bool) {
+	// a bare answer, however long, is a formula without prose, boxes or
+	// think blocks: use it whole ("(1,2),(3,4),…", "$1$ and $2$")
+	lp := asciiLower(pred)
+	if !wordy(pred) && !strings.Contains(pred, `\boxed`) && !strings.Contains(pred, `\fbox`) &&
+		!strings.Contains(lp, "</think>") && !strings.Contains(lp, "answer") && len(pred) <= 4000 && !proseAroundMath(pred) {
+		return stripDelims(strings.TrimSpace(pred)), false
+	}
+	if a, ok := ExtractAnswer(pred); ok {
+		return a, true
+	}
+	if len(pred) > 200 {
+		if n, ok := lastNumber(afterThink(pred)); ok {
+			return n, true
+		}
+		return "", true
+	}
+	s := stripDelims(strings.TrimSpace(pred))
+	if wordy(s) && !strings.Contains(s, "\\") {
+		if n, ok := lastNumber(s); ok {
+			return n, true
+		}
+	}
+	return s, false
 }

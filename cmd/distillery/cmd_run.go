@@ -61,6 +61,9 @@ draining) or a shard is leased by another runner: run it again later;
 				apiKey = env.Getenv(g.APIKeyEnv)
 			}
 			log := env.Logger
+			// Slurm counts requeues of a job; a requeued task takes back
+			// the leases its earlier run left.
+			restart, _ := strconv.Atoi(env.Getenv("SLURM_RESTART_COUNT"))
 			stats, err := runner.Run(cctx.Context, runner.Options{
 				Layout:   shard.Layout{Dir: cfg.Run.Dir},
 				Shards:   ids,
@@ -69,6 +72,7 @@ draining) or a shard is leased by another runner: run it again later;
 				Host:     env.Hostname,
 				PID:      os.Getpid(),
 				JobID:    slurmJobID(env.Getenv),
+				Restart:  restart,
 				Now:      env.Now,
 				Logger:   log,
 			})

@@ -284,6 +284,45 @@ func TestRunCommand(t *testing.T) {
 			t.Errorf("output %+v (%v), server answered %d: in-flight answers must be written", info, err, srv.answered.Load())
 		}
 	})
+	t.Run("two runners on one shard", func(t *testing.T) {
+		// A shard submitted twice by hand: two processes start together.
+		// One writes it; the other sees a live lease and skips it (75), or
+		// finds it done (0). Never two writers.
+		srv := newRunTestServer(t, 5*time.Millisecond, 30*time.Millisecond)
+		cfg, l := writeRunDir(t, t.TempDir(), srv.URL, []int{150}, "lease_ttl = \"600ms\"\n")
+		cmds := make([]*exec.Cmd, 2)
+		errs := make([]bytes.Buffer, 2)
+		for i := range cmds {
+			cmds[i] = exec.Command(bin, "run", "-c", cfg, "--shard", "0")
+			cmds[i].Env = cleanEnv()
+			cmds[i].Stderr = &errs[i]
+		}
+		for _, c := range cmds {
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		zero := 0
+		for i, c := range cmds {
+			switch code := exitCode(c.Wait()); code {
+			case 0:
+				zero++
+			case exitTempFail:
+			default:
+				t.Errorf("runner %d: exit %d\n%s", i, code, errs[i].String())
+			}
+		}
+		if zero == 0 {
+			t.Errorf("neither runner finished the shard\n%s\n%s", errs[0].String(), errs[1].String())
+		}
+		info, err := shard.ReadOutput(l.Output(0), nil)
+		if err != nil || info.Records != 600 || info.Duplicates != 0 || info.TornBytes != 0 {
+			t.Errorf("output %+v, %v", info, err)
+		}
+		if srv.answered.Load() != 600 {
+			t.Errorf("server answered %d requests for 600 pairs: both runners generated", srv.answered.Load())
+		}
+	})
 	t.Run("crash: SIGKILL at random moments, resume each time", func(t *testing.T) {
 		testRunCrashes(t, bin)
 	})

@@ -1,0 +1,178 @@
+package verify
+
+import (
+	"strings"
+)
+
+// cleanReplacer rewrites spellings with one meaning into one form.
+var cleanReplacer = strings.NewReplacer(
+	`\\`, `\\`, // a row separator stays whole (so "\\ " is not read as "\ ")
+	`\left.`, "", `\right.`, "",
+	`\leftarrow`, `\leftarrow`, `\rightarrow`, `\rightarrow`, `\Leftrightarrow`, `\Leftrightarrow`, `\leftrightarrow`, `\leftrightarrow`,
+	`\left\{`, `\{`, `\right\}`, `\}`,
+	`\left`, "", `\right`, "",
+	`{,}`, ",",
+	`,\!`, ",", `\!`, "",
+	`\$`, "", `$`, " ", `\ `, " ",
+	`\%`, "%",
+	`^{\circ}`, "°", `^\circ`, "°", `^{\circ }`, "°", `^ \circ`, "°", `\circ`, "°", `\degree`, "°",
+	`^{\prime}`, "'", `^\prime`, "'",
+	`\displaystyle`, "", `\textstyle`, "",
+	`\dfrac`, `\frac`, `\tfrac`, `\frac`, `\cfrac`, `\frac`,
+	`\dbinom`, `\binom`, `\tbinom`, `\binom`,
+	`\lt`, "<", `\gt`, ">", `\not=`, `\neq `, `\not =`, `\neq `, `\not\in`, `\notin `,
+	`a.m.`, ` am `, `p.m.`, ` pm `, `A.M.`, ` am `, `P.M.`, ` pm `,
+	"\u00a0", " ",
+	`\hspace`, " ",
+	`\operatorname{`, `\mathrm{`,
+)
+
+var commaBraces = strings.NewReplacer(" {, }", "{,}", "{, }", "{,}", " {,}", "{,}", ", \\!", ",\\!")
+
+// escapeArtifacts restores commands whose backslash became a control
+// character when JSON or Python read "\text" as TAB + "ext", "\frac" as
+// form feed + "rac", "\boxed" as backspace + "oxed".
+var escapeArtifacts = strings.NewReplacer(
+	"\text", `\text`, "\times", `\times`, "\theta", `\theta`, "\tau", `\tau`, "\tan", `\tan`, "\tfrac", `\tfrac`,
+	"\frac", `\frac`, "\boxed", `\boxed`, "\beta", `\beta`, "\binom", `\binom`,
+	"\right", `\right`, "\rho", `\rho`,
+	"\alpha", `\alpha`, "\vec", `\vec`,
+)
+
+// fixEscapes undoes escapeArtifacts damage.
+func fixEscapes(s string) string {
+	if strings.ContainsAny(s, "\t\f\b\r\a\v") {
+		return escapeArtifacts.Replace(s)
+	}
+	return s
+}
+
+// clean normalises an extracted answer before lexing: delimiters, spacing
+// commands, typographic thousands separators, fraction variants, trailing
+// punctuation.
+func clean(s string) string {
+	s = fixEscapes(s)
+	s = strings.TrimSpace(s)
+	s = undoubleBackslashes(s)
+	s = stripDelims(s)
+	// typographic thousands separators between digit groups: 1\,000 1\;000 1~000
+	s = commaBraces.Replace(s)
+	s = joinThousands(s)
+	s = cleanReplacer.Replace(s)
+	// a single number with comma or space thousands separators: 7,425,000
+	s = strings.TrimSpace(s)
+	s = strings.TrimRight(s, ".;, ")
+	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), `\\`))
+	// "= 10/9" left over from a chain, ": 5" after a label
+	s = strings.TrimSpace(strings.TrimLeft(s, "=:"))
+	s = strings.TrimSpace(strings.TrimPrefix(s, `\approx`))
+	if t, ok := plainThousands(s); ok {
+		s = t
+	}
+	return s
+}
+
+// doubledCommands are commands seen written with a doubled backslash when
+// an answer went through one escaping too many (\\frac for \frac).
+var doubledCommands = []string{"frac", "left", "right", "le", "ge", "leq", "geq", "text", "sqrt", "pi",
+	"cdot", "times", "boxed", "infty", "in", "cup", "pm", "dfrac", "tfrac", "mathrm", "circ", "neq", "lt", "gt", "quad"}
+
+// undoubleBackslashes turns \\frac into \frac when the answer has no
+// environment (where \\ separates rows).
+func undoubleBackslashes(s string) string {
+	if !strings.Contains(s, `\\`) || strings.Contains(s, `\begin`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+1 < len(s) && s[i+1] == '\\' {
+			rest := s[i+2:]
+			for _, c := range doubledCommands {
+				if strings.HasPrefix(rest, c) && (len(rest) == len(c) || !isLetter(rest[len(c)])) {
+					i++ // drop one backslash
+					break
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// joinThousands removes \, \; \: ~ and "\ " between a digit and a group of
+// exactly three digits.
+func joinThousands(s string) string {
+	if !strings.ContainsAny(s, `\~{`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i > 0 && isDigit(s[i-1]) {
+			for _, sep := range []string{`\,`, `\;`, `\:`, `~`, `\ `, `\thinspace `, `,\!`, `{,}`} {
+				if strings.HasPrefix(s[i:], sep) {
+					j := i + len(sep)
+					for j < len(s) && s[j] == ' ' {
+						j++
+					}
+					if j+3 <= len(s) && isDigit(s[j]) && isDigit(s[j+1]) && isDigit(s[j+2]) && (j+3 == len(s) || !isDigit(s[j+3])) {
+						i = j - 1
+						goto next
+					}
+				}
+			}
+		}
+		b.WriteByte(s[i])
+	next:
+	}
+	return b.String()
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+// plainThousands turns "7,425,000", "1 000" or "-1,000.5" into a plain
+// number. Only a whole answer made of one such number is rewritten, so
+// that lists and intervals such as (1,100) are left alone.
+func plainThousands(s string) (string, bool) {
+	t := strings.TrimPrefix(s, "-")
+	for _, sep := range []byte{',', ' '} {
+		groups := strings.Split(t, string(sep))
+		if len(groups) < 2 {
+			continue
+		}
+		frac := ""
+		last := groups[len(groups)-1]
+		if k := strings.IndexByte(last, '.'); k >= 0 {
+			frac = last[k:]
+			groups[len(groups)-1] = last[:k]
+			if len(frac) < 2 || !allDigits(frac[1:]) {
+				continue
+			}
+		}
+		ok := len(groups[0]) >= 1 && len(groups[0]) <= 3 && allDigits(groups[0]) && groups[0][0] != '0'
+		for _, g := range groups[1:] {
+			ok = ok && len(g) == 3 && allDigits(g)
+		}
+		if ok {
+			out := strings.Join(groups, "") + frac
+			if strings.HasPrefix(s, "-") {
+				out = "-" + out
+			}
+			return out, true
+		}
+	}
+	return s, false
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isDigit(s[i]) {
+			return false
+		}
+	}
+	return true
+}

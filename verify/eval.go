@@ -1,0 +1,637 @@
+package verify
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/big"
+	"math/cmplx"
+)
+
+// val is a number: exact when r != nil, else the complex approximation c.
+type val struct {
+	r *big.Rat
+	c complex128
+}
+
+var errEval = errors.New("cannot evaluate")
+
+// maxRatBits bounds exact arithmetic; larger results fall back to floats.
+const maxRatBits = 1 << 15
+
+func exact(r *big.Rat) val {
+	f, _ := r.Float64()
+	return val{r: r, c: complex(f, 0)}
+}
+
+func inexact(c complex128) val { return val{c: c} }
+
+func ratSmall(r *big.Rat) bool {
+	return r.Num().BitLen() <= maxRatBits && r.Denom().BitLen() <= maxRatBits
+}
+
+type evaluator struct {
+	ctx   context.Context     // checked every 256 steps
+	env   map[string]*big.Rat // values of the variables at a sample point
+	bound map[string]*big.Rat // index variables of sums being evaluated
+	total *int                // steps left for the whole pair, shared by all evaluations
+	lossy bool                // a float in the evaluation does not represent its value
+	// bigLossy: the 256-bit evaluation absorbed a term (x + 1, x = 10^5000)
+	bigLossy bool
+	bigScale *big.Float // largest term added in the 256-bit evaluation
+	steps    int
+	limit    int
+}
+
+// eval evaluates n and notes when a float stands for a value it cannot
+// represent (an exact number beyond float64 range, an overflow): such
+// results are not compared with the float tolerance.
+func (e *evaluator) eval(n *node) (val, error) {
+	v, err := e.evalNode(n)
+	if err == nil {
+		if v.r != nil && v.r.Sign() != 0 && (v.c == 0 || cmplx.IsInf(v.c)) || v.r == nil && (cmplx.IsInf(v.c) || cmplx.IsNaN(v.c)) {
+			e.lossy = true
+		}
+	}
+	return v, err
+}
+
+func (e *evaluator) evalNode(n *node) (val, error) {
+	e.steps++
+	if e.steps > e.limit {
+		return val{}, errEval
+	}
+	if e.total != nil {
+		*e.total--
+		if *e.total < 0 {
+			return val{}, errEval
+		}
+	}
+	if e.steps&255 == 0 && e.ctx != nil && e.ctx.Err() != nil {
+		return val{}, errEval
+	}
+	switch n.k {
+	case kNum:
+		return exact(n.num), nil
+	case kConst:
+		switch n.name {
+		case "pi":
+			return inexact(complex(math.Pi, 0)), nil
+		case "e":
+			return inexact(complex(math.E, 0)), nil
+		case "i":
+			return inexact(complex(0, 1)), nil
+		}
+	case kVar:
+		if r, ok := e.bound[n.name]; ok {
+			return exact(r), nil
+		}
+		if v, ok := e.env[n.name]; ok {
+			return exact(v), nil
+		}
+		return val{}, errEval
+	case kApply:
+		// an unknown function: a fixed smooth function of its arguments,
+		// different for each name
+		h := nameHash(n.name)
+		var s complex128
+		for i, a := range n.args {
+			v, err := e.eval(a)
+			if err != nil {
+				return val{}, err
+			}
+			s += v.c * complex(1+float64((h>>uint(8*i))&0xff)/97, 0)
+		}
+		return inexact(cmplx.Exp(s*complex(0.37+float64(h&0xfff)/4096, 0)) + complex(float64(h%13), 0)), nil
+	case kAdd:
+		acc := exact(new(big.Rat))
+		for _, a := range n.args {
+			v, err := e.eval(a)
+			if err != nil {
+				return val{}, err
+			}
+			acc = add(acc, v)
+		}
+		return acc, nil
+	case kMul:
+		acc := exact(big.NewRat(1, 1))
+		for _, a := range n.args {
+			v, err := e.eval(a)
+			if err != nil {
+				return val{}, err
+			}
+			acc = mul(acc, v)
+		}
+		return acc, nil
+	case kNeg:
+		v, err := e.eval(n.args[0])
+		if err != nil {
+			return val{}, err
+		}
+		if v.r != nil {
+			return exact(new(big.Rat).Neg(v.r)), nil
+		}
+		return inexact(-v.c), nil
+	case kDiv:
+		a, err := e.eval(n.args[0])
+		if err != nil {
+			return val{}, err
+		}
+		b, err := e.eval(n.args[1])
+		if err != nil {
+			return val{}, err
+		}
+		if b.r != nil {
+			if b.r.Sign() == 0 {
+				return val{}, errEval
+			}
+			if a.r != nil {
+				return exact(new(big.Rat).Quo(a.r, b.r)), nil
+			}
+		}
+		if b.c == 0 {
+			return val{}, errEval
+		}
+		return inexact(a.c / b.c), nil
+	case kPow:
+		a, err := e.eval(n.args[0])
+		if err != nil {
+			return val{}, err
+		}
+		b, err := e.eval(n.args[1])
+		if err != nil {
+			return val{}, err
+		}
+		return pow(a, b)
+	case kFact:
+		a, err := e.eval(n.args[0])
+		if err != nil {
+			return val{}, err
+		}
+		if a.r == nil || !a.r.IsInt() || a.r.Sign() < 0 || a.r.Num().Cmp(big.NewInt(maxFactorial)) > 0 {
+			if (a.r == nil || !a.r.IsInt()) && imag(a.c) == 0 && real(a.c) < 170 {
+				// x! = Γ(x+1) for a real x (variables at sample points)
+				g := math.Gamma(real(a.c) + 1)
+				if math.IsInf(g, 0) || math.IsNaN(g) {
+					return val{}, errEval
+				}
+				return inexact(complex(g, 0)), nil
+			}
+			return val{}, errEval
+		}
+		f := new(big.Int).MulRange(1, a.r.Num().Int64())
+		return exact(new(big.Rat).SetInt(f)), nil
+	case kFunc:
+		if n.name == "sum" || n.name == "prod" {
+			return e.bigOp(n)
+		}
+		return e.fn(n)
+	}
+	return val{}, errEval
+}
+
+// maxTerms bounds the number of terms of a sum or product evaluated.
+const maxTerms = 2000
+
+// bigOp evaluates \sum and \prod with integer bounds by adding the terms.
+func (e *evaluator) bigOp(n *node) (val, error) {
+	idx, lo, hi, body := n.args[0].name, n.args[1], n.args[2], n.args[3]
+	a, err := e.eval(lo)
+	if err != nil {
+		return val{}, err
+	}
+	b, err := e.eval(hi)
+	if err != nil {
+		return val{}, err
+	}
+	ai, ok1 := intOf(a)
+	bi, ok2 := intOf(b)
+	if !ok1 || !ok2 || bi-ai > maxTerms {
+		return val{}, errEval
+	}
+	if e.bound == nil {
+		e.bound = map[string]*big.Rat{}
+	}
+	old, had := e.bound[idx]
+	defer func() {
+		if had {
+			e.bound[idx] = old
+		} else {
+			delete(e.bound, idx)
+		}
+	}()
+	acc := exact(new(big.Rat))
+	if n.name == "prod" {
+		acc = exact(big.NewRat(1, 1))
+	}
+	for k := ai; k <= bi; k++ {
+		e.bound[idx] = big.NewRat(k, 1)
+		v, err := e.eval(body)
+		if err != nil {
+			return val{}, err
+		}
+		if n.name == "sum" {
+			acc = add(acc, v)
+		} else {
+			acc = mul(acc, v)
+		}
+	}
+	return acc, nil
+}
+
+// intOf returns v as an int64 when it is an exact integer of modest size
+// (or a float within 1e-9 of one).
+func intOf(v val) (int64, bool) {
+	if v.r != nil {
+		if v.r.IsInt() && v.r.Num().IsInt64() && abs64(v.r.Num().Int64()) < 1<<40 {
+			return v.r.Num().Int64(), true
+		}
+		return 0, false
+	}
+	if imag(v.c) != 0 {
+		return 0, false
+	}
+	x := math.Round(real(v.c))
+	if math.Abs(real(v.c)-x) > 1e-9 || math.Abs(x) > 1<<40 {
+		return 0, false
+	}
+	return int64(x), true
+}
+
+var trig = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}
+
+// maxFactorial is the largest n whose n! is computed exactly (about
+// 30,000 bits, under maxRatBits).
+const maxFactorial = 2500
+
+func nameHash(s string) uint64 {
+	var h uint64 = 1469598103934665603
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+func add(a, b val) val {
+	if a.r != nil && b.r != nil {
+		s := new(big.Rat).Add(a.r, b.r)
+		if ratSmall(s) {
+			return exact(s)
+		}
+	}
+	return inexact(a.c + b.c)
+}
+
+func mul(a, b val) val {
+	if a.r != nil && b.r != nil {
+		s := new(big.Rat).Mul(a.r, b.r)
+		if ratSmall(s) {
+			return exact(s)
+		}
+	}
+	return inexact(a.c * b.c)
+}
+
+// intRoot returns the exact k-th root of a non-negative integer if there is one.
+func intRoot(x *big.Int, k int64) (*big.Int, bool) {
+	if x.Sign() == 0 || x.Cmp(big.NewInt(1)) == 0 {
+		return new(big.Int).Set(x), true
+	}
+	if k == 2 {
+		r := new(big.Int).Sqrt(x)
+		return r, new(big.Int).Mul(r, r).Cmp(x) == 0
+	}
+	f, _ := new(big.Float).SetInt(x).Float64()
+	if math.IsInf(f, 0) {
+		return nil, false
+	}
+	g := math.Round(math.Pow(f, 1/float64(k)))
+	for d := -1.0; d <= 1; d++ {
+		c := big.NewInt(int64(g + d))
+		if c.Sign() <= 0 {
+			continue
+		}
+		if new(big.Int).Exp(c, big.NewInt(k), nil).Cmp(x) == 0 {
+			return c, true
+		}
+	}
+	return nil, false
+}
+
+func pow(a, b val) (val, error) {
+	if a.r != nil && b.r != nil {
+		if b.r.IsInt() {
+			ex := b.r.Num()
+			if a.r.Sign() == 0 {
+				if ex.Sign() < 0 {
+					return val{}, errEval
+				}
+				if ex.Sign() == 0 {
+					return exact(big.NewRat(1, 1)), nil
+				}
+				return exact(new(big.Rat)), nil
+			}
+			bits := int64(a.r.Num().BitLen() + a.r.Denom().BitLen())
+			if ex.IsInt64() && abs64(ex.Int64())*bits <= maxRatBits*2 {
+				k := ex.Int64()
+				num := new(big.Int).Exp(a.r.Num(), big.NewInt(abs64(k)), nil)
+				den := new(big.Int).Exp(a.r.Denom(), big.NewInt(abs64(k)), nil)
+				if k < 0 {
+					num, den = den, num
+				}
+				return exact(new(big.Rat).SetFrac(num, den)), nil
+			}
+			if a.r.Cmp(big.NewRat(1, 1)) == 0 {
+				return exact(big.NewRat(1, 1)), nil
+			}
+			if a.r.Cmp(big.NewRat(-1, 1)) == 0 {
+				if ex.Bit(0) == 0 {
+					return exact(big.NewRat(1, 1)), nil
+				}
+				return exact(big.NewRat(-1, 1)), nil
+			}
+		} else if a.r.Sign() > 0 && b.r.Denom().IsInt64() && b.r.Denom().Int64() <= 64 {
+			// rational power of a rational: exact when the root is exact
+			k := b.r.Denom().Int64()
+			rn, ok1 := intRoot(a.r.Num(), k)
+			rd, ok2 := intRoot(a.r.Denom(), k)
+			if ok1 && ok2 {
+				base := exact(new(big.Rat).SetFrac(rn, rd))
+				return pow(base, exact(new(big.Rat).SetInt(b.r.Num())))
+			}
+		}
+	}
+	// float fallback; huge values become Inf and are compared as unsure
+	if a.c == 0 {
+		if real(b.c) > 0 {
+			return inexact(0), nil
+		}
+		return val{}, errEval
+	}
+	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) > 0 {
+		r := math.Pow(real(a.c), real(b.c))
+		if r == 0 {
+			return val{}, errEval // underflow: 3^{-2000} is not 0
+		}
+		return inexact(complex(r, 0)), nil
+	}
+	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) < 0 && b.r != nil && b.r.IsInt() {
+		return inexact(complex(math.Pow(real(a.c), real(b.c)), 0)), nil
+	}
+	if imag(a.c) == 0 && imag(b.c) == 0 && real(a.c) < 0 && b.r != nil && b.r.Denom().Bit(0) == 1 {
+		// real odd root of a negative number: (-8)^(1/3) = -2, (-8)^(2/3) = 4
+		m := math.Pow(-real(a.c), real(b.c))
+		if b.r.Num().Bit(0) == 1 {
+			m = -m
+		}
+		return inexact(complex(m, 0)), nil
+	}
+	return inexact(cmplx.Pow(a.c, b.c)), nil
+}
+
+func abs64(x int64) int64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+func (e *evaluator) fn(n *node) (val, error) {
+	args := make([]val, len(n.args))
+	for i, a := range n.args {
+		v, err := e.eval(a)
+		if err != nil {
+			return val{}, err
+		}
+		if a.deg && trig[n.name] {
+			// \sin 30^\circ: degrees inside a trigonometric function
+			v = inexact(v.c * complex(math.Pi/180, 0))
+		}
+		args[i] = v
+	}
+	one := func() (val, error) {
+		if len(args) != 1 {
+			return val{}, errEval
+		}
+		return args[0], nil
+	}
+	switch n.name {
+	case "sqrt":
+		a, err := one()
+		if err != nil {
+			return val{}, err
+		}
+		return pow(a, exact(big.NewRat(1, 2)))
+	case "abs":
+		a, err := one()
+		if err != nil {
+			return val{}, err
+		}
+		if a.r != nil {
+			return exact(new(big.Rat).Abs(a.r)), nil
+		}
+		return inexact(complex(cmplx.Abs(a.c), 0)), nil
+	case "floor", "ceil":
+		a, err := one()
+		if err != nil {
+			return val{}, err
+		}
+		if a.r != nil {
+			q := new(big.Int).Div(a.r.Num(), a.r.Denom()) // Euclidean: floor for positive denominators
+			if n.name == "ceil" && !a.r.IsInt() {
+				q.Add(q, big.NewInt(1))
+			}
+			return exact(new(big.Rat).SetInt(q)), nil
+		}
+		if imag(a.c) != 0 {
+			return val{}, errEval
+		}
+		x := real(a.c)
+		// too close to an integer to decide
+		if math.Abs(x-math.Round(x)) < 1e-9 {
+			return val{}, errEval
+		}
+		if n.name == "floor" {
+			return inexact(complex(math.Floor(x), 0)), nil
+		}
+		return inexact(complex(math.Ceil(x), 0)), nil
+	case "binom":
+		if len(args) == 2 && (args[0].r == nil || args[1].r == nil || !args[0].r.IsInt() || !args[1].r.IsInt()) && imag(args[0].c) == 0 && imag(args[1].c) == 0 {
+			// real arguments: Γ(n+1) / (Γ(k+1) Γ(n-k+1))
+			n, k := real(args[0].c), real(args[1].c)
+			v := math.Gamma(n+1) / (math.Gamma(k+1) * math.Gamma(n-k+1))
+			if math.IsInf(v, 0) || math.IsNaN(v) || math.Abs(n) > 150 {
+				return val{}, errEval
+			}
+			return inexact(complex(v, 0)), nil
+		}
+		if len(args) != 2 || args[0].r == nil || args[1].r == nil || !args[0].r.IsInt() || !args[1].r.IsInt() {
+			return val{}, errEval
+		}
+		nn, kk := args[0].r.Num(), args[1].r.Num()
+		if !nn.IsInt64() || !kk.IsInt64() || nn.Int64() > 5000 || nn.Int64() < 0 {
+			return val{}, errEval
+		}
+		if kk.Sign() < 0 || kk.Cmp(nn) > 0 {
+			return exact(new(big.Rat)), nil
+		}
+		return exact(new(big.Rat).SetInt(new(big.Int).Binomial(nn.Int64(), kk.Int64()))), nil
+	case "gcd", "lcm":
+		if len(args) < 2 {
+			return val{}, errEval
+		}
+		acc := new(big.Int)
+		for i, a := range args {
+			if a.r == nil || !a.r.IsInt() || a.r.Num().BitLen() > 256 {
+				return val{}, errEval
+			}
+			x := new(big.Int).Abs(a.r.Num())
+			if i == 0 {
+				acc.Set(x)
+				continue
+			}
+			if n.name == "gcd" {
+				acc.GCD(nil, nil, acc, x)
+			} else {
+				g := new(big.Int).GCD(nil, nil, acc, x)
+				if g.Sign() == 0 {
+					return val{}, errEval
+				}
+				acc.Mul(acc, x).Div(acc, g)
+			}
+		}
+		return exact(new(big.Rat).SetInt(acc)), nil
+	case "max", "min":
+		if len(args) == 0 {
+			return val{}, errEval
+		}
+		best := args[0]
+		for _, a := range args[1:] {
+			if imag(a.c) != 0 || imag(best.c) != 0 {
+				return val{}, errEval
+			}
+			var less bool
+			if a.r != nil && best.r != nil {
+				less = a.r.Cmp(best.r) < 0
+			} else {
+				less = real(a.c) < real(best.c)
+			}
+			if less == (n.name == "min") {
+				best = a
+			}
+		}
+		return best, nil
+	case "sgn":
+		a, err := one()
+		if err != nil {
+			return val{}, err
+		}
+		if a.r != nil {
+			return exact(new(big.Rat).SetInt64(int64(a.r.Sign()))), nil
+		}
+		return val{}, errEval
+	case "logb":
+		if len(args) != 2 {
+			return val{}, errEval
+		}
+		if r, ok := exactLog(args[0], args[1]); ok {
+			return r, nil
+		}
+		d := cmplx.Log(args[0].c)
+		if d == 0 {
+			return val{}, errEval
+		}
+		return inexact(cmplx.Log(args[1].c) / d), nil
+	}
+	a, err := one()
+	if err != nil {
+		return val{}, err
+	}
+	x := a.c
+	// exact values at exact zero
+	if a.r != nil && a.r.Sign() == 0 {
+		switch n.name {
+		case "sin", "tan", "asin", "atan", "sinh", "tanh":
+			return exact(new(big.Rat)), nil
+		case "cos", "cosh", "exp", "sec":
+			return exact(big.NewRat(1, 1)), nil
+		}
+	}
+	if a.r != nil && a.r.Cmp(big.NewRat(1, 1)) == 0 && (n.name == "ln" || n.name == "log" || n.name == "lg") {
+		return exact(new(big.Rat)), nil
+	}
+	if n.name == "lg" {
+		if r, ok := exactLog(exact(big.NewRat(10, 1)), a); ok {
+			return r, nil
+		}
+	}
+	var r complex128
+	switch n.name {
+	case "sin":
+		r = cmplx.Sin(x)
+	case "cos":
+		r = cmplx.Cos(x)
+	case "tan":
+		r = cmplx.Tan(x)
+	case "cot":
+		r = 1 / cmplx.Tan(x)
+	case "sec":
+		r = 1 / cmplx.Cos(x)
+	case "csc":
+		r = 1 / cmplx.Sin(x)
+	case "asin":
+		r = cmplx.Asin(x)
+	case "acos":
+		r = cmplx.Acos(x)
+	case "atan":
+		r = cmplx.Atan(x)
+	case "acot":
+		r = cmplx.Atan(1 / x)
+	case "asec":
+		r = cmplx.Acos(1 / x)
+	case "acsc":
+		r = cmplx.Asin(1 / x)
+	case "sinh":
+		r = cmplx.Sinh(x)
+	case "cosh":
+		r = cmplx.Cosh(x)
+	case "tanh":
+		r = cmplx.Tanh(x)
+	case "coth":
+		r = 1 / cmplx.Tanh(x)
+	case "log", "ln":
+		r = cmplx.Log(x)
+	case "lg":
+		r = cmplx.Log10(x)
+	case "exp":
+		r = cmplx.Exp(x)
+	default:
+		return val{}, errEval
+	}
+	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
+		r = complex(real(r), 0)
+	}
+	return inexact(r), nil
+}
+
+// exactLog returns log_b(x) exactly when x is an integer power of b.
+func exactLog(b, x val) (val, bool) {
+	if b.r == nil || x.r == nil || b.r.Sign() <= 0 || x.r.Sign() <= 0 || b.r.Cmp(big.NewRat(1, 1)) == 0 {
+		return val{}, false
+	}
+	lb := math.Log(real(b.c))
+	lx := math.Log(real(x.c))
+	if lb == 0 || math.IsInf(lb, 0) || math.IsInf(lx, 0) || math.IsNaN(lx) {
+		return val{}, false
+	}
+	k := math.Round(lx / lb)
+	if math.Abs(k) > 4096 || math.Abs(lx/lb-k) > 1e-6 {
+		return val{}, false
+	}
+	p, err := pow(b, exact(new(big.Rat).SetInt64(int64(k))))
+	if err != nil || p.r == nil || p.r.Cmp(x.r) != 0 {
+		return val{}, false
+	}
+	return exact(new(big.Rat).SetInt64(int64(k))), true
+}

@@ -1,0 +1,643 @@
+package verify
+
+import (
+	"errors"
+	"math/big"
+	"strings"
+	"unicode/utf8"
+)
+
+// tokKind is the kind of a lexical token.
+type tokKind int
+
+const (
+	tEOF      tokKind = iota
+	tNum              // text: digits, maybe with '.'
+	tIdent            // text: variable name (a letter, a greek letter, an unknown command)
+	tConst            // text: pi, e, i
+	tInf              // infinity
+	tFunc             // text: known function name (sin, log, ...)
+	tCmd              // text: structural command (frac, sqrt, binom, boxed, over...)
+	tOp               // text: + - * / ^ _ ! = < > <= >= != , ; : | ( ) [ ] { } pm mp % ' U in
+	tSetOpen          // \{
+	tSetClose         // \}
+	tText             // text: content of \text{} and friends, or a plain word
+	tRowSep           // \\ in matrices
+	tBeginMat         // \begin{pmatrix} and friends
+	tEndMat           // \end{pmatrix}
+	tFloorL           // \lfloor
+	tFloorR           // \rfloor
+	tCeilL            // \lceil
+	tCeilR            // \rceil
+	tEmpty            // \emptyset
+	tBad              // something we do not model (sums, integrals, limits, ...)
+)
+
+type token struct {
+	k    tokKind
+	text string
+}
+
+var errTooLong = errors.New("input too long")
+
+// knownFuncs maps function names (command or plain word) to canonical names.
+var knownFuncs = map[string]string{
+	"sin": "sin", "cos": "cos", "tan": "tan", "cot": "cot", "sec": "sec", "csc": "csc",
+	"arcsin": "asin", "arccos": "acos", "arctan": "atan", "asin": "asin", "acos": "acos", "atan": "atan",
+	"arccot": "acot", "arcsec": "asec", "arccsc": "acsc",
+	"sinh": "sinh", "cosh": "cosh", "tanh": "tanh", "coth": "coth",
+	"log": "log", "ln": "ln", "lg": "lg", "exp": "exp", "sqrt": "sqrt",
+	"max": "max", "min": "min", "gcd": "gcd", "lcm": "lcm",
+	"tg": "tan", "ctg": "cot", "arctg": "atan", "sgn": "sgn",
+}
+
+var greek = map[string]bool{
+	"alpha": true, "beta": true, "gamma": true, "delta": true, "epsilon": true, "varepsilon": true,
+	"zeta": true, "eta": true, "theta": true, "vartheta": true, "iota": true, "kappa": true,
+	"lambda": true, "mu": true, "nu": true, "xi": true, "rho": true, "sigma": true, "tau": true,
+	"upsilon": true, "phi": true, "varphi": true, "chi": true, "psi": true, "omega": true,
+	"Gamma": true, "Delta": true, "Theta": true, "Lambda": true, "Xi": true, "Pi": true,
+	"Sigma": true, "Upsilon": true, "Phi": true, "Psi": true, "Omega": true, "ell": true,
+}
+
+// plainWords are letter runs kept whole outside \text{}: connectives and units.
+var plainWords = map[string]bool{
+	"and": true, "or": true, "percent": true, "pct": true, "percentage": true,
+	"cm": true, "mm": true, "km": true, "kg": true, "mg": true, "ml": true, "mL": true,
+	"miles": true, "mile": true, "meters": true, "meter": true, "metres": true, "feet": true, "ft": true,
+	"inches": true, "inch": true, "yards": true, "hours": true, "hour": true, "hrs": true,
+	"minutes": true, "minute": true, "min": false, "seconds": true, "second": true, "sec": false,
+	"days": true, "day": true, "weeks": true, "years": true, "year": true, "months": true,
+	"dollars": true, "dollar": true, "cents": true, "cent": true, "yuan": true, "euros": true,
+	"degrees": true, "degree": true, "units": true, "unit": true, "sq": true, "square": true,
+	"cubic": true, "liters": true, "litres": true, "grams": true, "gram": true, "kilograms": true,
+	"mph": true, "kmh": true, "people": true, "students": true, "ways": true, "times": true,
+	"points": true, "pieces": true, "boxes": true, "balls": true, "numbers": true, "solutions": true,
+	"is": true, "are": true, "the": true, "answer": true, "for": true, "all": true, "only": true,
+	"where": true, "with": true, "any": true, "integer": true, "integers": true, "real": true,
+	"if": true, "when": true, "such": true, "that": true, "constant": true, "some": true, "every": true,
+	"rad": true, "radians": true, "tons": true, "pounds": true, "lbs": true, "oz": true,
+}
+
+// shortUnits are unit words that also read as products of letters; they
+// are units only right after a number.
+var shortUnits = map[string]bool{"cm": true, "mm": true, "km": true, "kg": true, "mg": true, "ml": true, "mL": true,
+	"am": true, "pm": true, "ft": true, "sq": true, "hrs": true, "mph": true, "kmh": true, "lbs": true, "oz": true, "rad": true, "sec": true, "hr": true}
+
+// matrixEnvs are environments parsed as matrices.
+var matrixEnvs = map[string]bool{
+	"pmatrix": true, "bmatrix": true, "matrix": true, "vmatrix": false, "Bmatrix": true,
+	"smallmatrix": true, "array": true,
+}
+
+// lex splits a cleaned LaTeX or plain answer into tokens. It never fails
+// except on over-long input; unknown syntax becomes tBad or tIdent tokens.
+func lex(s string, maxTokens int) ([]token, error) {
+	var toks []token
+	emit := func(k tokKind, t string) {
+		toks = append(toks, token{k, t})
+	}
+	i := 0
+	for i < len(s) {
+		if len(toks) > maxTokens {
+			return nil, errTooLong
+		}
+		c := s[i]
+		switch {
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			i++
+		case c >= '0' && c <= '9' || c == '.' && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			j := i
+			dot := false
+			for j < len(s) && (s[j] >= '0' && s[j] <= '9' || s[j] == '.' && !dot && j+1 < len(s) && s[j+1] >= '0' && s[j+1] <= '9') {
+				if s[j] == '.' {
+					dot = true
+				}
+				j++
+			}
+			// repeating decimals: 0.\overline{3}, 0.1\overline{6}, 1.\dot{3}
+			if rep, end, ok := repeating(s, i, j); ok {
+				emit(tNum, rep)
+				i = end
+				continue
+			}
+			// scientific notation: 1.5e3, 1e-5, 2E6 (not 2e3, read as 2·e·3)
+			if j < len(s) && (s[j] == 'e' || s[j] == 'E') {
+				k := j + 1
+				signed := k < len(s) && (s[k] == '-' || s[k] == '+')
+				if signed {
+					k++
+				}
+				d := k
+				for d < len(s) && s[d] >= '0' && s[d] <= '9' {
+					d++
+				}
+				if d > k && (d == len(s) || !isLetter(s[d]) && s[d] != '^' && s[d] != '.') && (dot || signed || s[j] == 'E' || i == 0 && d == len(s)) {
+					emit(tNum, s[i:d])
+					i = d
+					continue
+				}
+			}
+			emit(tNum, s[i:j])
+			i = j
+		case c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z':
+			j := i
+			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+				j++
+			}
+			w := s[i:j]
+			start := i
+			i = j
+			if f, ok := knownFuncs[w]; ok && len(w) > 1 {
+				emit(tFunc, f)
+				continue
+			}
+			if shortUnits[w] {
+				// "5 km" is a unit, "km" elsewhere is k·m
+				if n := len(toks); n > 0 && (toks[n-1].k == tNum || toks[n-1].k == tOp && toks[n-1].text == "}") {
+					emit(tText, w)
+					continue
+				}
+			} else if plainWords[w] || plainWords[strings.ToLower(w)] && len(w) > 2 {
+				emit(tText, w)
+				continue
+			}
+			if w == "pi" {
+				emit(tConst, "pi")
+				continue
+			}
+			if w == "oo" || w == "inf" || w == "infty" || w == "infinity" {
+				emit(tInf, "")
+				continue
+			}
+			// "5 apples": a word after a number and a space is a noun, not a
+			// product of letters (the checker then needs the same words on
+			// both sides)
+			if n := len(toks); n > 0 && toks[n-1].k == tNum && len(w) >= 4 && start > 0 && s[start-1] == ' ' {
+				emit(tText, w)
+				continue
+			}
+			// "W(x)=1orW(x)=-1": a connective glued to a capital
+			for _, c := range []string{"or", "and"} {
+				if len(w) > len(c) && strings.HasPrefix(w, c) && w[len(c)] >= 'A' && w[len(c)] <= 'Z' {
+					emit(tText, c)
+					w = w[len(c):]
+					break
+				}
+			}
+			for _, r := range w {
+				emitLetter(&toks, string(r))
+			}
+		case c == '\\':
+			i = lexCommand(s, i, &toks)
+		default:
+			r, size := utf8.DecodeRuneInString(s[i:])
+			i += size
+			switch r {
+			case '+', '-', '*', '/', '^', '_', '!', '=', ',', ';', ':', '|', '(', ')', '[', ']', '{', '}', '%', '\'':
+				op := string(r)
+				// two-character operators
+				if i < len(s) {
+					two := op + s[i:i+1]
+					switch two {
+					case "<=", ">=", "!=", "=<", "=>", "**":
+						if two == "=<" {
+							two = "<="
+						} else if two == "=>" {
+							two = ">="
+						} else if two == "**" {
+							two = "^"
+						}
+						emit(tOp, two)
+						i++
+						continue
+					}
+				}
+				emit(tOp, op)
+			case '<', '>':
+				op := string(r)
+				if i < len(s) && s[i] == '=' {
+					op += "="
+					i++
+				}
+				emit(tOp, op)
+			case '&':
+				emit(tOp, "&")
+			case '；':
+				emit(tOp, ";")
+			case '，':
+				emit(tOp, ",")
+			case '≤', '⩽':
+				emit(tOp, "<=")
+			case '≥', '⩾':
+				emit(tOp, ">=")
+			case '≠':
+				emit(tOp, "!=")
+			case '×', '·', '⋅', '∙':
+				emit(tOp, "*")
+			case '÷':
+				emit(tOp, "/")
+			case '−', '–':
+				emit(tOp, "-")
+			case '±':
+				emit(tOp, "pm")
+			case '∓':
+				emit(tOp, "mp")
+			case 'π':
+				emit(tConst, "pi")
+			case '∞':
+				emit(tInf, "")
+			case '∪':
+				emit(tOp, "U")
+			case 'ℝ':
+				emit(tIdent, "mathbb R")
+			case '∈':
+				emit(tOp, "in")
+			case '√':
+				emit(tCmd, "sqrt")
+			case '°':
+				emit(tOp, "deg")
+			case '€', '£', '¥', '²', '³':
+				if r == '²' {
+					emit(tOp, "^")
+					emit(tNum, "2")
+				} else if r == '³' {
+					emit(tOp, "^")
+					emit(tNum, "3")
+				}
+			case '"', '?', '.':
+				// quotes, question marks, a period ending a row: punctuation
+			default:
+				switch {
+				case r >= '₀' && r <= '₉':
+					emit(tOp, "_")
+					emit(tNum, string(rune('0'+r-'₀')))
+				case r == '⁰' || r == '¹' || r >= '⁴' && r <= '⁹':
+					d := map[rune]rune{'⁰': '0', '¹': '1', '⁴': '4', '⁵': '5', '⁶': '6', '⁷': '7', '⁸': '8', '⁹': '9'}[r]
+					emit(tOp, "^")
+					emit(tNum, string(d))
+				case r >= 'Α' && r <= 'ω' && r != 'π':
+					emit(tIdent, string(r))
+				default:
+					emit(tBad, string(r))
+				}
+			}
+		}
+	}
+	emit(tEOF, "")
+	return toks, nil
+}
+
+func emitLetter(toks *[]token, l string) {
+	switch l {
+	case "e", "i":
+		*toks = append(*toks, token{tConst, l})
+	default:
+		*toks = append(*toks, token{tIdent, l})
+	}
+}
+
+// readGroup returns the content of a {...} group starting at s[i] == '{'
+// and the index after it; if s[i] is not '{' it returns one character.
+func readGroup(s string, i int) (string, int) {
+	for i < len(s) && s[i] == ' ' {
+		i++
+	}
+	if i >= len(s) {
+		return "", i
+	}
+	if s[i] != '{' {
+		if s[i] == '\\' {
+			j := i + 1
+			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+				j++
+			}
+			if j == i+1 && j < len(s) {
+				j++
+			}
+			return s[i:j], j
+		}
+		_, size := utf8.DecodeRuneInString(s[i:])
+		return s[i : i+size], i + size
+	}
+	depth := 0
+	for j := i; j < len(s); j++ {
+		switch s[j] {
+		case '\\':
+			j++
+		case '{':
+			depth++
+		case '}':
+			depth--
+			if depth == 0 {
+				return s[i+1 : j], j + 1
+			}
+		}
+	}
+	return s[i+1:], len(s)
+}
+
+func lexCommand(s string, i int, toks *[]token) int {
+	emit := func(k tokKind, t string) { *toks = append(*toks, token{k, t}) }
+	j := i + 1
+	for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+		j++
+	}
+	if j == i+1 { // \ followed by a non-letter
+		if j >= len(s) {
+			return j
+		}
+		switch s[j] {
+		case '{':
+			emit(tSetOpen, "")
+		case '}':
+			emit(tSetClose, "")
+		case '\\':
+			emit(tRowSep, "")
+		case '%':
+			emit(tOp, "%")
+		case '|':
+			emit(tOp, "|")
+		case ',', '!', ';', ':', ' ', '$', '>':
+		default:
+		}
+		return j + 1
+	}
+	name := s[i+1 : j]
+	if f, ok := knownFuncs[name]; ok && name != "sqrt" {
+		emit(tFunc, f)
+		return j
+	}
+	if greek[name] {
+		emit(tIdent, name)
+		return j
+	}
+	switch name {
+	case "frac", "sqrt", "binom", "boxed", "fbox":
+		emit(tCmd, name)
+	case "pi":
+		emit(tConst, "pi")
+	case "infty", "infin":
+		emit(tInf, "")
+	case "cdot", "times", "ast", "cdotp":
+		emit(tOp, "*")
+	case "div":
+		emit(tOp, "/")
+	case "pm":
+		emit(tOp, "pm")
+	case "mp":
+		emit(tOp, "mp")
+	case "le", "leq", "leqslant", "leqq":
+		emit(tOp, "<=")
+	case "ge", "geq", "geqslant", "geqq":
+		emit(tOp, ">=")
+	case "ne", "neq":
+		emit(tOp, "!=")
+	case "lt":
+		emit(tOp, "<")
+	case "gt":
+		emit(tOp, ">")
+	case "approx", "simeq", "thickapprox":
+		emit(tOp, "approx")
+	case "equiv", "coloneqq":
+		emit(tOp, "=")
+	case "cup":
+		emit(tOp, "U")
+	case "in":
+		emit(tOp, "in")
+	case "circ", "degree":
+		emit(tOp, "deg")
+	case "prime":
+		emit(tOp, "'")
+	case "lfloor":
+		emit(tFloorL, "")
+	case "rfloor":
+		emit(tFloorR, "")
+	case "lceil":
+		emit(tCeilL, "")
+	case "rceil":
+		emit(tCeilR, "")
+	case "lvert", "rvert", "vert", "mid":
+		emit(tOp, "|")
+	case "langle":
+		emit(tOp, "(")
+	case "rangle":
+		emit(tOp, ")")
+	case "emptyset", "varnothing":
+		emit(tEmpty, "")
+	case "colon", "ratio":
+		emit(tOp, ":")
+	case "quad", "qquad":
+		// wide spaces separate answers: x = 1 \quad y = 2
+		emit(tOp, ",")
+	case "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
+		"displaystyle", "textstyle", "limits", "nolimits", "hline", "cline", "middle", "dollar":
+	case "over":
+		emit(tCmd, "over")
+	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
+		content, k := readGroup(s, j)
+		c := strings.TrimSpace(content)
+		if numberLike(c) {
+			// \text{13}: a number set in text
+			sub, _ := lex(c, 1<<10)
+			*toks = append(*toks, sub[:len(sub)-1]...)
+			return k
+		}
+		emit(tText, c)
+		return k
+	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
+		content, k := readGroup(s, j)
+		c := strings.TrimSpace(strings.ReplaceAll(content, "~", " "))
+		if (name == "mathrm" || name == "textrm") && len(c) > 0 && c != strings.TrimSpace(content) && isLetters(c) {
+			// \mathrm{~m}: a unit set after a space
+			emit(tText, c)
+			return k
+		}
+		if f, ok := knownFuncs[c]; ok {
+			emit(tFunc, f)
+			return k
+		}
+		if name == "mathbb" && c == "R" {
+			emit(tIdent, "mathbb R")
+			return k
+		}
+		if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {
+			// a one-letter unit after another unit: \mathrm{km}/\mathrm{h}
+			n := len(*toks)
+			if name == "mathrm" && n >= 2 && (*toks)[n-1].k == tOp && (*toks)[n-1].text == "/" && (*toks)[n-2].k == tText {
+				emit(tText, c)
+				return k
+			}
+			emitLetter(toks, c)
+			return k
+		}
+		if isLetters(c) && len(c) > 1 {
+			if name == "mathbb" || name == "mathcal" {
+				emit(tIdent, c)
+			} else {
+				emit(tText, c)
+			}
+			return k
+		}
+		// mixed content: re-lex it inline
+		*toks = append(*toks, token{tOp, "{"})
+		sub, _ := lex(c, 1<<20)
+		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, token{tOp, "}"})
+		return k
+	case "overline", "vec", "hat", "bar", "widehat", "overrightarrow", "overleftrightarrow", "tilde", "widetilde", "underline", "dot", "ddot", "mathring":
+		// geometric names: \overline{AB} is the segment AB
+		content, k := readGroup(s, j)
+		c := strings.TrimSpace(content)
+		if isLetters(c) {
+			emit(tIdent, name[:1]+c)
+			return k
+		}
+		*toks = append(*toks, token{tOp, "{"})
+		sub, _ := lex(c, 1<<20)
+		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, token{tOp, "}"})
+		return k
+	case "forall":
+		emit(tText, "for all")
+	case "angle", "measuredangle":
+		// \angle APD, \angle{APD}: the name of an angle
+		k := j
+		for k < len(s) && s[k] == ' ' {
+			k++
+		}
+		var content string
+		if k < len(s) && s[k] == '{' {
+			content, k = readGroup(s, k)
+		} else {
+			e := k
+			for e < len(s) && isLetter(s[e]) {
+				e++
+			}
+			content, k = s[k:e], e
+		}
+		emit(tIdent, "angle "+strings.TrimSpace(content))
+		return k
+	case "begin", "end":
+		env, k := readGroup(s, j)
+		env = strings.TrimSuffix(strings.TrimSpace(env), "*")
+		if matrixEnvs[env] {
+			if name == "begin" {
+				emit(tBeginMat, env)
+				if env == "array" { // skip the column spec
+					_, k = readGroup(s, k)
+				}
+			} else {
+				emit(tEndMat, env)
+			}
+			return k
+		}
+		if env == "cases" {
+			emit(tBad, env)
+			return k
+		}
+		// align, aligned, gathered: their rows are a list (\\ and & separate)
+		return k
+	case "sum", "prod":
+		emit(tCmd, name)
+	case "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
+		"cap", "setminus", "subset", "subseteq", "exists", "partial", "nabla",
+		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
+		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
+		"wedge", "vee", "notin", "supset", "leftarrow", "Leftrightarrow", "overset", "underset", "stackrel":
+		emit(tBad, name)
+	case "dfrac", "tfrac", "cfrac":
+		emit(tCmd, "frac")
+	case "dbinom", "tbinom":
+		emit(tCmd, "binom")
+	case "exp":
+		emit(tFunc, "exp")
+	default:
+		emit(tIdent, `\`+name)
+	}
+	return j
+}
+
+// repeating reads a repeating decimal whose fixed part is s[i:j] and whose
+// period follows as \overline{ddd} or \dot{d}; it returns "p/q".
+func repeating(s string, i, j int) (string, int, bool) {
+	k := j
+	// "0." followed by the period: the dot was not taken by the number
+	fixed := s[i:j]
+	if k < len(s) && s[k] == '.' && !strings.Contains(fixed, ".") {
+		fixed += "."
+		k++
+	}
+	if !strings.Contains(fixed, ".") {
+		return "", 0, false
+	}
+	var period string
+	var end int
+	switch {
+	case strings.HasPrefix(s[k:], `\overline{`):
+		period, end = readGroup(s, k+len(`\overline`))
+	case strings.HasPrefix(s[k:], `\dot{`):
+		period, end = readGroup(s, k+len(`\dot`))
+	default:
+		return "", 0, false
+	}
+	period = strings.TrimSpace(period)
+	if period == "" || len(period) > 30 || len(fixed) > 30 || !allDigitsStr(period) {
+		return "", 0, false
+	}
+	dot := strings.IndexByte(fixed, '.')
+	intPart, frac := fixed[:dot], fixed[dot+1:]
+	if intPart == "" {
+		intPart = "0"
+	}
+	if !allDigitsStr(intPart) || frac != "" && !allDigitsStr(frac) {
+		return "", 0, false
+	}
+	// x = intPart.frac(period) = (intPart frac period - intPart frac) / (10^len(frac) (10^len(period) - 1))
+	a, _ := new(big.Int).SetString(intPart+frac+period, 10)
+	b, _ := new(big.Int).SetString(intPart+frac, 10)
+	num := new(big.Int).Sub(a, b)
+	den := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(period))), nil), big.NewInt(1))
+	den.Mul(den, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil))
+	return new(big.Rat).SetFrac(num, den).String(), end, true
+}
+
+func allDigitsStr(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// numberLike reports a non-empty string of digits with '.', ',' or a sign.
+func numberLike(s string) bool {
+	digits := 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' || c == ',' || c == '-' || c == ' ':
+		default:
+			return false
+		}
+	}
+	return digits > 0
+}
+
+func isLetters(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
+}
