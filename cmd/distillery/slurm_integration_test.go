@@ -53,7 +53,7 @@ func requireSlurm(t *testing.T) {
 
 func newSlurmHarness(t *testing.T, name string) *slurmHarness {
 	requireSlurm(t)
-	h := &slurmHarness{t: t, dir: t.TempDir(), jobName: "dt-" + name}
+	h := &slurmHarness{t: t, dir: t.TempDir(), jobName: fmt.Sprintf("dt-%s-%d", name, os.Getpid())}
 	h.env = os.Environ()
 	if !h.clusterUp() {
 		h.startCluster()
@@ -141,7 +141,8 @@ func (h *slurmHarness) distillery(extraEnv []string, args ...string) (string, st
 	return stdout.String(), stderr.String(), code
 }
 
-// cancelAll cancels every job of this test (by name).
+// cancelAll cancels every job of this test, by its name, which is unique
+// to this process: other checkouts may share the cluster.
 func (h *slurmHarness) cancelAll() {
 	cmd := exec.Command("scancel", "--name="+h.jobName)
 	cmd.Env = h.env
