@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -89,8 +90,15 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 		return slurm.JobInput{}, errors.New("the Slurm jobs read the config from a file: pass -c FILE (write one with `distillery init`)")
 	}
 	l := shard.Layout{Dir: cfg.Run.Dir}
+	sc := cfg.Slurm
+	// A relative binary path with a slash (bin/distillery) is relative to
+	// the config file, like the other paths in it; a bare name is looked
+	// up in PATH on the node.
+	if strings.Contains(sc.Binary, "/") && !filepath.IsAbs(sc.Binary) {
+		sc.Binary = filepath.Join(filepath.Dir(cfg.File), sc.Binary)
+	}
 	return slurm.JobInput{
-		Slurm:      cfg.Slurm,
+		Slurm:      sc,
 		ConfigFile: cfg.File,
 		RunDir:     cfg.Run.Dir,
 		LogDir:     l.LogDir(),
@@ -112,6 +120,9 @@ func warnBinary(env *Env, cfg *Config) {
 	b := cfg.Slurm.Binary
 	if b == "" {
 		b = "distillery"
+	}
+	if strings.Contains(b, "/") && !filepath.IsAbs(b) && cfg.File != "" {
+		b = filepath.Join(filepath.Dir(cfg.File), b)
 	}
 	if _, err := exec.LookPath(b); err != nil {
 		fmt.Fprintf(env.Stderr, "warning: slurm.binary %q is not found here (%v); the jobs need it on the compute nodes: set slurm.binary to its absolute path\n", b, err)
