@@ -106,11 +106,30 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 	}, nil
 }
 
-func judgeServer(cfg *Config) *slurm.ServerConfig {
+// generateServer is the server the array tasks start. A set
+// generate.endpoint means an existing server ("Slurm jobs use the server
+// they start" only when it is empty): the tasks start none.
+func generateServer(env *Env, cfg *Config) slurm.ServerConfig {
+	s := cfg.Server
+	if s.Kind != "external" && cfg.Generate.Endpoint != "" {
+		fmt.Fprintf(env.Stderr, "note: generate.endpoint is set (%s): the array tasks use that server and start none (server.kind %q does not apply)\n", cfg.Generate.Endpoint, s.Kind)
+		s.Kind, s.Endpoint = "external", cfg.Generate.Endpoint
+	}
+	return s
+}
+
+// judgeServer is the judge server the merge job starts, nil when the judge
+// is disabled; a set judge.endpoint means an existing server, as for
+// generate.
+func judgeServer(env *Env, cfg *Config) *slurm.ServerConfig {
 	if !cfg.Judge.Enabled {
 		return nil
 	}
 	s := cfg.Judge.Server
+	if s.Kind != "external" && cfg.Judge.Endpoint != "" {
+		fmt.Fprintf(env.Stderr, "note: judge.endpoint is set (%s): the merge job uses that server and starts none (judge.server.kind %q does not apply)\n", cfg.Judge.Endpoint, s.Kind)
+		s.Kind, s.Endpoint = "external", cfg.Judge.Endpoint
+	}
 	return &s
 }
 
@@ -179,8 +198,8 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		Command:    "submit",
 		Layout:     l,
 		Job:        job,
-		Server:     cfg.Server,
-		Judge:      judgeServer(cfg),
+		Server:     generateServer(env, cfg),
+		Judge:      judgeServer(env, cfg),
 		Shards:     todo,
 		NoMerge:    opts.NoMerge,
 		DryRun:     opts.DryRun,
