@@ -343,6 +343,9 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kText {
 			text, other = g, p
 		}
+		if infSign(other) > 0 && (strings.EqualFold(strings.Trim(text.name, ". "), "infinity") || strings.EqualFold(strings.Trim(text.name, ". "), "infinite")) {
+			return cEqual // "infinity" against \infty
+		}
 		if allReals(text.name) {
 			if iv, ok := asIntervals(other); ok && len(iv) == 1 && infSign(iv[0].args[0]) < 0 && infSign(iv[0].args[1]) > 0 {
 				return cEqual // "all real numbers" against (-oo, oo)

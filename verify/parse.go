@@ -962,6 +962,13 @@ func (p *parser) parsePrimary() (*node, error) {
 			p.next()
 			name += "'"
 		}
+		// f^{-1}(x): the inverse function is a name
+		if funcLetters[name] && p.isOp("^") && p.peekAt(1).k == tOp && p.peekAt(1).text == "{" &&
+			p.peekAt(2).k == tOp && p.peekAt(2).text == "-" && p.peekAt(3).k == tNum && p.peekAt(3).text == "1" &&
+			p.peekAt(4).k == tOp && p.peekAt(4).text == "}" && p.peekAt(5).k == tOp && p.peekAt(5).text == "(" {
+			p.pos += 5
+			name += "^{-1}"
+		}
 		if p.isOp("_") {
 			p.next()
 			// a subscript with variables is an index: a_n, F_{n-k-1}

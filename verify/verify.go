@@ -3,6 +3,7 @@ package verify
 import (
 	"context"
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -107,18 +108,30 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Unsure, "answer too long"
 		return res
 	}
-	if squash(cg) == squash(cp) {
-		res.Verdict, res.Reason = Equal, "same text"
+	var v Verdict
+	var reason string
+	cg, cp, v, reason = textRules(cg, cp)
+	if v != "" {
+		res.Verdict, res.Reason = v, reason
 		res.GoldParsed, res.PredParsed = cg, cp
 		return res
 	}
+	return ch.compareParsed(ctx, cg, cp, fromText)
+}
+
+// textRules decides what the text alone decides: the same text, a decimal
+// comma, the same words, multiple-choice letters, yes/no answers. It may
+// rewrite "(D) 7" against a bare value into the value. v is "" when the
+// text does not decide.
+func textRules(cg, cp string) (string, string, Verdict, string) {
+	if squash(cg) == squash(cp) {
+		return cg, cp, Equal, "same text"
+	}
 	if decimalComma(cg, cp) || decimalComma(cp, cg) {
-		res.Verdict, res.Reason = Equal, "decimal comma"
-		return res
+		return cg, cp, Equal, "decimal comma"
 	}
 	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
-		res.Verdict, res.Reason = Equal, "same text"
-		return res
+		return cg, cp, Equal, "same text"
 	}
 	// "(D) 7" on one side and a bare value on the other: compare the values
 	if _, ok := choiceLetter(cp, false); !ok {
@@ -134,23 +147,25 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	if lg, ok := choiceLetter(cg, false); ok {
 		if lp, ok := choiceLetter(cp, false); ok {
 			if lg == lp {
-				res.Verdict, res.Reason = Equal, "same choice"
-			} else {
-				res.Verdict, res.Reason = Different, "different choice"
+				return cg, cp, Equal, "same choice"
 			}
-			return res
+			return cg, cp, Different, "different choice"
 		}
 	}
 	if yg, ok := yesNo(cg); ok {
 		if yp, ok := yesNo(cp); ok {
 			if yg == yp {
-				res.Verdict, res.Reason = Equal, "same yes/no answer"
-			} else {
-				res.Verdict, res.Reason = Different, "opposite yes/no answer"
+				return cg, cp, Equal, "same yes/no answer"
 			}
-			return res
+			return cg, cp, Different, "opposite yes/no answer"
 		}
 	}
+	return cg, cp, "", ""
+}
+
+// compareParsed parses both cleaned answers and compares the values.
+func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bool) (res Result) {
+	res.GoldParsed, res.PredParsed = cg, cp
 	gn, gProse, err := parseAnswerProse(cg, ch.lim)
 	if err != nil {
 		res.Verdict, res.Reason = Unsure, "cannot parse gold: "+err.Error()
@@ -172,7 +187,12 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	}
 	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
+	gNames, gVals := namedValues(gn)
+	pNames, pVals := namedValues(pn)
 	switch {
+	case gNames != "" && gNames == pNames:
+		// a = 2, b = 3 against b = 3, a = 2: compare name by name
+		verdict = c.ordered(gVals, pVals)
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
 		verdict = c.compare(gn, pn)
 	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
@@ -235,6 +255,34 @@ func splitUnits(words []string) ([]string, string) {
 		}
 	}
 	return prose, strings.Join(units, " ")
+}
+
+// namedValues reads a list of assignments with distinct names
+// ("a = 2, b = 3") and returns the sorted names and their values in that
+// order; names is "" for anything else.
+func namedValues(n *node) (string, []*node) {
+	if n.k != kList || len(n.args) < 2 {
+		return "", nil
+	}
+	byName := map[string]*node{}
+	var names []string
+	for _, a := range n.args {
+		if a.k != kRel || len(a.ops) != 1 || a.ops[0] != "=" || !nameLike(a.args[0]) {
+			return "", nil
+		}
+		name := a.args[0].String()
+		if _, dup := byName[name]; dup {
+			return "", nil
+		}
+		byName[name] = norm(a.args[1])
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	vals := make([]*node, len(names))
+	for i, name := range names {
+		vals[i] = byName[name]
+	}
+	return strings.Join(names, "\x00"), vals
 }
 
 // isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),

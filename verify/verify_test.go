@@ -474,7 +474,7 @@ func TestTextAgainstValues(t *testing.T) {
 		{"\\text{No solution}", "\\varnothing", Equal},
 		{"(1,8,19),(2,7,13)", "\\text{no solutions}", Different},
 		{"0", "\\text{none}", Unsure},
-		{"\\infty", "\\text{infinity}", Unsure},
+		{"\\infty", "\\text{infinity}", Equal},
 	} {
 		got := Check(context.Background(), c.gold, c.pred)
 		if got.Verdict != c.want {
@@ -750,6 +750,34 @@ func TestHugeAndTiny(t *testing.T) {
 		{"3^{-50000}", "3^{-50001}", Unsure},
 		{"\\sqrt[3]{2}\\sqrt[3]{4}", "2", Equal},
 		{"(1+\\sqrt{2})^{20}", "(1+\\sqrt{2})^{20} - 10^{-30}", Different},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
+
+func TestInverseAndInfinity(t *testing.T) {
+	for _, c := range []pairCase{
+		{"f^{-1}(x) = \\frac{x-3}{2}", "\\frac{x-3}{2}", Equal},
+		{"f^{-1}(x) = \\frac{x-3}{2}", "f^{-1}(x) = \\frac{x+3}{2}", Different},
+		{"\\infty", "\\text{infinity}", Equal},
+		{"y = -2x + 5", "2x + y = 5", Equal},
+	} {
+		got := Check(context.Background(), c.gold, c.pred)
+		if got.Verdict != c.want {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want %s", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+	}
+}
+
+func TestNamedValues(t *testing.T) {
+	for _, c := range []pairCase{
+		{"a = 2, b = 3", "a = 3, b = 2", Different},
+		{"a = 2, b = 3", "b = 3, a = 2", Equal},
+		{"a = 2, b = 3", "2, 3", Equal},
+		{"a_3 = 2, a_{37} = 19", "a_{37} = 19, a_3 = 2", Equal},
 	} {
 		got := Check(context.Background(), c.gold, c.pred)
 		if got.Verdict != c.want {

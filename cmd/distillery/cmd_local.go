@@ -23,7 +23,8 @@ func newLocalCommand(env *Env) *cli.Command {
 		Description: `Runs plan -> run (every shard) -> merge in one process. Without a
 [generate] endpoint it starts the embedded SGLang-compatible simulator
 (configured by [sim]) on a free loopback port and uses it for generation and,
-without a [judge] endpoint, for judging too. Safe to run again: the plan is
+without a [judge] endpoint, for judging too. With a real [generate] endpoint
+and no [judge] endpoint, unsure answers stay unjudged (not correct). Safe to run again: the plan is
 reused, finished shards are skipped, partial ones resume.`,
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "no-judge", Usage: "do not send unsure answers to the judge"},
@@ -56,7 +57,9 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 	}
 	printPlan(env, cfg, plan, created)
 
-	if cfg.Generate.Endpoint == "" || (cfg.Judge.Enabled && cfg.Judge.Endpoint == "") {
+	// The simulator stands in only where no server is configured at all: a
+	// real generation run is never judged by the simulator.
+	if cfg.Generate.Endpoint == "" {
 		problems, err := simserver.LoadRunDir(cfg.Run.Dir)
 		if err != nil {
 			return err
@@ -68,9 +71,7 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 		}
 		defer inst.Close()
 		fmt.Fprintf(env.Stdout, "simulator (not a model) listening on %s\n", inst.URL)
-		if cfg.Generate.Endpoint == "" {
-			cfg.Generate.Endpoint = inst.URL
-		}
+		cfg.Generate.Endpoint = inst.URL
 		if cfg.Judge.Enabled && cfg.Judge.Endpoint == "" {
 			cfg.Judge.Endpoint = inst.URL
 		}
@@ -106,6 +107,9 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 	client, err := newJudgeClient(cfg, env)
 	if err != nil {
 		return err
+	}
+	if client == nil && cfg.Judge.Enabled {
+		log.Warn("judge.endpoint is empty: unsure answers stay unjudged and count as not correct (set judge.endpoint, or --no-judge to silence this)")
 	}
 	sum, err := merge.Run(ctx, mergeOptions(cfg, env, client))
 	if err != nil {

@@ -39,7 +39,7 @@ pred may be a whole generation (the final \boxed{} answer is taken) or a bare an
 			&cli.StringFlag{Name: "pred", Usage: "model answer or whole generation; - reads it from stdin"},
 			&cli.StringFlag{Name: "jsonl", Usage: "JSONL file of {\"id\",\"gold\",\"pred\"} lines; - for stdin"},
 			&cli.BoolFlag{Name: "json", Usage: "with --gold/--pred: print the whole result as JSON"},
-			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "parallel checkers for --jsonl (default: all cores)"},
+			&cli.IntFlag{Name: "workers", Value: runtime.NumCPU(), Usage: "parallel checkers for --jsonl; the default is the number of cores"},
 			&cli.DurationFlag{Name: "pair-timeout", Value: 5 * time.Second, Usage: "deadline of one pair; a pair that takes longer is unsure"},
 		},
 		Action: func(cctx *cli.Context) error {
