@@ -109,7 +109,8 @@ func NewClient(o ClientOptions) (*Client, error) {
 }
 
 // normalizeEndpoint turns "http://h:30000", "http://h:30000/",
-// "http://h:30000/v1" or "http://h:30000/v1/" into "http://h:30000".
+// "http://h:30000/v1", "http://h:30000/v1/" or
+// "http://h:30000/v1/chat/completions" into "http://h:30000".
 func normalizeEndpoint(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -120,6 +121,8 @@ func normalizeEndpoint(s string) (string, error) {
 		return "", fmt.Errorf("endpoint %q is not an http:// or https:// URL such as http://127.0.0.1:30000", s)
 	}
 	p := strings.TrimRight(u.Path, "/")
+	// Someone may paste the whole API URL: take the base from it.
+	p = strings.TrimSuffix(p, "/chat/completions")
 	p = strings.TrimSuffix(p, "/v1")
 	u.Path = strings.TrimRight(p, "/")
 	u.RawPath = ""
@@ -177,13 +180,18 @@ type chatBody struct {
 type chatResponse struct {
 	Object  string          `json:"object"`
 	Code    json.RawMessage `json:"code"`
+	Type    string          `json:"type"`
 	Error   json.RawMessage `json:"error"`
 	Model   string          `json:"model"`
 	Choices []struct {
 		Message struct {
 			Content          *string `json:"content"`
 			ReasoningContent *string `json:"reasoning_content"`
+			// Reasoning is vLLM's newer name for reasoning_content.
+			Reasoning *string `json:"reasoning"`
 		} `json:"message"`
+		// Text is where a completions-style server puts the answer.
+		Text         *string         `json:"text"`
 		FinishReason json.RawMessage `json:"finish_reason"`
 	} `json:"choices"`
 	Usage *struct {
@@ -279,6 +287,12 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	// A generation may be asked for twice (only one answer is written),
+	// so the request is idempotent for us. Saying so (an empty
+	// Idempotency-Key is not sent on the wire) lets net/http resend it at
+	// once when a pooled keep-alive connection turns out to have been
+	// closed by the server, instead of failing the attempt.
+	req.Header["Idempotency-Key"] = nil
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
@@ -293,7 +307,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	if resp.StatusCode != http.StatusOK {
 		ae := &attemptError{err: fmt.Errorf("server answered %s: %s", resp.Status, serverMessage(data))}
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		case transientStatus(resp.StatusCode) || resp.StatusCode >= 500:
 			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		case resp.StatusCode >= 400:
 			ae.permanent = true
@@ -308,26 +322,26 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	return res, aerr
 }
 
+// transientStatus reports whether a 4xx status is worth retrying: 429 (rate
+// limit), 408 (a proxy or server timed the request out) and 425 (too
+// early).
+func transientStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code == http.StatusTooEarly
+}
+
 // parseChat reads a chat completion answered with status 200.
 func parseChat(data []byte) (ChatResult, *attemptError) {
 	var cr chatResponse
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	if err := json.Unmarshal(data, &cr); err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
 		// Some servers send an error object with status 200; its code
 		// says whether it is worth retrying.
-		if cr.Object == "error" || len(cr.Error) > 0 {
-			var code int
-			if json.Unmarshal(cr.Code, &code) != nil || code == 0 {
-				var e struct {
-					Code int `json:"code"`
-				}
-				json.Unmarshal(cr.Error, &e)
-				code = e.Code
-			}
+		if cr.Object == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
 			ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
-			ae.permanent = code >= 400 && code < 500 && code != http.StatusTooManyRequests
+			ae.permanent = errorIsPermanent(cr.Code, cr.Type, cr.Error)
 			return ChatResult{}, ae
 		}
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
@@ -341,12 +355,23 @@ func parseChat(data []byte) (ChatResult, *attemptError) {
 	}
 	res := ChatResult{FinishReason: fr, Model: cr.Model}
 	content := ""
-	if ch.Message.Content != nil {
+	switch {
+	case ch.Message.Content != nil:
 		content = *ch.Message.Content
+	case ch.Text != nil:
+		content = *ch.Text
 	}
-	if ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "" {
+	if ch.Message.ReasoningContent == nil {
+		ch.Message.ReasoningContent = ch.Message.Reasoning
+	}
+	switch {
+	case ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "" && content == "" && fr == "length":
+		// Cut off while thinking: the model never closed its think
+		// block, so neither do we.
+		res.Text = "<think>\n" + *ch.Message.ReasoningContent
+	case ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "":
 		res.Text = "<think>\n" + *ch.Message.ReasoningContent + "\n</think>\n" + content
-	} else {
+	default:
 		res.Text = content
 	}
 	if cr.Usage != nil {
@@ -354,6 +379,47 @@ func parseChat(data []byte) (ChatResult, *attemptError) {
 		res.CompletionTokens = cr.Usage.CompletionTokens
 	}
 	return res, nil
+}
+
+// errorIsPermanent judges an error object sent with status 200 (SGLang's
+// and vLLM's {"object": "error", "code": 400, "type": "BadRequestError"},
+// OpenAI's {"error": {"code": "context_length_exceeded", "type":
+// "invalid_request_error"}}): a 4xx code other than 408/425/429, or a
+// request-error type, cannot be fixed by retrying; anything else (a 5xx
+// code, an overload, no code at all) may be.
+func errorIsPermanent(code json.RawMessage, typ string, errObj json.RawMessage) bool {
+	var inner struct {
+		Code json.RawMessage `json:"code"`
+		Type string          `json:"type"`
+	}
+	if len(errObj) > 0 && json.Unmarshal(errObj, &inner) == nil {
+		if len(code) == 0 || string(code) == "null" {
+			code = inner.Code
+		}
+		if typ == "" {
+			typ = inner.Type
+		}
+	}
+	var n int
+	if json.Unmarshal(code, &n) != nil {
+		var s string
+		if json.Unmarshal(code, &s) == nil {
+			if v, err := strconv.Atoi(s); err == nil {
+				n = v
+			} else if s == "context_length_exceeded" || s == "invalid_request_error" {
+				return true
+			}
+		}
+	}
+	if n != 0 {
+		return n >= 400 && n < 500 && !transientStatus(n)
+	}
+	switch strings.ToLower(typ) {
+	case "badrequesterror", "invalid_request_error", "notfounderror", "not_found_error",
+		"authenticationerror", "authentication_error", "permissiondeniederror", "permission_error":
+		return true
+	}
+	return false
 }
 
 // finishReason reads finish_reason, which OpenAI sends as a string or null
@@ -491,6 +557,13 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 		case err == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && path < len(healthPaths)-1:
 			path++
 			continue
+		case err == nil && status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests:
+			// The server speaks HTTP but has none of the health
+			// endpoints (a minimal OpenAI-compatible server or a proxy
+			// answering 404), or wants a key for them (401/403): it is
+			// up; the chat requests will say whether it serves.
+			c.log.Debug("server answers but has no health endpoint; going ahead", "endpoint", c.base, "path", healthPaths[path], "status", status)
+			return nil
 		case err == nil:
 			last = fmt.Errorf("%s answered %d", healthPaths[path], status)
 		default:

@@ -641,9 +641,14 @@ func generate(ctx context.Context, c *Client, g *GenerateConfig, o *Options, j j
 	return gen, nil
 }
 
-// flushEvery bounds how many records wait in memory between flushes, on
-// top of flush_interval: a fast server must not grow the buffer unbounded.
-const flushEvery = 2048
+// flushEvery and flushBytes bound how many records, and how much text,
+// wait in memory between flushes, on top of flush_interval: a fast server
+// (or one answering megabytes per generation) must neither grow the buffer
+// unbounded nor make one zstd frame larger than a reader accepts.
+const (
+	flushEvery = 2048
+	flushBytes = 64 << 20
+)
 
 // writeShard is the single writer of one shard: it appends results,
 // flushes every flush_interval after checking the lease, heartbeats the
@@ -662,6 +667,7 @@ func writeShard(o *Options, log *slog.Logger, sr *shardRun, st *Stats, mu *sync.
 	defer hbT.Stop()
 
 	var pending []shard.Generation
+	pendingBytes := 0
 	var written, failed int
 	var tokP, tokC, attempts int64
 	var firstFail string
@@ -698,6 +704,7 @@ func writeShard(o *Options, log *slog.Logger, sr *shardRun, st *Stats, mu *sync.
 		}
 		written += len(pending)
 		pending = pending[:0]
+		pendingBytes = 0
 		if time.Since(lastLog) > 30*time.Second {
 			log.Info("progress", "shard", sr.id, "have", len(sr.have), "of", sr.expected)
 			lastLog = time.Now()
@@ -723,7 +730,8 @@ loop:
 				continue
 			}
 			pending = append(pending, r.g)
-			if len(pending) >= flushEvery {
+			pendingBytes += len(r.g.Text)
+			if len(pending) >= flushEvery || pendingBytes >= flushBytes {
 				flush()
 			}
 		case <-flushT.C:
