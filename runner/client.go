@@ -177,27 +177,83 @@ type chatBody struct {
 	Stream      bool      `json:"stream"`
 }
 
+// chatResponse is a chat completion, or one chunk of a streamed one. The
+// fields are read leniently (flexText, flexInt): a server that sends a
+// number as a string or content as a list of text parts is still
+// understood, and a field of an unexpected type does not make the whole
+// answer unreadable.
 type chatResponse struct {
-	Object  string          `json:"object"`
+	Object  flexText        `json:"object"`
 	Code    json.RawMessage `json:"code"`
-	Type    string          `json:"type"`
+	Type    flexText        `json:"type"`
 	Error   json.RawMessage `json:"error"`
-	Model   string          `json:"model"`
-	Choices []struct {
-		Message struct {
-			Content          *string `json:"content"`
-			ReasoningContent *string `json:"reasoning_content"`
-			// Reasoning is vLLM's newer name for reasoning_content.
-			Reasoning *string `json:"reasoning"`
-		} `json:"message"`
-		// Text is where a completions-style server puts the answer.
-		Text         *string         `json:"text"`
-		FinishReason json.RawMessage `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
+	Model   flexText        `json:"model"`
+	Choices []chatChoice    `json:"choices"`
+	Usage   *struct {
+		PromptTokens     flexInt `json:"prompt_tokens"`
+		CompletionTokens flexInt `json:"completion_tokens"`
 	} `json:"usage"`
+}
+
+type chatChoice struct {
+	Message chatMessage `json:"message"`
+	// Delta is the message part of a streamed chunk.
+	Delta chatMessage `json:"delta"`
+	// Text is where a completions-style server puts the answer.
+	Text         flexText        `json:"text"`
+	FinishReason json.RawMessage `json:"finish_reason"`
+}
+
+type chatMessage struct {
+	Content          flexText `json:"content"`
+	ReasoningContent flexText `json:"reasoning_content"`
+	// Reasoning is vLLM's newer name for reasoning_content.
+	Reasoning flexText `json:"reasoning"`
+}
+
+// flexText is a JSON string, or a list of {"type": "text", "text": ...}
+// parts (joined); null or anything else reads as unset.
+type flexText struct {
+	s   string
+	set bool
+}
+
+func (f *flexText) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		f.s, f.set = s, true
+		return nil
+	}
+	var parts []struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(b, &parts) == nil && len(parts) > 0 {
+		var sb strings.Builder
+		for _, p := range parts {
+			sb.WriteString(p.Text)
+		}
+		f.s, f.set = sb.String(), true
+	}
+	return nil
+}
+
+// flexInt is a JSON number (a float is truncated) or a numeric string;
+// anything else reads as 0.
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	var f float64
+	if json.Unmarshal(b, &f) == nil {
+		*n = flexInt(f)
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			*n = flexInt(v)
+		}
+	}
+	return nil
 }
 
 // attemptError is the outcome of one failed attempt.
@@ -331,54 +387,120 @@ func transientStatus(code int) bool {
 
 // parseChat reads a chat completion answered with status 200.
 func parseChat(data []byte) (ChatResult, *attemptError) {
-	var cr chatResponse
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if t := bytes.TrimSpace(data); bytes.HasPrefix(t, []byte("data:")) {
+		// A server that streams although asked not to.
+		return parseStream(t)
+	}
+	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
-		// Some servers send an error object with status 200; its code
-		// says whether it is worth retrying.
-		if cr.Object == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
-			ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
-			ae.permanent = errorIsPermanent(cr.Code, cr.Type, cr.Error)
-			return ChatResult{}, ae
-		}
-		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
+		return ChatResult{}, noChoices(&cr, data)
 	}
 	ch := cr.Choices[0]
-	fr := finishReason(ch.FinishReason)
+	content := ch.Message.Content
+	if !content.set {
+		content = ch.Text
+	}
+	reasoning := ch.Message.ReasoningContent
+	if !reasoning.set {
+		reasoning = ch.Message.Reasoning
+	}
+	return finishChat(content.s, reasoning.s, finishReason(ch.FinishReason), &cr)
+}
+
+// noChoices explains an answer without choices. Some servers send an
+// error object with status 200; its code says whether it is worth
+// retrying.
+func noChoices(cr *chatResponse, data []byte) *attemptError {
+	if cr.Object.s == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
+		ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
+		ae.permanent = errorIsPermanent(cr.Code, cr.Type.s, cr.Error)
+		return ae
+	}
+	return &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
+}
+
+// finishChat builds the result from the first choice's parts.
+func finishChat(content, reasoning, fr string, cr *chatResponse) (ChatResult, *attemptError) {
 	if fr == "abort" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
 		// server shutting down); another attempt usually succeeds.
 		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
 	}
-	res := ChatResult{FinishReason: fr, Model: cr.Model}
-	content := ""
+	res := ChatResult{FinishReason: fr, Model: cr.Model.s}
 	switch {
-	case ch.Message.Content != nil:
-		content = *ch.Message.Content
-	case ch.Text != nil:
-		content = *ch.Text
-	}
-	if ch.Message.ReasoningContent == nil {
-		ch.Message.ReasoningContent = ch.Message.Reasoning
-	}
-	switch {
-	case ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "" && content == "" && fr == "length":
+	case reasoning != "" && content == "" && fr == "length":
 		// Cut off while thinking: the model never closed its think
 		// block, so neither do we.
-		res.Text = "<think>\n" + *ch.Message.ReasoningContent
-	case ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "":
-		res.Text = "<think>\n" + *ch.Message.ReasoningContent + "\n</think>\n" + content
+		res.Text = "<think>\n" + reasoning
+	case reasoning != "":
+		res.Text = "<think>\n" + reasoning + "\n</think>\n" + content
 	default:
 		res.Text = content
 	}
 	if cr.Usage != nil {
-		res.PromptTokens = cr.Usage.PromptTokens
-		res.CompletionTokens = cr.Usage.CompletionTokens
+		res.PromptTokens = int(cr.Usage.PromptTokens)
+		res.CompletionTokens = int(cr.Usage.CompletionTokens)
 	}
 	return res, nil
+}
+
+// parseStream reads a server-sent-events answer ("data: {chunk}" lines,
+// ending with "data: [DONE]"), as a server that ignores "stream": false
+// sends it: the deltas of the first choice are joined. A stream cut off
+// before its end is an unreadable answer (retried).
+func parseStream(data []byte) (ChatResult, *attemptError) {
+	var content, reasoning strings.Builder
+	var acc chatResponse
+	fr, done, chunks := "", false, 0
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		payload, ok := bytes.CutPrefix(line, []byte("data:"))
+		if !ok {
+			continue
+		}
+		payload = bytes.TrimSpace(payload)
+		if string(payload) == "[DONE]" {
+			done = true
+			break
+		}
+		var cr chatResponse
+		if err := json.Unmarshal(payload, &cr); err != nil {
+			return ChatResult{}, &attemptError{err: fmt.Errorf("streamed answer has a chunk that is not JSON: %v", err)}
+		}
+		if cr.Object.s == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
+			return ChatResult{}, noChoices(&cr, payload)
+		}
+		chunks++
+		if cr.Model.set {
+			acc.Model = cr.Model
+		}
+		if cr.Usage != nil {
+			acc.Usage = cr.Usage
+		}
+		if len(cr.Choices) == 0 {
+			continue
+		}
+		ch := cr.Choices[0]
+		for _, m := range []chatMessage{ch.Delta, ch.Message} {
+			content.WriteString(m.Content.s)
+			reasoning.WriteString(m.ReasoningContent.s)
+			if !m.ReasoningContent.set {
+				reasoning.WriteString(m.Reasoning.s)
+			}
+		}
+		content.WriteString(ch.Text.s)
+		if f := finishReason(ch.FinishReason); f != "" {
+			fr = f
+		}
+	}
+	if !done && fr == "" || chunks == 0 {
+		return ChatResult{}, &attemptError{err: errors.New("streamed answer ended before its last chunk")}
+	}
+	return finishChat(content.String(), reasoning.String(), fr, &acc)
 }
 
 // errorIsPermanent judges an error object sent with status 200 (SGLang's

@@ -125,6 +125,13 @@ func TestChatResponseQuirks(t *testing.T) {
 			fmt.Fprint(w, okBody)
 		}}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
 		{name: "Content-Type text/plain", steps: []http.HandlerFunc{raw(200, okBody, "Content-Type", "text/plain")}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "usage as floats and strings", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":{"prompt_tokens":5.0,"completion_tokens":"6","total_tokens":null}`)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "content as a list of text parts", steps: []http.HandlerFunc{choice(`{"content":[{"type":"text","text":"A"},{"type":"text","text":"B"}]}`, `"stop"`, usage)}, text: "AB", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "fields of unexpected types", steps: []http.HandlerFunc{raw(200, `{"object":["chat"],"model":{"name":"m"},"choices":[{"index":"0","message":{"role":1,"content":"A"},"finish_reason":"stop"}],"usage":{"prompt_tokens":[1],"completion_tokens":{}}}`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "streamed although stream is false", steps: []http.HandlerFunc{raw(200, "data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"R\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"B\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\n\ndata: [DONE]\n\n", "Content-Type", "text/event-stream")},
+			text: "<think>\nR\n</think>\nAB", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "stream cut short then ok", steps: []http.HandlerFunc{raw(200, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\n", "Content-Type", "text/event-stream"), raw(200, okBody)},
+			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
 		{name: "byte order mark", steps: []http.HandlerFunc{raw(200, "\ufeff"+okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
 	}
 	for _, tt := range tests {
