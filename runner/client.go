@@ -103,9 +103,31 @@ func NewClient(o ClientOptions) (*Client, error) {
 		// it reconnect for almost every request.
 		t.MaxIdleConnsPerHost = 1024
 		t.MaxIdleConns = 1024
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: t, CheckRedirect: checkRedirect}
 	}
 	return c, nil
+}
+
+// errRedirected marks a chat request the server redirected in a way that
+// would lose it: a 301/302/303 turns the POST into a GET without a body.
+var errRedirected = errors.New("redirected")
+
+// checkRedirect follows redirects that keep the request (307, 308, and
+// any for GET) and refuses the others with an error naming where the
+// server points, so that the user can fix generate.endpoint.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if via[0].Method != req.Method {
+		code := 0
+		if req.Response != nil {
+			code = req.Response.StatusCode
+		}
+		return fmt.Errorf("%w: %s answered %d pointing to %s, which would turn the %s into a %s: set generate.endpoint to the server's real address",
+			errRedirected, via[0].URL, code, req.URL, via[0].Method, req.Method)
+	}
+	return nil
 }
 
 // normalizeEndpoint turns "http://h:30000", "http://h:30000/",
@@ -355,7 +377,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return ChatResult{}, &attemptError{err: err}
+		return ChatResult{}, &attemptError{err: err, permanent: errors.Is(err, errRedirected)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	resp.Body.Close()

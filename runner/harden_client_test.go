@@ -468,3 +468,42 @@ func TestChatRequestShape(t *testing.T) {
 		t.Errorf("Idempotency-Key sent on the wire: %v", hdr)
 	}
 }
+
+// TestChatRedirects: a redirect that keeps the POST (307/308) is
+// followed; one that would turn it into a GET (301/302/303, an http→https
+// redirect of a proxy) fails at once, naming where the server points.
+func TestChatRedirects(t *testing.T) {
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/v1/chat/completions":
+					n.Add(1)
+					http.Redirect(w, r, "/new/v1/chat/completions", code)
+				case "/new/v1/chat/completions":
+					if r.Method != http.MethodPost {
+						w.WriteHeader(405)
+						return
+					}
+					raw(200, okBody)(w, r)
+				}
+			}))
+			defer srv.Close()
+			c := testClient(t, srv.URL, 3)
+			res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}})
+			if code == 307 || code == 308 {
+				if err != nil || res.Text != "ok \\boxed{1}" {
+					t.Fatalf("%+v, %v", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "/new/v1/chat/completions") || !strings.Contains(err.Error(), "generate.endpoint") {
+				t.Fatalf("err = %v, want a permanent error naming the new address", err)
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d attempts", n.Load())
+			}
+		})
+	}
+}
