@@ -25,6 +25,11 @@ var ErrPermanent = errors.New("permanent error")
 // infrastructure failure, not as a failure of one item.
 var ErrUnavailable = errors.New("server unavailable")
 
+// ErrNotReady marks a WaitReady that timed out although the server
+// answered HTTP (a 503 while it loads): the server is there, only not
+// ready yet. It comes with ErrUnavailable.
+var ErrNotReady = errors.New("server not ready")
+
 // maxResponseBytes bounds one response body. A 16k-token generation is
 // well under 1 MiB of JSON; this only stops a runaway server.
 const maxResponseBytes = 64 << 20
@@ -688,13 +693,24 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 	// settles at 2 s so a loading server is not hammered.
 	poll := 50 * time.Millisecond
 	logged := start
+	// One probe gets a share of the wait, so that a health endpoint that
+	// hangs (a server busy or broken there) leaves time to try the next.
+	probe := min(max(timeout/4, 250*time.Millisecond), 30*time.Second)
+	if c.timeout > 0 {
+		probe = min(probe, c.timeout)
+	}
+	answered := false // the server answered HTTP at least once
 	for {
-		probe := c.timeout
-		if probe <= 0 || probe > 30*time.Second {
-			probe = 30 * time.Second
-		}
 		status, err := c.get(ctx, healthPaths[path], probe)
+		if err == nil {
+			answered = true
+		}
 		switch {
+		case err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && path < len(healthPaths)-1:
+			c.log.Debug("health endpoint does not answer; trying the next", "endpoint", c.base, "path", healthPaths[path], "probe", probe)
+			last = fmt.Errorf("%s did not answer within %s", healthPaths[path], probe)
+			path++
+			continue
 		case err == nil && status == http.StatusOK:
 			c.log.Debug("server ready", "endpoint", c.base, "path", healthPaths[path], "waited", time.Since(start).Round(time.Millisecond))
 			return nil
@@ -727,6 +743,9 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			t.Stop()
 			if err := parent.Err(); err != nil {
 				return fmt.Errorf("waiting for the server at %s: %w", c.base, err)
+			}
+			if answered {
+				return fmt.Errorf("%w: %w: %s did not become ready within %s (last: %v)", ErrNotReady, ErrUnavailable, c.base, timeout, last)
 			}
 			return fmt.Errorf("%w: %s did not become ready within %s (last: %v)", ErrUnavailable, c.base, timeout, last)
 		case <-t.C:

@@ -428,6 +428,38 @@ func TestWaitReadyOtherServers(t *testing.T) {
 			t.Errorf("WaitReady took %s, bound 300ms", d)
 		}
 	})
+	t.Run("503 forever is not ready, not unreachable", func(t *testing.T) {
+		srv := httptest.NewServer(raw(503, "loading"))
+		defer srv.Close()
+		err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 200*time.Millisecond)
+		if !errors.Is(err, ErrNotReady) || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("WaitReady = %v, want ErrNotReady and ErrUnavailable", err)
+		}
+	})
+	t.Run("refused is unreachable, not just not ready", func(t *testing.T) {
+		srv := httptest.NewServer(raw(200, ""))
+		url := srv.URL
+		srv.Close()
+		err := testClient(t, url, 0).WaitReady(t.Context(), 200*time.Millisecond)
+		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotReady) {
+			t.Errorf("WaitReady = %v, want ErrUnavailable only", err)
+		}
+	})
+	t.Run("health_generate hangs, health answers", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/health_generate" {
+				<-r.Context().Done()
+			}
+		}))
+		defer srv.Close()
+		start := time.Now()
+		if err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 2*time.Second); err != nil {
+			t.Errorf("WaitReady = %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
 	t.Run("canceled while waiting", func(t *testing.T) {
 		srv := httptest.NewServer(raw(503, "loading"))
 		defer srv.Close()

@@ -220,6 +220,11 @@ func TestRunFaultsThenResume(t *testing.T) {
 			o.Generate.MaxRetries = 20
 			o.Generate.RetryMax = 50 * time.Millisecond
 		}},
+		{name: "still loading when wait_for_server ends", healthy: func(start time.Time) bool { return time.Since(start) > 500*time.Millisecond }, opts: func(o *Options) {
+			o.Generate.WaitForServer = 100 * time.Millisecond
+			o.Generate.MaxRetries = 30
+			o.Generate.RetryMax = 50 * time.Millisecond
+		}},
 		{name: "503 on chat while loading, health already 200", fault: func() fault {
 			start := time.Now()
 			return func(n int64, _ string, w http.ResponseWriter, _ *http.Request) bool {

@@ -221,7 +221,13 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return st, nil
 	}
 	if g.WaitForServer > 0 {
-		if err := client.WaitReady(ctx, g.WaitForServer); err != nil {
+		if err := client.WaitReady(ctx, g.WaitForServer); err != nil && errors.Is(err, ErrNotReady) && ctx.Err() == nil {
+			// The server is there but still says it is not ready (a
+			// 503 while it loads): go ahead, the requests' own retries
+			// (max_retries with backoff up to retry_max) give it more
+			// time, and fail the run the usual way if it never serves.
+			log.Warn("server answers but is not ready yet; starting anyway, requests will retry", "endpoint", client.Endpoint(), "err", err)
+		} else if err != nil {
 			st.Elapsed = time.Since(start)
 			if ctx.Err() != nil {
 				st.ShardsPartial = len(infos)
