@@ -180,7 +180,9 @@ type ChatRequest struct {
 type ChatResult struct {
 	// Text is the message content; when the server splits the reasoning
 	// off (reasoning_content), it is put back in front as
-	// "<think>\n" + reasoning + "\n</think>\n" + content.
+	// "<think>\n" + reasoning + "\n</think>\n" + content, or as
+	// "<think>\n" + reasoning alone when the generation was cut off
+	// (finish_reason "length") before any content.
 	Text         string
 	FinishReason string // "stop", "length", or "" when the server sent null
 	Model        string // as the server reports it
