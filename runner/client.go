@@ -54,7 +54,12 @@ type ClientOptions struct {
 	RetryBase, RetryMax time.Duration
 	// RequestTimeout bounds one attempt (0: no bound beyond ctx).
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// WaitForServer, when positive, is how long a request whose retries
+	// all failed without reaching the server (connection refused or
+	// reset: a server restarting) waits for it to come back (WaitReady)
+	// before it gets the retries once more. 0: no second chance.
+	WaitForServer time.Duration
+	Logger        *slog.Logger
 }
 
 // Client talks to one OpenAI-compatible server (SGLang's HTTP API). It is
@@ -67,6 +72,7 @@ type Client struct {
 	base0   time.Duration
 	max     time.Duration
 	timeout time.Duration
+	wait    time.Duration
 	log     *slog.Logger
 }
 
@@ -84,6 +90,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 		base0:   o.RetryBase,
 		max:     o.RetryMax,
 		timeout: o.RequestTimeout,
+		wait:    o.WaitForServer,
 		log:     o.Logger,
 	}
 	if c.retries < 0 {
@@ -292,7 +299,10 @@ type attemptError struct {
 	// aborted marks finish_reason "abort": retried, but when every
 	// attempt ends so the request itself is the problem (SGLang aborts a
 	// prompt it cannot fit), not the server.
-	aborted    bool
+	aborted bool
+	// transport marks a failure below HTTP other than a timeout: no
+	// answer at all, or an answer cut off (connection refused or reset).
+	transport  bool
 	retryAfter time.Duration // from the server's Retry-After, 0 if none
 }
 
@@ -311,9 +321,10 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 	}
 	url := c.base + "/v1/chat/completions"
 	var last *attemptError
+	budget, from := c.retries, 0 // from: first attempt of the current budget
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			wait := c.backoff(attempt-1, last.retryAfter)
+		if attempt > from {
+			wait := c.backoff(attempt-from-1, last.retryAfter)
 			c.log.Debug("retrying chat completion", "endpoint", c.base, "attempt", attempt+1, "wait", wait, "err", last.err)
 			t := time.NewTimer(wait)
 			select {
@@ -335,12 +346,26 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			return ChatResult{}, fmt.Errorf("%w: %s: %v", ErrPermanent, url, aerr.err)
 		}
 		last = aerr
-		if attempt >= c.retries {
-			if aerr.aborted {
-				return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
-			}
-			return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
+		if attempt < budget {
+			continue
 		}
+		if aerr.aborted {
+			return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+		}
+		if aerr.transport && from == 0 && c.wait > 0 {
+			// Nothing reached the server on the last attempt: it may be
+			// restarting. Wait for it once, then try the retries again.
+			c.log.Warn("server unreachable after the retries; waiting for it to come back", "endpoint", c.base, "wait_for_server", c.wait, "err", aerr.err)
+			if err := c.WaitReady(ctx, c.wait); err == nil {
+				from = attempt + 1
+				budget = from + c.retries
+				continue
+			}
+			if ctx.Err() != nil {
+				return ChatResult{}, fmt.Errorf("chat completion at %s: %w", c.base, ctx.Err())
+			}
+		}
+		return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
 	}
 }
 
@@ -384,7 +409,9 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return ChatResult{}, &attemptError{err: err, permanent: errors.Is(err, errRedirected)}
+		redirected := errors.Is(err, errRedirected)
+		return ChatResult{}, &attemptError{err: err, permanent: redirected,
+			transport: !redirected && !errors.Is(err, context.DeadlineExceeded)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	resp.Body.Close()
@@ -400,7 +427,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		return ChatResult{}, ae
 	}
 	if err != nil {
-		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err)}
+		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err), transport: !errors.Is(err, context.DeadlineExceeded)}
 	}
 	res, aerr := parseChat(data)
 	res.Latency = latency

@@ -216,6 +216,31 @@ func TestRunFaultsThenResume(t *testing.T) {
 			time.Sleep(500 * time.Millisecond)
 			f.start(t)
 		}},
+		{name: "server down longer than the retry budget, back within wait_for_server", opts: func(o *Options) {
+			o.Generate.MaxRetries = 1
+			o.Generate.RetryMax = 10 * time.Millisecond
+			o.Generate.WaitForServer = 3 * time.Second
+		}, fault: func(n int64, _ string, w http.ResponseWriter, r *http.Request) bool {
+			time.Sleep(2 * time.Millisecond)
+			return false
+		}, during: func(t *testing.T, f *foreignServer, _ context.CancelFunc) {
+			for deadline := time.Now().Add(5 * time.Second); f.answered.Load() < 25 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			f.stop()
+			time.Sleep(700 * time.Millisecond)
+			f.start(t)
+		}},
+		{name: "server down for good", opts: func(o *Options) {
+			o.Generate.MaxRetries = 1
+			o.Generate.RetryMax = 10 * time.Millisecond
+			o.Generate.WaitForServer = 300 * time.Millisecond
+		}, during: func(t *testing.T, f *foreignServer, _ context.CancelFunc) {
+			for deadline := time.Now().Add(5 * time.Second); f.answered.Load() < 25 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			f.stop()
+		}, wantErr: ErrUnavailable, errHas: []string{"connection refused"}, maxTime: 3 * time.Second},
 		{name: "503 while loading, then 200", healthy: func(start time.Time) bool { return time.Since(start) > 300*time.Millisecond }, opts: func(o *Options) {
 			o.Generate.MaxRetries = 20
 			o.Generate.RetryMax = 50 * time.Millisecond

@@ -194,7 +194,8 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if client == nil {
 		client, err = NewClient(ClientOptions{
 			Endpoint: g.Endpoint, APIKey: o.APIKey, MaxRetries: g.MaxRetries,
-			RetryBase: g.RetryBase, RetryMax: g.RetryMax, RequestTimeout: g.RequestTimeout, Logger: log,
+			RetryBase: g.RetryBase, RetryMax: g.RetryMax, RequestTimeout: g.RequestTimeout,
+			WaitForServer: g.WaitForServer, Logger: log,
 		})
 		if err != nil {
 			return st, err
