@@ -5,10 +5,12 @@ package runner
 // (uuid, index) exactly once and a done marker.
 
 import (
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -192,6 +194,8 @@ func TestRunFaultsThenResume(t *testing.T) {
 		anyErr  bool  // the outcome may go either way (random faults)
 		errHas  []string
 		maxTime time.Duration
+		// check looks at the output after the faulty run.
+		check func(t *testing.T, l shard.Layout)
 	}
 	tests := []tcase{
 		{name: "500 storm longer than the retry budget", fault: func(n int64, _ string, w http.ResponseWriter, _ *http.Request) bool {
@@ -328,6 +332,44 @@ func TestRunFaultsThenResume(t *testing.T) {
 			time.Sleep(50 * time.Millisecond) // let a flush happen
 			cancel()                          // SIGTERM
 		}, wantErr: ErrDrained, maxTime: 3 * time.Second},
+		{name: "1 MB and non-UTF-8 answers, gzip, no Content-Type", fault: func(n int64, problem string, w http.ResponseWriter, r *http.Request) bool {
+			text := "About " + problem + ": \\boxed{42}"
+			switch n % 3 {
+			case 0:
+				text = strings.Repeat("long reasoning ", 70000) + text
+			case 1:
+				text = "cafXE9 " + text
+			}
+			body := `{"object":"chat.completion","model":"m","choices":[{"index":0,"message":{"content":"` + text + `"},"finish_reason":"stop"}]}`
+			if n%3 == 1 {
+				body = strings.Replace(body, "cafXE9", "caf\xe9", 1) // a raw Latin-1 byte
+			}
+			w.Header()["Content-Type"] = nil
+			if n%2 == 0 && strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+				w.Header().Set("Content-Encoding", "gzip")
+				zw := gzip.NewWriter(w)
+				io.WriteString(zw, body)
+				zw.Close()
+				return true
+			}
+			io.WriteString(w, body)
+			return true
+		}, check: func(t *testing.T, l shard.Layout) {
+			long, bad := 0, 0
+			for id := range 2 {
+				for _, g := range readShard(t, l, id) {
+					if len(g.Text) > 1<<20 {
+						long++
+					}
+					if strings.Contains(g.Text, "caf\ufffd") {
+						bad++
+					}
+				}
+			}
+			if long == 0 || bad == 0 {
+				t.Errorf("%d long and %d non-UTF-8 records", long, bad)
+			}
+		}},
 		{name: "random faults", anyErr: true, fault: func(n int64, problem string, w http.ResponseWriter, r *http.Request) bool {
 			switch rand.N(20) {
 			case 0:
@@ -420,6 +462,9 @@ func TestRunFaultsThenResume(t *testing.T) {
 				if done != (len(recs) == perShard*gens) {
 					t.Errorf("shard %d: done marker %v with %d/%d records", id, done, len(recs), perShard*gens)
 				}
+			}
+			if tt.check != nil {
+				tt.check(t, l)
 			}
 			if err == nil && before != shards*perShard*gens {
 				t.Errorf("run succeeded with %d/%d records", before, shards*perShard*gens)
