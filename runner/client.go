@@ -120,6 +120,30 @@ func NewClient(o ClientOptions) (*Client, error) {
 	return c, nil
 }
 
+// StatusError is an answer with an HTTP status other than 200.
+type StatusError struct {
+	Status  int    // 400
+	Text    string // "400 Bad Request"
+	Message string // the server's message, one line
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("server answered %s: %s", e.Text, e.Message) }
+
+// RefusesEverything reports whether err is a refusal that no request to
+// this server can get past: a bad API key (401, 403), a wrong model name
+// or URL (404, 405), a redirect the runner will not follow. A 400 is not:
+// it usually concerns one prompt (too long for the context).
+func RefusesEverything(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		switch se.Status {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+			return true
+		}
+	}
+	return errors.Is(err, errRedirected)
+}
+
 // errRedirected marks a chat request the server redirected in a way that
 // would lose it: a 301/302/303 turns the POST into a GET without a body.
 var errRedirected = errors.New("redirected")
@@ -343,7 +367,7 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			return ChatResult{}, fmt.Errorf("chat completion at %s: %w", c.base, ctx.Err())
 		}
 		if aerr.permanent {
-			return ChatResult{}, fmt.Errorf("%w: %s: %v", ErrPermanent, url, aerr.err)
+			return ChatResult{}, fmt.Errorf("%w: %s: %w", ErrPermanent, url, aerr.err)
 		}
 		last = aerr
 		if attempt < budget {
@@ -417,7 +441,7 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	resp.Body.Close()
 	latency := time.Since(start)
 	if resp.StatusCode != http.StatusOK {
-		ae := &attemptError{err: fmt.Errorf("server answered %s: %s", resp.Status, serverMessage(data))}
+		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: serverMessage(data)}}
 		switch {
 		case transientStatus(resp.StatusCode) || resp.StatusCode >= 500:
 			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())

@@ -290,6 +290,23 @@ func TestRunFaultsThenResume(t *testing.T) {
 			}
 			return false
 		}, wantErr: ErrGenerationFailed, errHas: []string{"shard 1", "u-1-4", "maximum context length"}},
+		{name: "400s come back before any answer", fault: func(n int64, problem string, w http.ResponseWriter, _ *http.Request) bool {
+			var i int
+			if _, err := fmt.Sscanf(problem, "problem 0-%d", &i); err == nil && i < 10 {
+				w.WriteHeader(400)
+				fmt.Fprint(w, `{"object":"error","message":"Input length exceeds the context window","type":"BadRequestError","code":400}`)
+				return true
+			}
+			time.Sleep(50 * time.Millisecond) // generating takes a while
+			return false
+		}, wantErr: ErrGenerationFailed, errHas: []string{"shard 0: 30 failed", "u-0-0", "context window"}, check: func(t *testing.T, l shard.Layout) {
+			if n := len(readShard(t, l, 0)); n != 15 {
+				t.Errorf("shard 0 holds %d records, want the 15 not refused", n)
+			}
+			if _, ok, _ := shard.ReadDone(l, 1); !ok {
+				t.Error("shard 1 not done")
+			}
+		}},
 		{name: "hung requests are retried after request_timeout", opts: func(o *Options) { o.Generate.RequestTimeout = 200 * time.Millisecond }, fault: func(n int64, _ string, _ http.ResponseWriter, r *http.Request) bool {
 			if n%7 == 0 {
 				hang(r)

@@ -39,8 +39,10 @@ var ErrShardBusy = errors.New("shard leased by another runner")
 // (the server refused the request with a 4xx): its shard is not done.
 var ErrGenerationFailed = errors.New("generations failed permanently")
 
-// refuseAll is how many refused requests, with none answered, make the
-// run stop: the config is wrong, not one problem.
+// refuseAll is how many requests refused in a way that concerns every
+// request (RefusesEverything: a bad key, a wrong model or URL), with none
+// answered, make the run stop: the config is wrong, not one problem. A
+// 400 (a prompt too long) never stops the run: it fails its item only.
 const refuseAll = 16
 
 // errGraceOver cancels the in-flight requests once the grace period after
@@ -305,6 +307,9 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 					// One refused request is the item's problem; when
 					// the server refuses everything from the start (a
 					// bad API key, a wrong model name) it is ours.
+					if !RefusesEverything(err) {
+						break
+					}
 					if n := refused.Add(1); n >= refuseAll && answered.Load() == 0 {
 						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w", n, err))
 					}
