@@ -310,6 +310,10 @@ func TestChatTransportFaults(t *testing.T) {
 			fmt.Fprint(conn, "SSH-2.0-OpenSSH_9.6\r\n")
 			return false
 		}), retries: 2, attempts: 2},
+		{name: "HTTP/1.0 close-delimited answer (Python http.server)", act: func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.12\r\nContent-Type: application/json\r\n\r\n%s", okBody)
+			return false
+		}, retries: 0, attempts: 1},
 		{name: "slow headers within the timeout", act: func(i int, conn net.Conn, req *http.Request) bool {
 			time.Sleep(300 * time.Millisecond)
 			writeOK(conn)
