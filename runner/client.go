@@ -346,6 +346,7 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 	url := c.base + "/v1/chat/completions"
 	var last *attemptError
 	budget, from := c.retries, 0 // from: first attempt of the current budget
+	allAborted := true           // every attempt so far ended in finish_reason "abort"
 	for attempt := 0; ; attempt++ {
 		if attempt > from {
 			wait := c.backoff(attempt-from-1, last.retryAfter)
@@ -370,10 +371,11 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			return ChatResult{}, fmt.Errorf("%w: %s: %w", ErrPermanent, url, aerr.err)
 		}
 		last = aerr
+		allAborted = allAborted && aerr.aborted
 		if attempt < budget {
 			continue
 		}
-		if aerr.aborted {
+		if allAborted {
 			return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
 		}
 		if aerr.transport && from == 0 && c.wait > 0 {

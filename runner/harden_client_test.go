@@ -90,6 +90,8 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "finish_reason as an object", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `{"type":"stop","matched":151643}`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason abort then stop", steps: []http.HandlerFunc{choice(`{"content":""}`, `"abort"`, usage), choice(`{"content":"A"}`, `"stop"`, usage)},
 			text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 2},
+		{name: "5xx then abort on the last attempt is unavailable, not a bad item", steps: []http.HandlerFunc{raw(500, "oops"), raw(503, "busy"), choice(`{"content":""}`, `"abort"`, usage)},
+			attempts: 3, unavail: true, errHas: []string{"abort"}},
 		{name: "usage missing", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, "")}, text: "A", finish: "stop", attempts: 1},
 		{name: "usage null", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":null`)}, text: "A", finish: "stop", attempts: 1},
 		{name: "unknown fields everywhere", steps: []http.HandlerFunc{choice(`{"content":"A","refusal":null,"annotations":[],"audio":{"x":1}}`, `"stop"`, usage+`,"system_fingerprint":"fp","service_tier":"default","metadata":{"weight":1.5,"list":[1,"a",null]},"prompt_logprobs":null`)},

@@ -299,7 +299,7 @@ func TestRunFaultsThenResume(t *testing.T) {
 			}
 			time.Sleep(50 * time.Millisecond) // generating takes a while
 			return false
-		}, wantErr: ErrGenerationFailed, errHas: []string{"shard 0: 30 failed", "u-0-0", "context window"}, check: func(t *testing.T, l shard.Layout) {
+		}, wantErr: ErrGenerationFailed, errHas: []string{"shard 0: 30 failed", "first uuid u-0-", "context window"}, check: func(t *testing.T, l shard.Layout) {
 			if n := len(readShard(t, l, 0)); n != 15 {
 				t.Errorf("shard 0 holds %d records, want the 15 not refused", n)
 			}
