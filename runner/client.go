@@ -25,6 +25,11 @@ var ErrPermanent = errors.New("permanent error")
 // infrastructure failure, not as a failure of one item.
 var ErrUnavailable = errors.New("server unavailable")
 
+// ErrNotReady marks a WaitReady that timed out although the server
+// answered HTTP (a 503 while it loads): the server is there, only not
+// ready yet. It comes with ErrUnavailable.
+var ErrNotReady = errors.New("server not ready")
+
 // maxResponseBytes bounds one response body. A 16k-token generation is
 // well under 1 MiB of JSON; this only stops a runaway server.
 const maxResponseBytes = 64 << 20
@@ -49,7 +54,12 @@ type ClientOptions struct {
 	RetryBase, RetryMax time.Duration
 	// RequestTimeout bounds one attempt (0: no bound beyond ctx).
 	RequestTimeout time.Duration
-	Logger         *slog.Logger
+	// WaitForServer, when positive, is how long a request whose retries
+	// all failed without reaching the server (connection refused or
+	// reset: a server restarting) waits for it to come back (WaitReady)
+	// before it gets the retries once more. 0: no second chance.
+	WaitForServer time.Duration
+	Logger        *slog.Logger
 }
 
 // Client talks to one OpenAI-compatible server (SGLang's HTTP API). It is
@@ -62,6 +72,7 @@ type Client struct {
 	base0   time.Duration
 	max     time.Duration
 	timeout time.Duration
+	wait    time.Duration
 	log     *slog.Logger
 }
 
@@ -79,6 +90,7 @@ func NewClient(o ClientOptions) (*Client, error) {
 		base0:   o.RetryBase,
 		max:     o.RetryMax,
 		timeout: o.RequestTimeout,
+		wait:    o.WaitForServer,
 		log:     o.Logger,
 	}
 	if c.retries < 0 {
@@ -103,13 +115,60 @@ func NewClient(o ClientOptions) (*Client, error) {
 		// it reconnect for almost every request.
 		t.MaxIdleConnsPerHost = 1024
 		t.MaxIdleConns = 1024
-		c.http = &http.Client{Transport: t}
+		c.http = &http.Client{Transport: t, CheckRedirect: checkRedirect}
 	}
 	return c, nil
 }
 
+// StatusError is an answer with an HTTP status other than 200.
+type StatusError struct {
+	Status  int    // 400
+	Text    string // "400 Bad Request"
+	Message string // the server's message, one line
+}
+
+func (e *StatusError) Error() string { return fmt.Sprintf("server answered %s: %s", e.Text, e.Message) }
+
+// RefusesEverything reports whether err is a refusal that no request to
+// this server can get past: a bad API key (401, 403), a wrong model name
+// or URL (404, 405), a redirect the runner will not follow. A 400 is not:
+// it usually concerns one prompt (too long for the context).
+func RefusesEverything(err error) bool {
+	var se *StatusError
+	if errors.As(err, &se) {
+		switch se.Status {
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+			return true
+		}
+	}
+	return errors.Is(err, errRedirected)
+}
+
+// errRedirected marks a chat request the server redirected in a way that
+// would lose it: a 301/302/303 turns the POST into a GET without a body.
+var errRedirected = errors.New("redirected")
+
+// checkRedirect follows redirects that keep the request (307, 308, and
+// any for GET) and refuses the others with an error naming where the
+// server points, so that the user can fix generate.endpoint.
+func checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= 10 {
+		return errors.New("stopped after 10 redirects")
+	}
+	if via[0].Method != req.Method {
+		code := 0
+		if req.Response != nil {
+			code = req.Response.StatusCode
+		}
+		return fmt.Errorf("%w: %s answered %d pointing to %s, which would turn the %s into a %s: set generate.endpoint to the server's real address",
+			errRedirected, via[0].URL, code, req.URL, via[0].Method, req.Method)
+	}
+	return nil
+}
+
 // normalizeEndpoint turns "http://h:30000", "http://h:30000/",
-// "http://h:30000/v1" or "http://h:30000/v1/" into "http://h:30000".
+// "http://h:30000/v1", "http://h:30000/v1/" or
+// "http://h:30000/v1/chat/completions" into "http://h:30000".
 func normalizeEndpoint(s string) (string, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
@@ -120,6 +179,8 @@ func normalizeEndpoint(s string) (string, error) {
 		return "", fmt.Errorf("endpoint %q is not an http:// or https:// URL such as http://127.0.0.1:30000", s)
 	}
 	p := strings.TrimRight(u.Path, "/")
+	// Someone may paste the whole API URL: take the base from it.
+	p = strings.TrimSuffix(p, "/chat/completions")
 	p = strings.TrimSuffix(p, "/v1")
 	u.Path = strings.TrimRight(p, "/")
 	u.RawPath = ""
@@ -150,7 +211,9 @@ type ChatRequest struct {
 type ChatResult struct {
 	// Text is the message content; when the server splits the reasoning
 	// off (reasoning_content), it is put back in front as
-	// "<think>\n" + reasoning + "\n</think>\n" + content.
+	// "<think>\n" + reasoning + "\n</think>\n" + content, or as
+	// "<think>\n" + reasoning alone when the generation was cut off
+	// (finish_reason "length") before any content.
 	Text         string
 	FinishReason string // "stop", "length", or "" when the server sent null
 	Model        string // as the server reports it
@@ -174,22 +237,83 @@ type chatBody struct {
 	Stream      bool      `json:"stream"`
 }
 
+// chatResponse is a chat completion, or one chunk of a streamed one. The
+// fields are read leniently (flexText, flexInt): a server that sends a
+// number as a string or content as a list of text parts is still
+// understood, and a field of an unexpected type does not make the whole
+// answer unreadable.
 type chatResponse struct {
-	Object  string          `json:"object"`
+	Object  flexText        `json:"object"`
 	Code    json.RawMessage `json:"code"`
+	Type    flexText        `json:"type"`
 	Error   json.RawMessage `json:"error"`
-	Model   string          `json:"model"`
-	Choices []struct {
-		Message struct {
-			Content          *string `json:"content"`
-			ReasoningContent *string `json:"reasoning_content"`
-		} `json:"message"`
-		FinishReason json.RawMessage `json:"finish_reason"`
-	} `json:"choices"`
-	Usage *struct {
-		PromptTokens     int `json:"prompt_tokens"`
-		CompletionTokens int `json:"completion_tokens"`
+	Model   flexText        `json:"model"`
+	Choices []chatChoice    `json:"choices"`
+	Usage   *struct {
+		PromptTokens     flexInt `json:"prompt_tokens"`
+		CompletionTokens flexInt `json:"completion_tokens"`
 	} `json:"usage"`
+}
+
+type chatChoice struct {
+	Message chatMessage `json:"message"`
+	// Delta is the message part of a streamed chunk.
+	Delta chatMessage `json:"delta"`
+	// Text is where a completions-style server puts the answer.
+	Text         flexText        `json:"text"`
+	FinishReason json.RawMessage `json:"finish_reason"`
+}
+
+type chatMessage struct {
+	Content          flexText `json:"content"`
+	ReasoningContent flexText `json:"reasoning_content"`
+	// Reasoning is vLLM's newer name for reasoning_content.
+	Reasoning flexText `json:"reasoning"`
+}
+
+// flexText is a JSON string, or a list of {"type": "text", "text": ...}
+// parts (joined); null or anything else reads as unset.
+type flexText struct {
+	s   string
+	set bool
+}
+
+func (f *flexText) UnmarshalJSON(b []byte) error {
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		f.s, f.set = s, true
+		return nil
+	}
+	var parts []struct {
+		Text string `json:"text"`
+	}
+	if json.Unmarshal(b, &parts) == nil && len(parts) > 0 {
+		var sb strings.Builder
+		for _, p := range parts {
+			sb.WriteString(p.Text)
+		}
+		f.s, f.set = sb.String(), true
+	}
+	return nil
+}
+
+// flexInt is a JSON number (a float is truncated) or a numeric string;
+// anything else reads as 0.
+type flexInt int
+
+func (n *flexInt) UnmarshalJSON(b []byte) error {
+	var f float64
+	if json.Unmarshal(b, &f) == nil {
+		*n = flexInt(f)
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		if v, err := strconv.ParseFloat(strings.TrimSpace(s), 64); err == nil {
+			*n = flexInt(v)
+		}
+	}
+	return nil
 }
 
 // attemptError is the outcome of one failed attempt.
@@ -199,7 +323,10 @@ type attemptError struct {
 	// aborted marks finish_reason "abort": retried, but when every
 	// attempt ends so the request itself is the problem (SGLang aborts a
 	// prompt it cannot fit), not the server.
-	aborted    bool
+	aborted bool
+	// transport marks a failure below HTTP other than a timeout: no
+	// answer at all, or an answer cut off (connection refused or reset).
+	transport  bool
 	retryAfter time.Duration // from the server's Retry-After, 0 if none
 }
 
@@ -218,9 +345,11 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 	}
 	url := c.base + "/v1/chat/completions"
 	var last *attemptError
+	budget, from := c.retries, 0 // from: first attempt of the current budget
+	allAborted := true           // every attempt so far ended in finish_reason "abort"
 	for attempt := 0; ; attempt++ {
-		if attempt > 0 {
-			wait := c.backoff(attempt-1, last.retryAfter)
+		if attempt > from {
+			wait := c.backoff(attempt-from-1, last.retryAfter)
 			c.log.Debug("retrying chat completion", "endpoint", c.base, "attempt", attempt+1, "wait", wait, "err", last.err)
 			t := time.NewTimer(wait)
 			select {
@@ -239,15 +368,30 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			return ChatResult{}, fmt.Errorf("chat completion at %s: %w", c.base, ctx.Err())
 		}
 		if aerr.permanent {
-			return ChatResult{}, fmt.Errorf("%w: %s: %v", ErrPermanent, url, aerr.err)
+			return ChatResult{}, fmt.Errorf("%w: %s: %w", ErrPermanent, url, aerr.err)
 		}
 		last = aerr
-		if attempt >= c.retries {
-			if aerr.aborted {
-				return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
-			}
-			return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
+		allAborted = allAborted && aerr.aborted
+		if attempt < budget {
+			continue
 		}
+		if allAborted {
+			return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+		}
+		if aerr.transport && from == 0 && c.wait > 0 {
+			// Nothing reached the server on the last attempt: it may be
+			// restarting. Wait for it once, then try the retries again.
+			c.log.Warn("server unreachable after the retries; waiting for it to come back", "endpoint", c.base, "wait_for_server", c.wait, "err", aerr.err)
+			if err := c.WaitReady(ctx, c.wait); err == nil {
+				from = attempt + 1
+				budget = from + c.retries
+				continue
+			}
+			if ctx.Err() != nil {
+				return ChatResult{}, fmt.Errorf("chat completion at %s: %w", c.base, ctx.Err())
+			}
+		}
+		return ChatResult{}, fmt.Errorf("%w: %s after %d attempts: %v", ErrUnavailable, url, attempt+1, aerr.err)
 	}
 }
 
@@ -279,21 +423,29 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
+	// A generation may be asked for twice (only one answer is written),
+	// so the request is idempotent for us. Saying so (an empty
+	// Idempotency-Key is not sent on the wire) lets net/http resend it at
+	// once when a pooled keep-alive connection turns out to have been
+	// closed by the server, instead of failing the attempt.
+	req.Header["Idempotency-Key"] = nil
 	if c.apiKey != "" {
 		req.Header.Set("Authorization", "Bearer "+c.apiKey)
 	}
 	start := time.Now()
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return ChatResult{}, &attemptError{err: err}
+		redirected := errors.Is(err, errRedirected)
+		return ChatResult{}, &attemptError{err: err, permanent: redirected,
+			transport: !redirected && !errors.Is(err, context.DeadlineExceeded)}
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
 	resp.Body.Close()
 	latency := time.Since(start)
 	if resp.StatusCode != http.StatusOK {
-		ae := &attemptError{err: fmt.Errorf("server answered %s: %s", resp.Status, serverMessage(data))}
+		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: serverMessage(data)}}
 		switch {
-		case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500:
+		case transientStatus(resp.StatusCode) || resp.StatusCode >= 500:
 			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
 		case resp.StatusCode >= 400:
 			ae.permanent = true
@@ -301,59 +453,177 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		return ChatResult{}, ae
 	}
 	if err != nil {
-		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err)}
+		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err), transport: !errors.Is(err, context.DeadlineExceeded)}
 	}
 	res, aerr := parseChat(data)
 	res.Latency = latency
 	return res, aerr
 }
 
+// transientStatus reports whether a 4xx status is worth retrying: 429 (rate
+// limit), 408 (a proxy or server timed the request out) and 425 (too
+// early).
+func transientStatus(code int) bool {
+	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code == http.StatusTooEarly
+}
+
 // parseChat reads a chat completion answered with status 200.
 func parseChat(data []byte) (ChatResult, *attemptError) {
+	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
+	if t := bytes.TrimSpace(data); bytes.HasPrefix(t, []byte("data:")) {
+		// A server that streams although asked not to.
+		return parseStream(t)
+	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
-		// Some servers send an error object with status 200; its code
-		// says whether it is worth retrying.
-		if cr.Object == "error" || len(cr.Error) > 0 {
-			var code int
-			if json.Unmarshal(cr.Code, &code) != nil || code == 0 {
-				var e struct {
-					Code int `json:"code"`
-				}
-				json.Unmarshal(cr.Error, &e)
-				code = e.Code
-			}
-			ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
-			ae.permanent = code >= 400 && code < 500 && code != http.StatusTooManyRequests
-			return ChatResult{}, ae
-		}
-		return ChatResult{}, &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
+		return ChatResult{}, noChoices(&cr, data)
 	}
 	ch := cr.Choices[0]
-	fr := finishReason(ch.FinishReason)
+	content := ch.Message.Content
+	if !content.set {
+		content = ch.Text
+	}
+	reasoning := ch.Message.ReasoningContent
+	if !reasoning.set {
+		reasoning = ch.Message.Reasoning
+	}
+	return finishChat(content.s, reasoning.s, finishReason(ch.FinishReason), &cr)
+}
+
+// noChoices explains an answer without choices. Some servers send an
+// error object with status 200; its code says whether it is worth
+// retrying.
+func noChoices(cr *chatResponse, data []byte) *attemptError {
+	if cr.Object.s == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
+		ae := &attemptError{err: fmt.Errorf("server answered an error: %s", serverMessage(data))}
+		ae.permanent = errorIsPermanent(cr.Code, cr.Type.s, cr.Error)
+		return ae
+	}
+	return &attemptError{err: fmt.Errorf("answer has no choices: %s", clip(data, 200))}
+}
+
+// finishChat builds the result from the first choice's parts.
+func finishChat(content, reasoning, fr string, cr *chatResponse) (ChatResult, *attemptError) {
 	if fr == "abort" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
 		// server shutting down); another attempt usually succeeds.
 		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
 	}
-	res := ChatResult{FinishReason: fr, Model: cr.Model}
-	content := ""
-	if ch.Message.Content != nil {
-		content = *ch.Message.Content
-	}
-	if ch.Message.ReasoningContent != nil && *ch.Message.ReasoningContent != "" {
-		res.Text = "<think>\n" + *ch.Message.ReasoningContent + "\n</think>\n" + content
-	} else {
+	res := ChatResult{FinishReason: fr, Model: cr.Model.s}
+	switch {
+	case reasoning != "" && content == "" && fr == "length":
+		// Cut off while thinking: the model never closed its think
+		// block, so neither do we.
+		res.Text = "<think>\n" + reasoning
+	case reasoning != "":
+		res.Text = "<think>\n" + reasoning + "\n</think>\n" + content
+	default:
 		res.Text = content
 	}
 	if cr.Usage != nil {
-		res.PromptTokens = cr.Usage.PromptTokens
-		res.CompletionTokens = cr.Usage.CompletionTokens
+		res.PromptTokens = int(cr.Usage.PromptTokens)
+		res.CompletionTokens = int(cr.Usage.CompletionTokens)
 	}
 	return res, nil
+}
+
+// parseStream reads a server-sent-events answer ("data: {chunk}" lines,
+// ending with "data: [DONE]"), as a server that ignores "stream": false
+// sends it: the deltas of the first choice are joined. A stream cut off
+// before its end is an unreadable answer (retried).
+func parseStream(data []byte) (ChatResult, *attemptError) {
+	var content, reasoning strings.Builder
+	var acc chatResponse
+	fr, done, chunks := "", false, 0
+	for line := range bytes.Lines(data) {
+		line = bytes.TrimSpace(line)
+		payload, ok := bytes.CutPrefix(line, []byte("data:"))
+		if !ok {
+			continue
+		}
+		payload = bytes.TrimSpace(payload)
+		if string(payload) == "[DONE]" {
+			done = true
+			break
+		}
+		var cr chatResponse
+		if err := json.Unmarshal(payload, &cr); err != nil {
+			return ChatResult{}, &attemptError{err: fmt.Errorf("streamed answer has a chunk that is not JSON: %v", err)}
+		}
+		if cr.Object.s == "error" || (len(cr.Error) > 0 && string(cr.Error) != "null") {
+			return ChatResult{}, noChoices(&cr, payload)
+		}
+		chunks++
+		if cr.Model.set {
+			acc.Model = cr.Model
+		}
+		if cr.Usage != nil {
+			acc.Usage = cr.Usage
+		}
+		if len(cr.Choices) == 0 {
+			continue
+		}
+		ch := cr.Choices[0]
+		for _, m := range []chatMessage{ch.Delta, ch.Message} {
+			content.WriteString(m.Content.s)
+			reasoning.WriteString(m.ReasoningContent.s)
+			if !m.ReasoningContent.set {
+				reasoning.WriteString(m.Reasoning.s)
+			}
+		}
+		content.WriteString(ch.Text.s)
+		if f := finishReason(ch.FinishReason); f != "" {
+			fr = f
+		}
+	}
+	if !done && fr == "" || chunks == 0 {
+		return ChatResult{}, &attemptError{err: errors.New("streamed answer ended before its last chunk")}
+	}
+	return finishChat(content.String(), reasoning.String(), fr, &acc)
+}
+
+// errorIsPermanent judges an error object sent with status 200 (SGLang's
+// and vLLM's {"object": "error", "code": 400, "type": "BadRequestError"},
+// OpenAI's {"error": {"code": "context_length_exceeded", "type":
+// "invalid_request_error"}}): a 4xx code other than 408/425/429, or a
+// request-error type, cannot be fixed by retrying; anything else (a 5xx
+// code, an overload, no code at all) may be.
+func errorIsPermanent(code json.RawMessage, typ string, errObj json.RawMessage) bool {
+	var inner struct {
+		Code json.RawMessage `json:"code"`
+		Type string          `json:"type"`
+	}
+	if len(errObj) > 0 && json.Unmarshal(errObj, &inner) == nil {
+		if len(code) == 0 || string(code) == "null" {
+			code = inner.Code
+		}
+		if typ == "" {
+			typ = inner.Type
+		}
+	}
+	var n int
+	if json.Unmarshal(code, &n) != nil {
+		var s string
+		if json.Unmarshal(code, &s) == nil {
+			if v, err := strconv.Atoi(s); err == nil {
+				n = v
+			} else if s == "context_length_exceeded" || s == "invalid_request_error" {
+				return true
+			}
+		}
+	}
+	if n != 0 {
+		return n >= 400 && n < 500 && !transientStatus(n)
+	}
+	switch strings.ToLower(typ) {
+	case "badrequesterror", "invalid_request_error", "notfounderror", "not_found_error",
+		"authenticationerror", "authentication_error", "permissiondeniederror", "permission_error":
+		return true
+	}
+	return false
 }
 
 // finishReason reads finish_reason, which OpenAI sends as a string or null
@@ -478,19 +748,37 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 	// settles at 2 s so a loading server is not hammered.
 	poll := 50 * time.Millisecond
 	logged := start
+	// One probe gets a share of the wait, so that a health endpoint that
+	// hangs (a server busy or broken there) leaves time to try the next.
+	probe := min(max(timeout/4, 250*time.Millisecond), 30*time.Second)
+	if c.timeout > 0 {
+		probe = min(probe, c.timeout)
+	}
+	answered := false // the server answered HTTP at least once
 	for {
-		probe := c.timeout
-		if probe <= 0 || probe > 30*time.Second {
-			probe = 30 * time.Second
-		}
 		status, err := c.get(ctx, healthPaths[path], probe)
+		if err == nil {
+			answered = true
+		}
 		switch {
+		case err != nil && errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil && path < len(healthPaths)-1:
+			c.log.Debug("health endpoint does not answer; trying the next", "endpoint", c.base, "path", healthPaths[path], "probe", probe)
+			last = fmt.Errorf("%s did not answer within %s", healthPaths[path], probe)
+			path++
+			continue
 		case err == nil && status == http.StatusOK:
 			c.log.Debug("server ready", "endpoint", c.base, "path", healthPaths[path], "waited", time.Since(start).Round(time.Millisecond))
 			return nil
 		case err == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && path < len(healthPaths)-1:
 			path++
 			continue
+		case err == nil && status >= 400 && status < 500 && status != http.StatusRequestTimeout && status != http.StatusTooManyRequests:
+			// The server speaks HTTP but has none of the health
+			// endpoints (a minimal OpenAI-compatible server or a proxy
+			// answering 404), or wants a key for them (401/403): it is
+			// up; the chat requests will say whether it serves.
+			c.log.Debug("server answers but has no health endpoint; going ahead", "endpoint", c.base, "path", healthPaths[path], "status", status)
+			return nil
 		case err == nil:
 			last = fmt.Errorf("%s answered %d", healthPaths[path], status)
 		default:
@@ -510,6 +798,9 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			t.Stop()
 			if err := parent.Err(); err != nil {
 				return fmt.Errorf("waiting for the server at %s: %w", c.base, err)
+			}
+			if answered {
+				return fmt.Errorf("%w: %w: %s did not become ready within %s (last: %v)", ErrNotReady, ErrUnavailable, c.base, timeout, last)
 			}
 			return fmt.Errorf("%w: %s did not become ready within %s (last: %v)", ErrUnavailable, c.base, timeout, last)
 		case <-t.C:

@@ -39,8 +39,10 @@ var ErrShardBusy = errors.New("shard leased by another runner")
 // (the server refused the request with a 4xx): its shard is not done.
 var ErrGenerationFailed = errors.New("generations failed permanently")
 
-// refuseAll is how many refused requests, with none answered, make the
-// run stop: the config is wrong, not one problem.
+// refuseAll is how many requests refused in a way that concerns every
+// request (RefusesEverything: a bad key, a wrong model or URL), with none
+// answered, make the run stop: the config is wrong, not one problem. A
+// 400 (a prompt too long) never stops the run: it fails its item only.
 const refuseAll = 16
 
 // errGraceOver cancels the in-flight requests once the grace period after
@@ -194,7 +196,8 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	if client == nil {
 		client, err = NewClient(ClientOptions{
 			Endpoint: g.Endpoint, APIKey: o.APIKey, MaxRetries: g.MaxRetries,
-			RetryBase: g.RetryBase, RetryMax: g.RetryMax, RequestTimeout: g.RequestTimeout, Logger: log,
+			RetryBase: g.RetryBase, RetryMax: g.RetryMax, RequestTimeout: g.RequestTimeout,
+			WaitForServer: g.WaitForServer, Logger: log,
 		})
 		if err != nil {
 			return st, err
@@ -221,7 +224,13 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return st, nil
 	}
 	if g.WaitForServer > 0 {
-		if err := client.WaitReady(ctx, g.WaitForServer); err != nil {
+		if err := client.WaitReady(ctx, g.WaitForServer); err != nil && errors.Is(err, ErrNotReady) && ctx.Err() == nil {
+			// The server is there but still says it is not ready (a
+			// 503 while it loads): go ahead, the requests' own retries
+			// (max_retries with backoff up to retry_max) give it more
+			// time, and fail the run the usual way if it never serves.
+			log.Warn("server answers but is not ready yet; starting anyway, requests will retry", "endpoint", client.Endpoint(), "err", err)
+		} else if err != nil {
 			st.Elapsed = time.Since(start)
 			if ctx.Err() != nil {
 				st.ShardsPartial = len(infos)
@@ -298,6 +307,9 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 					// One refused request is the item's problem; when
 					// the server refuses everything from the start (a
 					// bad API key, a wrong model name) it is ours.
+					if !RefusesEverything(err) {
+						break
+					}
 					if n := refused.Add(1); n >= refuseAll && answered.Load() == 0 {
 						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w", n, err))
 					}
@@ -641,9 +653,14 @@ func generate(ctx context.Context, c *Client, g *GenerateConfig, o *Options, j j
 	return gen, nil
 }
 
-// flushEvery bounds how many records wait in memory between flushes, on
-// top of flush_interval: a fast server must not grow the buffer unbounded.
-const flushEvery = 2048
+// flushEvery and flushBytes bound how many records, and how much text,
+// wait in memory between flushes, on top of flush_interval: a fast server
+// (or one answering megabytes per generation) must neither grow the buffer
+// unbounded nor make one zstd frame larger than a reader accepts.
+const (
+	flushEvery = 2048
+	flushBytes = 64 << 20
+)
 
 // writeShard is the single writer of one shard: it appends results,
 // flushes every flush_interval after checking the lease, heartbeats the
@@ -662,6 +679,7 @@ func writeShard(o *Options, log *slog.Logger, sr *shardRun, st *Stats, mu *sync.
 	defer hbT.Stop()
 
 	var pending []shard.Generation
+	pendingBytes := 0
 	var written, failed int
 	var tokP, tokC, attempts int64
 	var firstFail string
@@ -698,6 +716,7 @@ func writeShard(o *Options, log *slog.Logger, sr *shardRun, st *Stats, mu *sync.
 		}
 		written += len(pending)
 		pending = pending[:0]
+		pendingBytes = 0
 		if time.Since(lastLog) > 30*time.Second {
 			log.Info("progress", "shard", sr.id, "have", len(sr.have), "of", sr.expected)
 			lastLog = time.Now()
@@ -723,7 +742,8 @@ loop:
 				continue
 			}
 			pending = append(pending, r.g)
-			if len(pending) >= flushEvery {
+			pendingBytes += len(r.g.Text)
+			if len(pending) >= flushEvery || pendingBytes >= flushBytes {
 				flush()
 			}
 		case <-flushT.C:

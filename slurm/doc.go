@@ -2,5 +2,16 @@
 // and reads Slurm's own view of them (sbatch --parsable, squeue, sacct,
 // scontrol show config) to report status and resume what is missing.
 //
-// Slurm is the scheduler: this package never schedules work itself.
+// The path of a submission: SplitArrays packs the shards into arrays of at
+// most MaxArraySize tasks, each indexed from 0; Renderer fills in
+// generate.sbatch (index -> shards map, server start, runner, signal
+// handling) and merge.sbatch from package templates; Submit runs sbatch
+// through a Client and appends each job to <run.dir>/slurm/submissions.jsonl.
+// Collect joins those records with squeue/sacct, the done markers, the
+// output shards and the leases into one state per shard; NeedsResume names
+// the shards a resume submits.
+//
+// Slurm is the scheduler: this package never schedules work itself, and it
+// runs Slurm's commands only through the Exec function it is given.
+// testcluster/ holds the scripts that start a one-node Slurm for the tests.
 package slurm

@@ -74,7 +74,7 @@ while :; do sleep 0.05; done
 			out := t.TempDir()
 			cmd := exec.Command(bash, path)
 			cmd.Env = append(os.Environ(), "PATH="+bin+":"+os.Getenv("PATH"), "OUT="+out,
-				"SLURM_ARRAY_TASK_ID=1", "SLURM_JOB_ID=42", "FAKE_EXIT="+tc.exit, "FAKE_SIGNAL_EXIT="+tc.sigExit)
+				"SLURM_ARRAY_TASK_ID=1", "SLURM_ARRAY_JOB_ID=40", "SLURM_JOB_ID=42", "FAKE_EXIT="+tc.exit, "FAKE_SIGNAL_EXIT="+tc.sigExit)
 			var stderr strings.Builder
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
@@ -91,6 +91,12 @@ while :; do sleep 0.05; done
 						p.Signal(syscall.SIGTERM)
 					}
 				}
+			}
+			if tc.wantRequeu {
+				// Slurm answers a requeue by ending the running job.
+				waitFile(t, filepath.Join(out, "scontrol"))
+				time.Sleep(100 * time.Millisecond)
+				cmd.Process.Signal(syscall.SIGTERM)
 			}
 			done := make(chan error, 1)
 			go func() { done <- cmd.Wait() }()
@@ -112,7 +118,7 @@ while :; do sleep 0.05; done
 				t.Errorf("runner got signals %q, want %q", sigs, tc.wantSigs)
 			}
 			req, _ := os.ReadFile(filepath.Join(out, "scontrol"))
-			if got := string(req) == "requeue 42\n"; got != tc.wantRequeu {
+			if got := string(req) == "requeue 40_1\n"; got != tc.wantRequeu {
 				t.Errorf("scontrol calls %q, want requeue: %v", req, tc.wantRequeu)
 			}
 		})

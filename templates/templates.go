@@ -33,10 +33,6 @@ func Parse(dir string, funcs template.FuncMap) (*template.Template, error) {
 	return root, nil
 }
 
-// Default returns the embedded text of a template, for `distillery init`
-// and for users copying one into their templates_dir.
-func Default(name string) ([]byte, error) { return embedded.ReadFile(name) }
-
 func read(dir, name string) ([]byte, error) {
 	if dir != "" {
 		p := filepath.Join(dir, name)

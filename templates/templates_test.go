@@ -45,12 +45,3 @@ func TestParseBrokenOverride(t *testing.T) {
 		t.Errorf("got %v, want an error naming merge.sbatch", err)
 	}
 }
-
-func TestDefault(t *testing.T) {
-	for _, n := range Names() {
-		b, err := Default(n)
-		if err != nil || len(b) == 0 {
-			t.Errorf("%s: %v", n, err)
-		}
-	}
-}

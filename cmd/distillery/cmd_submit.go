@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -89,8 +90,15 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 		return slurm.JobInput{}, errors.New("the Slurm jobs read the config from a file: pass -c FILE (write one with `distillery init`)")
 	}
 	l := shard.Layout{Dir: cfg.Run.Dir}
+	sc := cfg.Slurm
+	// A relative binary path with a slash (bin/distillery) is relative to
+	// the config file, like the other paths in it; a bare name is looked
+	// up in PATH on the node.
+	if strings.Contains(sc.Binary, "/") && !filepath.IsAbs(sc.Binary) {
+		sc.Binary = filepath.Join(filepath.Dir(cfg.File), sc.Binary)
+	}
 	return slurm.JobInput{
-		Slurm:      cfg.Slurm,
+		Slurm:      sc,
 		ConfigFile: cfg.File,
 		RunDir:     cfg.Run.Dir,
 		LogDir:     l.LogDir(),
@@ -98,11 +106,30 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 	}, nil
 }
 
-func judgeServer(cfg *Config) *slurm.ServerConfig {
+// generateServer is the server the array tasks start. A set
+// generate.endpoint means an existing server ("Slurm jobs use the server
+// they start" only when it is empty): the tasks start none.
+func generateServer(env *Env, cfg *Config) slurm.ServerConfig {
+	s := cfg.Server
+	if s.Kind != "external" && cfg.Generate.Endpoint != "" {
+		fmt.Fprintf(env.Stderr, "note: generate.endpoint is set (%s): the array tasks use that server and start none (server.kind %q does not apply)\n", cfg.Generate.Endpoint, s.Kind)
+		s.Kind, s.Endpoint = "external", cfg.Generate.Endpoint
+	}
+	return s
+}
+
+// judgeServer is the judge server the merge job starts, nil when the judge
+// is disabled; a set judge.endpoint means an existing server, as for
+// generate.
+func judgeServer(env *Env, cfg *Config) *slurm.ServerConfig {
 	if !cfg.Judge.Enabled {
 		return nil
 	}
 	s := cfg.Judge.Server
+	if s.Kind != "external" && cfg.Judge.Endpoint != "" {
+		fmt.Fprintf(env.Stderr, "note: judge.endpoint is set (%s): the merge job uses that server and starts none (judge.server.kind %q does not apply)\n", cfg.Judge.Endpoint, s.Kind)
+		s.Kind, s.Endpoint = "external", cfg.Judge.Endpoint
+	}
 	return &s
 }
 
@@ -112,6 +139,9 @@ func warnBinary(env *Env, cfg *Config) {
 	b := cfg.Slurm.Binary
 	if b == "" {
 		b = "distillery"
+	}
+	if strings.Contains(b, "/") && !filepath.IsAbs(b) && cfg.File != "" {
+		b = filepath.Join(filepath.Dir(cfg.File), b)
 	}
 	if _, err := exec.LookPath(b); err != nil {
 		fmt.Fprintf(env.Stderr, "warning: slurm.binary %q is not found here (%v); the jobs need it on the compute nodes: set slurm.binary to its absolute path\n", b, err)
@@ -168,8 +198,8 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		Command:    "submit",
 		Layout:     l,
 		Job:        job,
-		Server:     cfg.Server,
-		Judge:      judgeServer(cfg),
+		Server:     generateServer(env, cfg),
+		Judge:      judgeServer(env, cfg),
 		Shards:     todo,
 		NoMerge:    opts.NoMerge,
 		DryRun:     opts.DryRun,

@@ -180,3 +180,30 @@ func TestSubmitConfigErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestSubmitExistingEndpoints: a set generate.endpoint or judge.endpoint
+// names a server that exists, so the scripts start none.
+func TestSubmitExistingEndpoints(t *testing.T) {
+	cfg, _ := quickstart(t, "")
+	cfg.Server.Kind = "sglang"
+	cfg.Generate.Endpoint = "http://gpu-node-7:30000"
+	cfg.Judge.Enabled = true
+	cfg.Judge.Server.Kind = "sglang"
+	cfg.Judge.Endpoint = "http://judge:30001"
+	env, out, errb := testEnv(nil)
+	if err := runSubmit(context.Background(), env, (&cliSlurm{absent: true}).client(), cfg, submitOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	o := out.String()
+	if strings.Contains(o, "sglang.launch_server") {
+		t.Error("a script starts SGLang although the endpoints are set")
+	}
+	for _, want := range []string{"ENDPOINT=http://gpu-node-7:30000", "ENDPOINT=http://judge:30001"} {
+		if !strings.Contains(o, want) {
+			t.Errorf("scripts lack %s", want)
+		}
+	}
+	if !strings.Contains(errb.String(), "generate.endpoint is set") || !strings.Contains(errb.String(), "judge.endpoint is set") {
+		t.Errorf("no note on stderr: %s", errb)
+	}
+}

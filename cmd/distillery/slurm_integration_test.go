@@ -53,7 +53,7 @@ func requireSlurm(t *testing.T) {
 
 func newSlurmHarness(t *testing.T, name string) *slurmHarness {
 	requireSlurm(t)
-	h := &slurmHarness{t: t, dir: t.TempDir(), jobName: "dt-" + name}
+	h := &slurmHarness{t: t, dir: t.TempDir(), jobName: fmt.Sprintf("dt-%s-%d", name, os.Getpid())}
 	h.env = os.Environ()
 	if !h.clusterUp() {
 		h.startCluster()
@@ -141,7 +141,8 @@ func (h *slurmHarness) distillery(extraEnv []string, args ...string) (string, st
 	return stdout.String(), stderr.String(), code
 }
 
-// cancelAll cancels every job of this test (by name).
+// cancelAll cancels every job of this test, by its name, which is unique
+// to this process: other checkouts may share the cluster.
 func (h *slurmHarness) cancelAll() {
 	cmd := exec.Command("scancel", "--name="+h.jobName)
 	cmd.Env = h.env
@@ -632,4 +633,76 @@ func slurmWriteScript(t *testing.T, dir, name, body string) string {
 	w.Flush()
 	slurmWriteFile(t, p, b.String())
 	return p
+}
+
+// TestSlurmRequeueOnTimeLimit: with requeue_on_signal (the default), a task
+// warned of its time limit drains and requeues itself, and its shards
+// complete without a resume. Slurm holds a requeued job for its requeue
+// delay (about two minutes, Reason=BeginTime); the test lifts that hold with
+// `scontrol update StartTime=now`, as an admin could, to stay short.
+func TestSlurmRequeueOnTimeLimit(t *testing.T) {
+	h := newSlurmHarness(t, "requeue")
+	r := h.newRun("requeue", 2, 100, 2, 30)
+	out, errOut, code := h.distillery(nil, "submit", "-c", r.config, "--set", "slurm.time=1", "--no-merge")
+	if code != 0 {
+		t.Fatalf("submit: exit %d\n%s\n%s", code, out, errOut)
+	}
+	ids := []string{}
+	for _, s := range r.submissions(t) {
+		ids = append(ids, s.JobID)
+	}
+	deadline := time.Now().Add(7 * time.Minute)
+	lifted := 0
+	needResume := 0
+	held := map[string]time.Time{}
+	for {
+		_, code := h.status(r)
+		if code == 0 {
+			break
+		}
+		// While Slurm requeues a task, squeue may show it ended for a
+		// moment; a shard that needs a resume for several polls in a row
+		// means the task did not requeue itself.
+		if code == 4 {
+			needResume++
+		} else {
+			needResume = 0
+		}
+		if needResume >= 4 {
+			out, _, _ := h.distillery(nil, "status", "-c", r.config)
+			t.Fatalf("a shard needs resume although its task should have requeued itself:\n%s\n%s", out, h.logs(r))
+		}
+		if time.Now().After(deadline) {
+			out, _, _ := h.distillery(nil, "status", "-c", r.config)
+			t.Fatalf("not done:\n%s\n%s", out, h.logs(r))
+		}
+		jobs, err := slurm.ParseSqueue(h.cmd("squeue", slurm.SqueueArgs(ids)...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, j := range jobs {
+			id := fmt.Sprintf("%s_%d", j.ArrayJobID, j.ArrayTaskID)
+			if !j.Pending() || j.Reason != "BeginTime" {
+				delete(held, id)
+				continue
+			}
+			// Lift the hold only once the previous run has surely ended:
+			// lifting it while its batch step still reports back makes
+			// Slurm record that end (FAILED) instead of the requeue.
+			if held[id].IsZero() {
+				held[id] = time.Now()
+			} else if time.Since(held[id]) > 5*time.Second {
+				h.cmd("scontrol", "update", "JobId="+id, "StartTime=now")
+				delete(held, id)
+				lifted++
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	logs := h.logs(r)
+	if lifted == 0 || !strings.Contains(logs, "got SIGUSR1") {
+		t.Errorf("no task was requeued after a USR1 (%d holds lifted):\n%s", lifted, logs)
+	}
+	t.Logf("%d requeued tasks restarted", lifted)
+	h.checkExactlyOnce(r)
 }

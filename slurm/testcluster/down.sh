@@ -1,7 +1,9 @@
 #!/bin/bash
 # down.sh stops the test cluster that up.sh started in DISTILLERY_SLURM_DIR
 # (default /tmp/distillery-slurm): cancels its jobs, then stops slurmd and
-# slurmctld. munged is left running (other tools may share it).
+# slurmctld. munged is left running (other tools may share it). Every
+# checkout on the machine shares the cluster: do not stop it while tests
+# run.
 set -euo pipefail
 
 dir=${DISTILLERY_SLURM_DIR:-/tmp/distillery-slurm}

@@ -30,6 +30,12 @@ done
 
 export SLURM_CONF=$conf
 
+# Test packages run in parallel and may each start the cluster: one at a
+# time.
+mkdir -p "$dir"
+exec 9>"$dir/.up.lock"
+flock 9
+
 if [[ -f $conf ]] && timeout 5 scontrol ping >/dev/null 2>&1 &&
 	timeout 5 sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
 	log "already running ($conf)"

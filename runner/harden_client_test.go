@@ -1,0 +1,547 @@
+package runner
+
+// Tests of the client against answers and transport faults seen from
+// servers other than ours (SGLang, vLLM, proxies in front of them). The
+// servers here are written for these tests: raw handlers on httptest, and
+// a raw TCP listener for faults below HTTP.
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+const okBody = `{"id":"c1","object":"chat.completion","created":1,"model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"ok \\boxed{1}"},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":4,"total_tokens":7}}`
+
+// raw answers with a status, headers and a body as given.
+func raw(code int, body string, hdr ...string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(hdr); i += 2 {
+			w.Header().Set(hdr[i], hdr[i+1])
+		}
+		w.WriteHeader(code)
+		fmt.Fprint(w, body)
+	}
+}
+
+// choice is a 200 answer with one choice whose message is msg (JSON) and
+// whose finish_reason is fin (JSON), plus extra top-level fields.
+func choice(msg, fin, extra string) http.HandlerFunc {
+	return raw(200, `{"id":"c1","object":"chat.completion","model":"srv-model","choices":[{"index":0,"message":`+msg+`,"finish_reason":`+fin+`}]`+extra+`}`, "Content-Type", "application/json")
+}
+
+func TestChatResponseQuirks(t *testing.T) {
+	big := strings.Repeat("x", 1<<20)
+	gz := func(w http.ResponseWriter, r *http.Request) {
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			raw(200, okBody)(w, r)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		w.Header().Set("Content-Type", "application/json")
+		zw := gzip.NewWriter(w)
+		fmt.Fprint(zw, okBody)
+		zw.Close()
+	}
+	chunked := func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		f := w.(http.Flusher)
+		for i := 0; i < len(okBody); i += 17 {
+			fmt.Fprint(w, okBody[i:min(i+17, len(okBody))])
+			f.Flush() // no Content-Length: chunked
+		}
+	}
+	usage := `,"usage":{"prompt_tokens":5,"completion_tokens":6}`
+	tests := []struct {
+		name     string
+		steps    []http.HandlerFunc // one per attempt; the last repeats
+		text     string
+		finish   string
+		tokens   [2]int
+		attempts int
+		perm     bool     // want ErrPermanent
+		unavail  bool     // want ErrUnavailable
+		errHas   []string // in the error
+	}{
+		{name: "content null, reasoning_content set", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":null,"reasoning_content":"R"}`, `"stop"`, usage)},
+			text: "<think>\nR\n</think>\n", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "reasoning cut off by max_tokens", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":null,"reasoning_content":"R"}`, `"length"`, usage)},
+			text: "<think>\nR", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "reasoning and content", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":"A","reasoning_content":"R"}`, `"stop"`, usage)},
+			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "vLLM reasoning field", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":"A","reasoning":"R"}`, `"stop"`, usage)},
+			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason null", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `null`, usage)}, text: "A", finish: "", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason length", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"length"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason stop with SGLang matched_stop", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"A","reasoning_content":null,"tool_calls":null},"logprobs":null,"finish_reason":"stop","matched_stop":151643}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":null}}`)},
+			text: "A", finish: "stop", tokens: [2]int{1, 2}, attempts: 1},
+		{name: "finish_reason as an object", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `{"type":"stop","matched":151643}`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason abort then stop", steps: []http.HandlerFunc{choice(`{"content":""}`, `"abort"`, usage), choice(`{"content":"A"}`, `"stop"`, usage)},
+			text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 2},
+		{name: "5xx then abort on the last attempt is unavailable, not a bad item", steps: []http.HandlerFunc{raw(500, "oops"), raw(503, "busy"), choice(`{"content":""}`, `"abort"`, usage)},
+			attempts: 3, unavail: true, errHas: []string{"abort"}},
+		{name: "usage missing", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, "")}, text: "A", finish: "stop", attempts: 1},
+		{name: "usage null", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":null`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "unknown fields everywhere", steps: []http.HandlerFunc{choice(`{"content":"A","refusal":null,"annotations":[],"audio":{"x":1}}`, `"stop"`, usage+`,"system_fingerprint":"fp","service_tier":"default","metadata":{"weight":1.5,"list":[1,"a",null]},"prompt_logprobs":null`)},
+			text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "completions-style text", steps: []http.HandlerFunc{raw(200, `{"model":"m","choices":[{"index":0,"text":"A","finish_reason":"stop"}]}`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "choices empty then ok", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","choices":[]}`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "body null then ok", steps: []http.HandlerFunc{raw(200, `null`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "empty 200 then ok", steps: []http.HandlerFunc{raw(200, ``), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "error JSON with 200, SGLang 400", steps: []http.HandlerFunc{raw(200, `{"object":"error","message":"context length exceeded","type":"BadRequestError","param":null,"code":400}`)},
+			attempts: 1, perm: true, errHas: []string{"context length exceeded"}},
+		{name: "error JSON with 200, OpenAI string code", steps: []http.HandlerFunc{raw(200, `{"error":{"message":"maximum context length is 4096 tokens","type":"invalid_request_error","param":"messages","code":"context_length_exceeded"}}`)},
+			attempts: 1, perm: true, errHas: []string{"maximum context length"}},
+		{name: "error JSON with 200, overloaded then ok", steps: []http.HandlerFunc{raw(200, `{"error":{"message":"overloaded","type":"server_error","code":null}}`), raw(200, okBody)},
+			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "HTML 502 from a proxy then ok", steps: []http.HandlerFunc{raw(502, "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body></html>", "Content-Type", "text/html"), raw(200, okBody)},
+			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "HTML 503 always", steps: []http.HandlerFunc{raw(503, "<html><body><h1>503 Service Unavailable</h1></body></html>", "Content-Type", "text/html")},
+			attempts: 3, unavail: true, errHas: []string{"503", "Service Unavailable"}},
+		{name: "408 from a proxy then ok", steps: []http.HandlerFunc{raw(408, "timeout"), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "429 Retry-After seconds then ok", steps: []http.HandlerFunc{raw(429, `{"error":{"message":"rate limited"}}`, "Retry-After", "1"), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "429 Retry-After date then ok", steps: []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+			raw(429, "slow down", "Retry-After", time.Now().Add(3*time.Second).UTC().Format(http.TimeFormat))(w, r)
+		}, raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "400 context length", steps: []http.HandlerFunc{raw(400, `{"object":"error","message":"Requested token count exceeds the model's maximum context length of 4096 tokens.","type":"BadRequestError","param":null,"code":400}`)},
+			attempts: 1, perm: true, errHas: []string{"400", "maximum context length"}},
+		{name: "401 bad key", steps: []http.HandlerFunc{raw(401, `{"error":"Unauthorized"}`)}, attempts: 1, perm: true, errHas: []string{"401", "Unauthorized"}},
+		{name: "gzip-encoded body", steps: []http.HandlerFunc{gz}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "chunked transfer", steps: []http.HandlerFunc{chunked}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "1 MB content", steps: []http.HandlerFunc{choice(`{"content":"`+big+`"}`, `"length"`, usage)}, text: big, finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "non-UTF-8 bytes", steps: []http.HandlerFunc{choice("{\"content\":\"a\xff\xfeb\"}", `"stop"`, usage)}, text: "a\ufffd\ufffdb", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "Content-Type missing", steps: []http.HandlerFunc{func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["Content-Type"] = nil // no sniffing either
+			fmt.Fprint(w, okBody)
+		}}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "Content-Type text/plain", steps: []http.HandlerFunc{raw(200, okBody, "Content-Type", "text/plain")}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "usage as floats and strings", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":{"prompt_tokens":5.0,"completion_tokens":"6","total_tokens":null}`)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "content as a list of text parts", steps: []http.HandlerFunc{choice(`{"content":[{"type":"text","text":"A"},{"type":"text","text":"B"}]}`, `"stop"`, usage)}, text: "AB", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "fields of unexpected types", steps: []http.HandlerFunc{raw(200, `{"object":["chat"],"model":{"name":"m"},"choices":[{"index":"0","message":{"role":1,"content":"A"},"finish_reason":"stop"}],"usage":{"prompt_tokens":[1],"completion_tokens":{}}}`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "streamed although stream is false", steps: []http.HandlerFunc{raw(200, "data: {\"model\":\"m\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"reasoning_content\":\"R\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"B\"},\"finish_reason\":\"stop\"}]}\n\ndata: {\"choices\":[],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\n\ndata: [DONE]\n\n", "Content-Type", "text/event-stream")},
+			text: "<think>\nR\n</think>\nAB", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "stream cut short then ok", steps: []http.HandlerFunc{raw(200, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\n", "Content-Type", "text/event-stream"), raw(200, okBody)},
+			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "byte order mark", steps: []http.HandlerFunc{raw(200, "\ufeff"+okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
+					http.NotFound(w, r)
+					return
+				}
+				i := int(n.Add(1)) - 1
+				tt.steps[min(i, len(tt.steps)-1)](w, r)
+			}))
+			defer srv.Close()
+			c, err := NewClient(ClientOptions{Endpoint: srv.URL, MaxRetries: 2, RetryBase: time.Millisecond, RetryMax: 20 * time.Millisecond, RequestTimeout: 5 * time.Second})
+			if err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}})
+			if time.Since(start) > 2*time.Second {
+				t.Errorf("took %s: Retry-After not capped at retry_max?", time.Since(start))
+			}
+			if got := int(n.Load()); got != tt.attempts {
+				t.Errorf("server saw %d attempts, want %d", got, tt.attempts)
+			}
+			switch {
+			case tt.perm || tt.unavail:
+				if tt.perm && !errors.Is(err, ErrPermanent) || tt.unavail && !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("err = %v, want permanent=%v unavailable=%v", err, tt.perm, tt.unavail)
+				}
+				for _, s := range tt.errHas {
+					if !strings.Contains(err.Error(), s) {
+						t.Errorf("error %q lacks %q", err, s)
+					}
+				}
+				if strings.Contains(err.Error(), "\n") {
+					t.Errorf("error is not one line: %q", err)
+				}
+				return
+			case err != nil:
+				t.Fatalf("err = %v", err)
+			}
+			if res.Text != tt.text {
+				t.Errorf("text = %.80q, want %.80q", res.Text, tt.text)
+			}
+			if res.FinishReason != tt.finish || res.PromptTokens != tt.tokens[0] || res.CompletionTokens != tt.tokens[1] || res.Attempts != tt.attempts {
+				t.Errorf("got finish %q tokens %d/%d attempts %d; want %q %v %d", res.FinishReason, res.PromptTokens, res.CompletionTokens, res.Attempts, tt.finish, tt.tokens, tt.attempts)
+			}
+		})
+	}
+}
+
+// rawServer is a TCP server that reads one HTTP request per turn and does
+// what its script says for that request (numbered from 0 across
+// connections), below the level of net/http: resets, truncated bodies,
+// silence, keep-alive connections closed at the worst moment.
+type rawServer struct {
+	ln    net.Listener
+	n     atomic.Int64
+	conns atomic.Int64
+	wg    sync.WaitGroup
+	// act handles request i on conn; it returns false to close the
+	// connection afterwards.
+	act func(i int, conn net.Conn, req *http.Request) bool
+}
+
+func newRawServer(t *testing.T, act func(i int, conn net.Conn, req *http.Request) bool) *rawServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &rawServer{ln: ln, act: act}
+	var mu sync.Mutex
+	var open []net.Conn
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.conns.Add(1)
+			mu.Lock()
+			open = append(open, conn)
+			mu.Unlock()
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				for {
+					req, err := http.ReadRequest(br)
+					if err != nil {
+						return
+					}
+					var body strings.Builder
+					bufio.NewReader(req.Body).WriteTo(&body)
+					if !s.act(int(s.n.Add(1))-1, conn, req) {
+						return
+					}
+				}
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range open {
+			c.Close()
+		}
+		mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *rawServer) URL() string { return "http://" + s.ln.Addr().String() }
+
+// writeOK writes a complete keep-alive 200 answer.
+func writeOK(conn net.Conn) {
+	fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(okBody), okBody)
+}
+
+// hangConn says nothing until the client gives up (closes the
+// connection) or the server shuts down.
+func hangConn(conn net.Conn) { io.Copy(io.Discard, conn) }
+
+func resetConn(conn net.Conn) {
+	if tc, ok := conn.(*net.TCPConn); ok {
+		tc.SetLinger(0) // RST, not FIN
+	}
+	conn.Close()
+}
+
+func TestChatTransportFaults(t *testing.T) {
+	type act = func(i int, conn net.Conn, req *http.Request) bool
+	// first does f on the first request, then answers normally.
+	first := func(f act) act {
+		return func(i int, conn net.Conn, req *http.Request) bool {
+			if i == 0 {
+				return f(i, conn, req)
+			}
+			writeOK(conn)
+			return true
+		}
+	}
+	tests := []struct {
+		name     string
+		act      act
+		retries  int
+		timeout  time.Duration
+		attempts int // requests the server saw
+		wantErr  bool
+	}{
+		{name: "reset before headers", act: first(func(i int, conn net.Conn, req *http.Request) bool { resetConn(conn); return false }), retries: 2, attempts: 2},
+		{name: "closed before headers", act: first(func(i int, conn net.Conn, req *http.Request) bool { return false }), retries: 2, attempts: 2},
+		{name: "headers then truncated JSON (Content-Length)", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(okBody), okBody[:len(okBody)/2])
+			return false
+		}), retries: 2, attempts: 2},
+		{name: "headers then reset mid-body", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(okBody), okBody[:40])
+			time.Sleep(10 * time.Millisecond)
+			resetConn(conn)
+			return false
+		}), retries: 2, attempts: 2},
+		{name: "truncated chunked body", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n", 30, okBody[:30])
+			return false
+		}), retries: 2, attempts: 2},
+		{name: "truncated close-delimited body", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n%s", okBody[:50])
+			return false
+		}), retries: 2, attempts: 2},
+		{name: "not HTTP at all", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprint(conn, "SSH-2.0-OpenSSH_9.6\r\n")
+			return false
+		}), retries: 2, attempts: 2},
+		{name: "HTTP/1.0 close-delimited answer (Python http.server)", act: func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.0 200 OK\r\nServer: BaseHTTP/0.6 Python/3.12\r\nContent-Type: application/json\r\n\r\n%s", okBody)
+			return false
+		}, retries: 0, attempts: 1},
+		{name: "slow headers within the timeout", act: func(i int, conn net.Conn, req *http.Request) bool {
+			time.Sleep(300 * time.Millisecond)
+			writeOK(conn)
+			return true
+		}, retries: 0, timeout: 2 * time.Second, attempts: 1},
+		{name: "silence (hang) bounded by request_timeout, then ok", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			hangConn(conn) // the client gives up after 200ms
+			return false
+		}), retries: 2, timeout: 200 * time.Millisecond, attempts: 2},
+		{name: "silence on every attempt", act: func(i int, conn net.Conn, req *http.Request) bool {
+			hangConn(conn)
+			return false
+		}, retries: 1, timeout: 100 * time.Millisecond, attempts: 2, wantErr: true},
+		{name: "headers then silence", act: first(func(i int, conn net.Conn, req *http.Request) bool {
+			fmt.Fprintf(conn, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"id\":", len(okBody))
+			hangConn(conn)
+			return false
+		}), retries: 2, timeout: 200 * time.Millisecond, attempts: 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newRawServer(t, tt.act)
+			timeout := tt.timeout
+			if timeout == 0 {
+				timeout = 2 * time.Second
+			}
+			c, err := NewClient(ClientOptions{Endpoint: s.URL(), MaxRetries: tt.retries, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond, RequestTimeout: timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}})
+			if got := int(s.n.Load()); got != tt.attempts {
+				t.Errorf("server saw %d requests, want %d", got, tt.attempts)
+			}
+			if tt.wantErr {
+				if !errors.Is(err, ErrUnavailable) {
+					t.Fatalf("err = %v, want ErrUnavailable", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if res.Text != "ok \\boxed{1}" || res.FinishReason != "stop" {
+				t.Errorf("got %+v", res)
+			}
+		})
+	}
+}
+
+// TestChatStaleKeepAlive: the server keeps connections alive, answers one
+// request on each, and closes the connection when the next request
+// arrives on it (an idle timeout racing the request, or a proxy recycling
+// connections). With no retries allowed, every request must still succeed:
+// net/http resends a request that died on a reused connection.
+func TestChatStaleKeepAlive(t *testing.T) {
+	s := newRawServer(t, nil)
+	var served sync.Map // conn -> answered once
+	s.act = func(i int, conn net.Conn, req *http.Request) bool {
+		if _, again := served.LoadOrStore(conn, true); again {
+			return false // close without answering
+		}
+		writeOK(conn)
+		return true
+	}
+	c, err := NewClient(ClientOptions{Endpoint: s.URL(), MaxRetries: 0, RequestTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}})
+		if err != nil {
+			t.Fatalf("request %d on a stale pooled connection failed: %v", i, err)
+		}
+		if res.Attempts != 1 {
+			t.Errorf("request %d took %d attempts", i, res.Attempts)
+		}
+	}
+	if s.conns.Load() < 10 {
+		t.Errorf("only %d connections for 10 requests: the stale ones were not hit", s.conns.Load())
+	}
+}
+
+func TestWaitReadyOtherServers(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.HandlerFunc
+		ok      bool
+	}{
+		{name: "only chat completions (404 elsewhere)", handler: func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, ok: true},
+		{name: "health wants a key (401)", handler: raw(401, `{"error":"Unauthorized"}`), ok: true},
+		{name: "405 on GET everywhere", handler: raw(405, `{"detail":"Method Not Allowed"}`), ok: true},
+		{name: "503 forever (loading)", handler: raw(503, "loading"), ok: false},
+		{name: "502 from a proxy forever", handler: raw(502, "<html>bad gateway</html>"), ok: false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			c := testClient(t, srv.URL, 0)
+			err := c.WaitReady(t.Context(), 300*time.Millisecond)
+			if (err == nil) != tt.ok {
+				t.Errorf("WaitReady = %v, want ok=%v", err, tt.ok)
+			}
+		})
+	}
+	t.Run("accepts TCP, never speaks HTTP", func(t *testing.T) {
+		s := newRawServer(t, func(i int, conn net.Conn, req *http.Request) bool { hangConn(conn); return false })
+		c := testClient(t, s.URL(), 0)
+		start := time.Now()
+		err := c.WaitReady(t.Context(), 300*time.Millisecond)
+		if !errors.Is(err, ErrUnavailable) {
+			t.Errorf("WaitReady = %v, want ErrUnavailable", err)
+		}
+		if d := time.Since(start); d > 1500*time.Millisecond {
+			t.Errorf("WaitReady took %s, bound 300ms", d)
+		}
+	})
+	t.Run("503 forever is not ready, not unreachable", func(t *testing.T) {
+		srv := httptest.NewServer(raw(503, "loading"))
+		defer srv.Close()
+		err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 200*time.Millisecond)
+		if !errors.Is(err, ErrNotReady) || !errors.Is(err, ErrUnavailable) {
+			t.Errorf("WaitReady = %v, want ErrNotReady and ErrUnavailable", err)
+		}
+	})
+	t.Run("refused is unreachable, not just not ready", func(t *testing.T) {
+		srv := httptest.NewServer(raw(200, ""))
+		url := srv.URL
+		srv.Close()
+		err := testClient(t, url, 0).WaitReady(t.Context(), 200*time.Millisecond)
+		if !errors.Is(err, ErrUnavailable) || errors.Is(err, ErrNotReady) {
+			t.Errorf("WaitReady = %v, want ErrUnavailable only", err)
+		}
+	})
+	t.Run("health_generate hangs, health answers", func(t *testing.T) {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/health_generate" {
+				<-r.Context().Done()
+			}
+		}))
+		defer srv.Close()
+		start := time.Now()
+		if err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 2*time.Second); err != nil {
+			t.Errorf("WaitReady = %v", err)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
+	t.Run("canceled while waiting", func(t *testing.T) {
+		srv := httptest.NewServer(raw(503, "loading"))
+		defer srv.Close()
+		c := testClient(t, srv.URL, 0)
+		ctx, cancel := context.WithTimeout(t.Context(), 100*time.Millisecond)
+		defer cancel()
+		if err := c.WaitReady(ctx, time.Minute); err == nil || errors.Is(err, ErrUnavailable) {
+			t.Errorf("WaitReady = %v, want the context's error", err)
+		}
+	})
+}
+
+// TestChatRequestShape checks what goes on the wire, as an OpenAI-compatible
+// server that validates strictly would see it.
+func TestChatRequestShape(t *testing.T) {
+	var got map[string]any
+	var hdr http.Header
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hdr = r.Header.Clone()
+		json.NewDecoder(r.Body).Decode(&got)
+		raw(200, okBody)(w, r)
+	}))
+	defer srv.Close()
+	c, err := NewClient(ClientOptions{Endpoint: srv.URL + "/v1/", APIKey: "sk-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}, Temperature: 0.6, TopP: 0.95, MaxTokens: 100}); err != nil {
+		t.Fatal(err)
+	}
+	if got["n"] != float64(1) || got["stream"] != false || got["model"] != "m" || got["max_tokens"] != float64(100) {
+		t.Errorf("body %v", got)
+	}
+	if hdr.Get("Authorization") != "Bearer sk-test" || hdr.Get("Content-Type") != "application/json" {
+		t.Errorf("headers %v", hdr)
+	}
+	if _, sent := hdr["Idempotency-Key"]; sent {
+		t.Errorf("Idempotency-Key sent on the wire: %v", hdr)
+	}
+}
+
+// TestChatRedirects: a redirect that keeps the POST (307/308) is
+// followed; one that would turn it into a GET (301/302/303, an http→https
+// redirect of a proxy) fails at once, naming where the server points.
+func TestChatRedirects(t *testing.T) {
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		t.Run(fmt.Sprint(code), func(t *testing.T) {
+			var n atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				switch r.URL.Path {
+				case "/v1/chat/completions":
+					n.Add(1)
+					http.Redirect(w, r, "/new/v1/chat/completions", code)
+				case "/new/v1/chat/completions":
+					if r.Method != http.MethodPost {
+						w.WriteHeader(405)
+						return
+					}
+					raw(200, okBody)(w, r)
+				}
+			}))
+			defer srv.Close()
+			c := testClient(t, srv.URL, 3)
+			res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "q"}}})
+			if code == 307 || code == 308 {
+				if err != nil || res.Text != "ok \\boxed{1}" {
+					t.Fatalf("%+v, %v", res, err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrPermanent) || !strings.Contains(err.Error(), "/new/v1/chat/completions") || !strings.Contains(err.Error(), "generate.endpoint") {
+				t.Fatalf("err = %v, want a permanent error naming the new address", err)
+			}
+			if n.Load() != 1 {
+				t.Errorf("%d attempts", n.Load())
+			}
+		})
+	}
+}
