@@ -2,7 +2,6 @@ package simserver
 
 import (
 	"strings"
-	"unicode"
 
 	"github.com/distillery-hpc/distillery/shard"
 )
@@ -41,25 +40,10 @@ func newProblemIndex(problems []shard.Problem) *problemIndex {
 	return ix
 }
 
-// normalizeText collapses every run of white space to one space and trims
-// the ends.
-func normalizeText(s string) string {
-	var b strings.Builder
-	b.Grow(len(s))
-	space := false
-	for _, r := range s {
-		if unicode.IsSpace(r) {
-			space = true
-			continue
-		}
-		if space && b.Len() > 0 {
-			b.WriteByte(' ')
-		}
-		space = false
-		b.WriteRune(r)
-	}
-	return b.String()
-}
+// normalizeText is the planner's de-duplication key (lower case, white
+// space collapsed): a prompt matches a problem the way the planner tells
+// problems apart.
+func normalizeText(s string) string { return shard.NormalizeProblem(s) }
 
 // lookup returns the longest problem whose normalised text the prompt
 // contains.
