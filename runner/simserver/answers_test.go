@@ -1,6 +1,7 @@
 package simserver
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -191,5 +192,33 @@ func TestReadProblemsFileFormats(t *testing.T) {
 	got, err = ReadProblemsFile(pq)
 	if err != nil || len(got) < 50 || got[0].Problem == "" || got[0].Answer == "" {
 		t.Fatalf("parquet %s: %v, %d problems", pq, err, len(got))
+	}
+}
+
+// With a plan.json, LoadRunDir serves the shards it names, not every
+// shard file an interrupted earlier plan left.
+func TestLoadRunDirGoesByPlan(t *testing.T) {
+	dir := t.TempDir()
+	l := shard.Layout{Dir: dir}
+	ps := testProblems(5)
+	sum, err := shard.WriteInput(l.Input(0), ps[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := shard.WriteInput(l.Input(1), ps[3:]); err != nil { // not in the plan
+		t.Fatal(err)
+	}
+	plan := shard.Plan{Version: 1, Shards: []shard.ShardInfo{{ID: 0, Problems: 3, SHA256: sum, File: "input/shard-00000.jsonl.zst"}}}
+	b, _ := json.Marshal(plan)
+	if err := os.WriteFile(l.PlanFile(), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadRunDir(dir)
+	if err != nil || len(got) != 3 {
+		t.Fatalf("LoadRunDir: %v, %d problems, want 3", err, len(got))
+	}
+	os.WriteFile(l.PlanFile(), []byte("{"), 0o644)
+	if _, err := LoadRunDir(dir); err == nil || !strings.Contains(err.Error(), "plan.json") {
+		t.Errorf("corrupt plan.json: %v", err)
 	}
 }

@@ -12,17 +12,32 @@ import (
 )
 
 // LoadRunDir reads every planned problem of a run directory: the input
-// shards <dir>/input/shard-*.jsonl.zst written by `distillery plan`.
+// shards plan.json names (or, without a plan.json, every
+// <dir>/input/shard-*.jsonl.zst), written by `distillery plan`. Going by
+// plan.json keeps shard files an interrupted earlier plan left out.
 func LoadRunDir(dir string) ([]shard.Problem, error) {
 	l := shard.Layout{Dir: dir}
-	paths, err := filepath.Glob(filepath.Join(l.InputDir(), "shard-*.jsonl.zst"))
-	if err != nil {
-		return nil, fmt.Errorf("listing input shards: %w", err)
+	var paths []string
+	if plan, err := shard.ReadPlan(l); err == nil {
+		for _, s := range plan.Shards {
+			p := l.Input(s.ID)
+			if s.File != "" {
+				p = filepath.Join(dir, s.File)
+			}
+			paths = append(paths, p)
+		}
+	} else if _, serr := os.Stat(l.PlanFile()); serr == nil {
+		return nil, err // a plan.json that does not parse
+	} else {
+		paths, err = filepath.Glob(filepath.Join(l.InputDir(), "shard-*.jsonl.zst"))
+		if err != nil {
+			return nil, fmt.Errorf("listing input shards: %w", err)
+		}
+		sort.Strings(paths)
 	}
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("run dir %s has no input shards (%s): run `distillery plan` first or pass --problems FILE", dir, filepath.Join(l.InputDir(), "shard-*.jsonl.zst"))
 	}
-	sort.Strings(paths)
 	var all []shard.Problem
 	for _, p := range paths {
 		ps, _, err := shard.ReadInput(p)
