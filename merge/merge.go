@@ -238,6 +238,10 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			continue
 		}
 		// A done marker vouches only for the output it was written for.
+		// Hashing every output shard takes a while on a big run.
+		if err := ctx.Err(); err != nil {
+			return Summary{}, err
+		}
 		why, err := shard.CheckDone(l, s, d)
 		if err != nil {
 			return Summary{}, err
