@@ -72,6 +72,9 @@ func runVerify(cctx *cli.Context, env *Env, opts verifyOptions, haveGold, havePr
 		name := "stdin"
 		if opts.jsonl != "-" {
 			f, err := os.Open(opts.jsonl)
+			if errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("verify: --jsonl file %s does not exist: give an existing file, or - for stdin", opts.jsonl)
+			}
 			if err != nil {
 				return fmt.Errorf("verify: opening --jsonl file: %w", err)
 			}

@@ -111,7 +111,12 @@ func TestVerifyCommandUsage(t *testing.T) {
 			t.Errorf("verify %v: exit %d, want %d", args, code, exitUsage)
 		}
 	}
-	if _, _, code := runVerifyCLI(t, "", "--jsonl", filepath.Join(t.TempDir(), "missing.jsonl")); code != exitError {
+	missing := filepath.Join(t.TempDir(), "missing.jsonl")
+	if _, _, code := runVerifyCLI(t, "", "--jsonl", missing); code != exitError {
 		t.Errorf("missing file: exit %d, want %d", code, exitError)
+	}
+	code, _, errs := distill(t, nil, "verify", "--jsonl", missing)
+	if msg := strings.TrimSpace(errs); code != exitError || strings.Contains(msg, "\n") || !strings.Contains(msg, missing+" does not exist") {
+		t.Errorf("missing file: exit %d, stderr %q: want one line naming the file", code, msg)
 	}
 }
