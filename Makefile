@@ -28,9 +28,14 @@ bench: ## all Go benchmarks
 bench-verify: ## verify on the real answer-equivalence sets: agreement with labels, share unsure, pairs/s on one core
 	$(GO) run ./verify/internal/benchverify
 
-fuzz: ## short fuzz runs of the verify extraction and parser (no panic, no hang)
+fuzz: ## short fuzz runs of the answer extraction and parser and the output-shard reader (no panic, no hang)
 	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=10s ./verify
 	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzReadOutput -fuzztime=10s ./shard
+
+lint: ## gofmt and go vet
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
 
 clean: ## remove build output and demo runs
 	rm -rf bin runs
