@@ -47,7 +47,9 @@ fi
 if ! munge -n 2>/dev/null | unmunge >/dev/null 2>&1; then
 	install -d -o munge -g munge -m 0755 /run/munge
 	install -d -o munge -g munge -m 0700 /var/log/munge /var/lib/munge
-	su -s /bin/sh munge -c /usr/sbin/munged
+	# The daemons must not inherit the lock (fd 9): a daemon holding it
+	# would block every later up.sh for good.
+	su -s /bin/sh munge -c /usr/sbin/munged 9>&-
 	for _ in $(seq 50); do
 		munge -n 2>/dev/null | unmunge >/dev/null 2>&1 && break
 		sleep 0.1
@@ -105,8 +107,8 @@ for p in slurmd slurmctld; do
 	fi
 done
 
-slurmctld -i -f "$conf"
-slurmd -N localhost -f "$conf"
+slurmctld -i -f "$conf" 9>&-
+slurmd -N localhost -f "$conf" 9>&-
 
 for _ in $(seq "$timeout"); do
 	if sinfo -h -o '%T' 2>/dev/null | grep -qE '^(idle|mixed|allocated)'; then
