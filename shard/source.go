@@ -30,7 +30,7 @@ type Row map[string]string
 // de-duplicated list of files. A path that matches nothing is an error.
 func ExpandPaths(paths []string) ([]string, error) {
 	if len(paths) == 0 {
-		return nil, errors.New("[input] paths is empty: name the problem files (parquet or JSONL) in the config")
+		return nil, errors.New("[input] paths is empty: name the problem files (parquet or JSONL) in a config and pass it with -c FILE (`distillery init` writes one; examples/quickstart.toml is a complete one)")
 	}
 	seen := map[string]bool{}
 	var out []string
