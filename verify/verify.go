@@ -201,8 +201,13 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		verdict = cEqual
 	default:
 		c.reason = ""
+		og, op := gn, pn
 		gn, pn = norm(gn), norm(pn)
 		verdict = c.compare(gn, pn)
+		if verdict == cEqual && !c.inGivenOrder(og, op) {
+			// x = 1, y = 2 against 2, 1: the names fix an order the bare list breaks
+			verdict, c.reason = cUnsure, "assignments against a bare list in another order"
+		}
 	}
 	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
 	switch verdict {
@@ -283,6 +288,36 @@ func namedValues(n *node) (string, []*node) {
 		vals[i] = byName[name]
 	}
 	return strings.Join(names, "\x00"), vals
+}
+
+// inGivenOrder reports false when one side is a list of assignments with
+// distinct names (a = 1, b = 2) and the other a bare list of as many values
+// that does not match them in the order written.
+func (c *comparer) inGivenOrder(g, p *node) bool {
+	gNames, _ := namedValues(g)
+	pNames, _ := namedValues(p)
+	if (gNames == "") == (pNames == "") {
+		return true
+	}
+	named, bare := g, p
+	if gNames == "" {
+		named, bare = p, g
+	}
+	if bare.k != kList || len(bare.args) != len(named.args) {
+		return true
+	}
+	vals := make([]*node, len(named.args))
+	for i, a := range named.args {
+		vals[i] = norm(a.args[1])
+	}
+	bv := make([]*node, len(bare.args))
+	for i, a := range bare.args {
+		bv[i] = norm(a)
+	}
+	reason := c.reason
+	ok := c.ordered(vals, bv) == cEqual
+	c.reason = reason
+	return ok
 }
 
 // isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),

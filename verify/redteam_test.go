@@ -1,0 +1,42 @@
+package verify
+
+import (
+	"context"
+	"testing"
+	"time"
+)
+
+// redteamCases are adversarial pairs: mostly wrong answers that must not be
+// accepted. want lists the acceptable verdicts.
+var redteamCases = []struct {
+	gold, pred string
+	want       []Verdict
+}{
+	// assignments against a bare list: the names fix the order
+	{`x=1,y=2`, `2,1`, notEqual},
+	{`a=1, b=2, c=3`, `3,2,1`, notEqual},
+	{`1,2`, `x=2,y=1`, notEqual},
+	{`x=1,y=2`, `1,2`, []Verdict{Equal}},
+	{`a=1,b=2`, `b=2,a=1`, []Verdict{Equal}},
+}
+
+var notEqual = []Verdict{Different, Unsure}
+
+func TestRedteam(t *testing.T) {
+	for _, c := range redteamCases {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		start := time.Now()
+		got := Check(ctx, c.gold, c.pred)
+		cancel()
+		ok := false
+		for _, w := range c.want {
+			ok = ok || got.Verdict == w
+		}
+		if !ok {
+			t.Errorf("Check(%q, %q) = %s (%s; gold %q, pred %q), want one of %v", c.gold, c.pred, got.Verdict, got.Reason, got.GoldParsed, got.PredParsed, c.want)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("Check(%q, %q) took %v", c.gold, c.pred, d)
+		}
+	}
+}
