@@ -18,6 +18,10 @@ var redteamCases = []struct {
 	{`1,2`, `x=2,y=1`, notEqual},
 	{`x=1,y=2`, `1,2`, []Verdict{Equal}},
 	{`a=1,b=2`, `b=2,a=1`, []Verdict{Equal}},
+	// several choice letters are not one choice
+	{`(A)`, `(A),(B)`, notEqual},
+	{`\text{(A)}`, `\text{(A) or (B)}`, notEqual},
+	{`(C)`, `(C) 12`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}

@@ -408,9 +408,22 @@ func choiceLetter(s string, bare bool) (string, bool) {
 		return "", false // (C)+1 is not the choice C
 	}
 	if paren || rest[0] == '.' || rest[0] == ':' || rest[0] == ')' {
+		if moreChoices(rest) {
+			return "", false // (A) or (B): not one choice
+		}
 		return l, true
 	}
 	return "", false
+}
+
+// moreChoices reports another choice letter "(B)" in the rest of an answer.
+func moreChoices(rest string) bool {
+	for i := 0; i+2 < len(rest); i++ {
+		if rest[i] == '(' && rest[i+1] >= 'A' && rest[i+1] <= 'E' && rest[i+2] == ')' {
+			return true
+		}
+	}
+	return false
 }
 
 // choiceValue returns the value after a choice letter: "\textbf{(D)}\ 7" -> "7".
