@@ -22,6 +22,10 @@ var redteamCases = []struct {
 	{`(A)`, `(A),(B)`, notEqual},
 	{`\text{(A)}`, `\text{(A) or (B)}`, notEqual},
 	{`(C)`, `(C) 12`, []Verdict{Equal}},
+	// yes and no together are not yes
+	{`\text{Yes}`, `\text{Yes and no}`, notEqual},
+	{`\text{Yes}`, `\boxed{\text{Yes}}, \boxed{\text{No}}`, notEqual},
+	{`Yes`, `\text{Yes, there is no counterexample}`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}

@@ -155,6 +155,9 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 	if yg, ok := yesNo(cg); ok {
 		if yp, ok := yesNo(cp); ok {
 			if yg == yp {
+				if mixedYesNo(cg, yg) || mixedYesNo(cp, yp) {
+					return cg, cp, Unsure, "both yes and no"
+				}
 				return cg, cp, Equal, "same yes/no answer"
 			}
 			return cg, cp, Different, "opposite yes/no answer"
@@ -476,6 +479,26 @@ func yesNo(s string) (string, bool) {
 		}
 	}
 	return w, true
+}
+
+// mixedYesNo reports an answer that starts with yes (no) and also gives
+// the other word on its own ("Yes and no", "Yes, No"), not as a
+// determiner ("Yes, no two faces ...").
+func mixedYesNo(s, first string) bool {
+	t := strings.ToLower(strings.TrimSpace(textWrappersSpaced.Replace(s)))
+	w := map[string]string{"yes": "no", "no": "yes"}[first]
+	for i := len(first); ; {
+		j := strings.Index(t[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if !isLetter(t[j-1]) && (end == len(t) || strings.IndexByte(" ,.;!", t[end]) >= 0 && (end+1 == len(t) || strings.IndexByte(",.;!", t[end]) >= 0)) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 var textWrappersSpaced = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", "{", "", "}", "")
