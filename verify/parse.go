@@ -90,6 +90,24 @@ func (p *parser) skipCondition(stop func(token) bool) {
 	}
 }
 
+// noteConnective records the words of a connective text that make a
+// value a bound or a guess ("4 or more", "4 or fewer", "4 or so"), so
+// that an equal verdict needs them on both sides. Other words there are
+// still dropped ("pairs where one number is 2 and ...").
+func (p *parser) noteConnective(text string) {
+	var rest []string
+	for _, f := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == ':' || r == '.' }) {
+		switch f {
+		case "more", "less", "fewer", "greater", "larger", "smaller", "higher", "lower", "bigger",
+			"above", "below", "over", "under", "not", "never", "none", "nothing", "no", "so":
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		p.note(strings.Join(rest, " "))
+	}
+}
+
 type parser struct {
 	toks     []token
 	pos      int
@@ -296,6 +314,9 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 				}
 			} else {
 				comma = true
+				if t.k == tText {
+					p.noteConnective(t.text)
+				}
 			}
 		}
 		if stop(p.peek()) {

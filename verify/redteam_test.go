@@ -26,6 +26,11 @@ var redteamCases = []struct {
 	{`\text{Yes}`, `\text{Yes and no}`, notEqual},
 	{`\text{Yes}`, `\boxed{\text{Yes}}, \boxed{\text{No}}`, notEqual},
 	{`Yes`, `\text{Yes, there is no counterexample}`, []Verdict{Equal}},
+	// a bound is not the value
+	{`4`, `4 \text{ or more}`, notEqual},
+	{`4`, `4 \text{ or fewer}`, notEqual},
+	{`4`, `4\text{ or greater}`, notEqual},
+	{`4, 5`, `4 \text{ or } 5`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
