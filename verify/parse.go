@@ -144,7 +144,7 @@ var unitCanon = map[string]string{
 	"mile": "mile", "miles": "mile", "foot": "ft", "feet": "ft", "inch": "in", "inches": "in", "yard": "yd", "yards": "yd",
 	"gram": "g", "grams": "g", "kilogram": "kg", "kilograms": "kg", "pound": "lb", "pounds": "lb", "lbs": "lb",
 	"liter": "l", "liters": "l", "litre": "l", "litres": "l",
-	"dollar": "", "dollars": "", "cent": "cent", "cents": "cent", "yuan": "", "euro": "", "euros": "",
+	"dollar": "dollar", "dollars": "dollar", "cent": "cent", "cents": "cent", "yuan": "yuan", "euro": "euro", "euros": "euro",
 	"degree": "", "degrees": "", "deg": "", "percent": "", "pct": "", "percentage": "", "%": "",
 	"unit": "", "units": "", "sq": "", "square": "", "cubic": "", "cu": "",
 	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",

@@ -31,6 +31,9 @@ var redteamCases = []struct {
 	{`4`, `4 \text{ or fewer}`, notEqual},
 	{`4`, `4\text{ or greater}`, notEqual},
 	{`4, 5`, `4 \text{ or } 5`, []Verdict{Equal}},
+	// currencies are units too
+	{`3\text{ dollars}`, `3 \text{ cents}`, notEqual},
+	{`\$3`, `3 \text{ dollars}`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
