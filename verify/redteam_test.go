@@ -34,6 +34,10 @@ var redteamCases = []struct {
 	// currencies are units too
 	{`3\text{ dollars}`, `3 \text{ cents}`, notEqual},
 	{`\$3`, `3 \text{ dollars}`, []Verdict{Equal}},
+	// close only on the scale of a term added on the way
+	{`\sqrt{10^{40}+1}`, `10^{20}`, notEqual},
+	{`\frac{1}{\sqrt{2}-1}`, `\sqrt{2}+1`, []Verdict{Equal}},
+	{`(\sqrt{3}+1)^{10}`, `(4+2\sqrt3)^5`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
