@@ -566,8 +566,23 @@ func (e *evaluator) fn(n *node) (val, error) {
 			return r, nil
 		}
 	}
+	r, ok := elementary(n.name, x)
+	if !ok {
+		return val{}, errEval
+	}
+	if elementaryLossy(n.name, x, r) {
+		e.lossy = true
+	}
+	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
+		r = complex(real(r), 0)
+	}
+	return inexact(r), nil
+}
+
+// elementary evaluates a named function of one argument in complex128.
+func elementary(name string, x complex128) (complex128, bool) {
 	var r complex128
-	switch n.name {
+	switch name {
 	case "sin":
 		r = cmplx.Sin(x)
 	case "cos":
@@ -607,13 +622,29 @@ func (e *evaluator) fn(n *node) (val, error) {
 	case "exp":
 		r = cmplx.Exp(x)
 	default:
-		return val{}, errEval
+		return 0, false
 	}
-	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
-		r = complex(real(r), 0)
-	}
-	return inexact(r), nil
+	return r, true
 }
+
+// elementaryLossy reports a complex128 value that cannot tell its argument
+// from a nearby one: a trigonometric function of a huge argument
+// (\sin(10^{100}) against \sin(10^{100}+1)), or a value that does not move
+// when the argument moves by a relative 2^-20 (\cos(10^{-8}) is 1.0,
+// e^{10^{-15}} is 1.0 plus one unit in the last place).
+func elementaryLossy(name string, x, r complex128) bool {
+	if x == 0 {
+		return false
+	}
+	if periodic[name] && cmplx.Abs(x) > 1<<40 {
+		return true
+	}
+	r2, ok := elementary(name, x*complex(1+1.0/(1<<20), 0))
+	return ok && r2 == r
+}
+
+// periodic names the trigonometric functions.
+var periodic = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}
 
 // exactLog returns log_b(x) exactly when x is an integer power of b.
 func exactLog(b, x val) (val, bool) {

@@ -38,6 +38,14 @@ var redteamCases = []struct {
 	{`\sqrt{10^{40}+1}`, `10^{20}`, notEqual},
 	{`\frac{1}{\sqrt{2}-1}`, `\sqrt{2}+1`, []Verdict{Equal}},
 	{`(\sqrt{3}+1)^{10}`, `(4+2\sqrt3)^5`, []Verdict{Equal}},
+	// complex128 values that cannot tell their argument from a nearby one
+	{`\sin(10^{100})`, `\sin(10^{100}+1)`, notEqual},
+	{`\cos(10^{-8})`, `1`, notEqual},
+	{`\arctan(10^{20})`, `\frac{\pi}{2}`, notEqual},
+	{`\sin\frac{\pi}{6}`, `\frac12`, []Verdict{Equal}},
+	{`e^{i\pi}`, `-1`, []Verdict{Equal}},
+	{`\arctan 1`, `\frac{\pi}{4}`, []Verdict{Equal}},
+	{`\sin^2 x+\cos^2 x`, `1`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
