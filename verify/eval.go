@@ -573,6 +573,12 @@ func (e *evaluator) fn(n *node) (val, error) {
 	if elementaryLossy(n.name, x, r) {
 		e.lossy = true
 	}
+	if r == 0 && a.r != nil {
+		// \ln(1+10^{-30}): the rounded argument hit a zero the exact one misses
+		if _, ok := a.r.Float64(); !ok {
+			e.lossy = true
+		}
+	}
 	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
 		r = complex(real(r), 0)
 	}
@@ -639,8 +645,17 @@ func elementaryLossy(name string, x, r complex128) bool {
 	if periodic[name] && cmplx.Abs(x) > 1<<40 {
 		return true
 	}
-	r2, ok := elementary(name, x*complex(1+1.0/(1<<20), 0))
-	return ok && r2 == r
+	const h = 1.0 / (1 << 20)
+	r2, ok := elementary(name, x*complex(1+h, 0))
+	if !ok {
+		return false
+	}
+	if r2 == r {
+		return true
+	}
+	// ill-conditioned (\ln(1+10^{-30})): the rounding of the argument
+	// alone moves the value by more than a relative 1e-13
+	return r != 0 && cmplx.Abs(r2-r)/cmplx.Abs(r)/h > 1e3
 }
 
 // periodic names the trigonometric functions.

@@ -46,6 +46,13 @@ var redteamCases = []struct {
 	{`e^{i\pi}`, `-1`, []Verdict{Equal}},
 	{`\arctan 1`, `\frac{\pi}{4}`, []Verdict{Equal}},
 	{`\sin^2 x+\cos^2 x`, `1`, []Verdict{Equal}},
+	// ill-conditioned complex128 values
+	{`\ln(1+10^{-30})`, `0`, notEqual},
+	{`\ln(1+10^{-30})`, `10^{-30}`, notEqual},
+	{`\sin\frac{\pi}{12}`, `\frac{\sqrt6-\sqrt2}{4}`, []Verdict{Equal}},
+	{`\tan 89^\circ`, `\cot 1^\circ`, []Verdict{Equal}},
+	{`\ln\frac{98}{97}`, `\ln 98-\ln 97`, []Verdict{Equal}},
+	{`\ln 1`, `0`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
