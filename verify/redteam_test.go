@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 )
@@ -72,6 +73,20 @@ func TestRedteam(t *testing.T) {
 		}
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("Check(%q, %q) took %v", c.gold, c.pred, d)
+		}
+	}
+}
+
+// TestRedteamFast: pairs that once took seconds.
+func TestRedteamFast(t *testing.T) {
+	for _, c := range []struct{ name, gold, pred string }{
+		{"product of 3999 letters", "5", strings.Repeat("x", 3999)},
+		{"product of 2000 letter pairs", "5", strings.Repeat("xy", 1000)},
+	} {
+		start := time.Now()
+		Check(context.Background(), c.gold, c.pred)
+		if d := time.Since(start); d > 250*time.Millisecond {
+			t.Errorf("%s took %v", c.name, d)
 		}
 	}
 }
