@@ -1116,12 +1116,14 @@ func (p *parser) parsePrimary() (*node, error) {
 			return &node{k: kFunc, name: "abs", args: []*node{x}}, nil
 		}
 	case tSetOpen:
+		start := p.pos
 		x, err := p.parseList(func(t token) bool { return t.k == tSetClose })
 		if err != nil {
-			if p.peek().k == tSetClose {
+			if p.peek().k == tSetClose && p.pos == start {
 				p.next()
 				return &node{k: kSet}, nil
 			}
+			// not the empty set: \{x \mid x > 2\} is set-builder notation
 			return nil, err
 		}
 		p.next()

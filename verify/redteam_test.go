@@ -54,6 +54,11 @@ var redteamCases = []struct {
 	{`\tan 89^\circ`, `\cot 1^\circ`, []Verdict{Equal}},
 	{`\ln\frac{98}{97}`, `\ln 98-\ln 97`, []Verdict{Equal}},
 	{`\ln 1`, `0`, []Verdict{Equal}},
+	// set-builder notation is not the empty set
+	{`\{x \mid x > 2\}`, `\emptyset`, notEqual},
+	{`\{x | x > 2\}`, `\{\}`, notEqual},
+	{`\{ x \mid x^2=1\}`, `\varnothing`, notEqual},
+	{`\{\}`, `\emptyset`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
