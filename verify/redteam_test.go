@@ -59,6 +59,13 @@ var redteamCases = []struct {
 	{`\{x | x > 2\}`, `\{\}`, notEqual},
 	{`\{ x \mid x^2=1\}`, `\varnothing`, notEqual},
 	{`\{\}`, `\emptyset`, []Verdict{Equal}},
+	// the last number of an answer that does not parse is not its value
+	{`2`, `\{x \mid x > 2\}`, notEqual},
+	{`5`, `\lim_{x\to 5} f(x)`, notEqual},
+	{`5`, `\int_0^5 x dx`, notEqual},
+	{`3`, `\{1,2, \ldots, 3\}`, notEqual},
+	{`3`, `n \bmod 3`, notEqual},
+	{`5`, `not 5 %$#`, notEqual},
 }
 
 var notEqual = []Verdict{Different, Unsure}

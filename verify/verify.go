@@ -175,11 +175,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		return res
 	}
 	pn, pProse, err := parseAnswerProse(cp, ch.lim)
+	aroundNumber := ""
 	if err != nil && !fromText {
 		// a bare answer with words around it: "the number is 1,000.99€"
 		if num, ok := lastNumber(cp); ok && num != cp {
 			if n2, err2 := parseAnswer(clean(num), ch.lim); err2 == nil {
 				pn, pProse, err = n2, nil, nil
+				i := strings.LastIndex(cp, num)
+				aroundNumber = cp[:i] + " " + cp[i+len(num):]
 			}
 		}
 	}
@@ -224,6 +227,10 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		} else if gu != "" && pu != "" && gu != pu {
 			// 5 cm against 5 m
 			res.Verdict, res.Reason = Unsure, "same value, different units"
+		} else if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
+			// \lim_{x\to 5} f(x), \{1, 2, \ldots, 3\}, "not 5": the number
+			// taken from an answer that does not parse is not its value
+			res.Verdict, res.Reason = Unsure, "number taken from an answer that does not parse"
 		}
 	case cDiff:
 		res.Verdict, res.Reason = Different, c.reason
@@ -240,6 +247,19 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		res.Verdict, res.Reason = Unsure, "deadline"
 	}
 	return res
+}
+
+// onlyFillerAround reports text around a number made only of filler
+// words, units, currency signs and punctuation ("the number is 1,000.99€").
+func onlyFillerAround(s string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return strings.ContainsRune(" \t\n.,:;!?$€£¥%()\"'", r)
+	}) {
+		if !fillerWords[w] && !unitWords[w] {
+			return false
+		}
+	}
+	return true
 }
 
 // fillerWords carry no meaning around an answer ("the answer is 5").
