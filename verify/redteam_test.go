@@ -66,6 +66,11 @@ var redteamCases = []struct {
 	{`3`, `\{1,2, \ldots, 3\}`, notEqual},
 	{`3`, `n \bmod 3`, notEqual},
 	{`5`, `not 5 %$#`, notEqual},
+	// dots over the first and last digits of a period
+	{`\frac{2}{9}`, `0.\dot{1}\dot{2}`, notEqual},
+	{`\frac{4}{33}`, `0.\dot{1}\dot{2}`, []Verdict{Equal}},
+	{`\frac{123}{999}`, `0.\dot{1}2\dot{3}`, []Verdict{Equal}},
+	{`\frac13`, `0.\dot{3}`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
