@@ -443,6 +443,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 			*toks = append(*toks, sub[:len(sub)-1]...)
 			return k
 		}
+		if content == "i" {
+			// 1+2\text{i}: the imaginary unit set upright
+			emitLetter(toks, c)
+			return k
+		}
 		emit(tText, c)
 		return k
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":

@@ -71,6 +71,9 @@ var redteamCases = []struct {
 	{`\frac{4}{33}`, `0.\dot{1}\dot{2}`, []Verdict{Equal}},
 	{`\frac{123}{999}`, `0.\dot{1}2\dot{3}`, []Verdict{Equal}},
 	{`\frac13`, `0.\dot{3}`, []Verdict{Equal}},
+	// \text{i} is the imaginary unit
+	{`1+2i`, `1+2\text{i}`, []Verdict{Equal}},
+	{`2`, `2\text{i}`, notEqual},
 }
 
 var notEqual = []Verdict{Different, Unsure}
