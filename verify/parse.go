@@ -54,6 +54,16 @@ func isCondition(t token) bool {
 // skipCondition skips a condition up to the next top-level "and"/"or"
 // text, ';' or the end of the enclosing group.
 func (p *parser) skipCondition(stop func(token) bool) {
+	start := p.pos
+	defer func() {
+		// keep the condition: two answers with different conditions
+		// ("for some c > 0" against "for some c > 1") are not decided
+		var b strings.Builder
+		for _, t := range p.toks[start:p.pos] {
+			fmt.Fprintf(&b, "%d:%s\x01", t.k, strings.ToLower(strings.TrimSpace(t.text)))
+		}
+		p.prose = append(p.prose, condPrefix+b.String())
+	}()
 	depth := 0
 	for {
 		t := p.peek()
@@ -131,6 +141,9 @@ func (p *parser) note(text string) {
 
 // unitPrefix marks units among the dropped words.
 const unitPrefix = "\x00unit:"
+
+// condPrefix marks a skipped condition among the dropped words.
+const condPrefix = "\x00cond:"
 
 // unitCanon maps unit spellings to one name; words mapped to "" are not
 // compared (percent is handled as a value, counts like "ways" say nothing).

@@ -74,6 +74,13 @@ var redteamCases = []struct {
 	// \text{i} is the imaginary unit
 	{`1+2i`, `1+2\text{i}`, []Verdict{Equal}},
 	{`2`, `2\text{i}`, notEqual},
+	// conditions written alike with other numbers or relations
+	{`f(x) = x^c \text{ for some } c>0`, `f(x) = x^c \text{ for some } c>1`, notEqual},
+	{`f(x) = x^c \text{ for some } c>0`, `f(x) = x^c \text{ for some } c \ge 0`, notEqual},
+	{`n \text{ such that } n+1 \text{ is prime.}`, `n \text{ such that } n+2 \text{ is prime.}`, notEqual},
+	{`f(x, y) = C \text{ for some constant } C \in [0, 1]`, `f(x, y) = C \text{ for some constant } C \in [1, 1]`, notEqual},
+	{`f(x) = x^c \text{ for some } c>0`, `f(x) = x^c`, []Verdict{Equal}},
+	{`f(x)=cx`, `f(x) = cx \text{ for all } x \in \mathbb{R}`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}

@@ -219,9 +219,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
+		gc, gProse := splitConds(gProse)
+		pc, pProse := splitConds(pProse)
 		gw, gu := splitUnits(gProse)
 		pw, pu := splitUnits(pProse)
-		if proseKey(gw) != proseKey(pw) {
+		if condsConflict(gc, pc) {
+			// f(x) = x^c for some c > 0 against ... for some c > 1
+			res.Verdict, res.Reason = Unsure, "same value, different conditions"
+		} else if proseKey(gw) != proseKey(pw) {
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
@@ -270,6 +275,52 @@ var fillerWords = map[string]bool{
 	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
 	"required": true, "desired": true, "only": true, "solution": true, "solutions": true, "unique": true,
 	"pair": true, "pairs": true, "triple": true, "triples": true, "ordered": true, "possible": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// splitConds separates the skipped conditions among dropped words.
+func splitConds(words []string) (string, []string) {
+	var conds []string
+	var rest []string
+	for _, w := range words {
+		if c, ok := strings.CutPrefix(w, condPrefix); ok {
+			conds = append(conds, c)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	return strings.Join(conds, "\x00"), rest
+}
+
+// condsConflict reports two sets of conditions written alike whose
+// numbers or relations differ ("c > 0" against "c > 1" or "c \ge 0",
+// "n+1 is prime" against "n+2 is prime"). Conditions worded differently
+// are left alone: they are mostly the same condition rephrased.
+func condsConflict(gc, pc string) bool {
+	if gc == "" || pc == "" || gc == pc {
+		return false
+	}
+	ga, pa := strings.Split(gc, "\x00"), strings.Split(pc, "\x00")
+	if len(ga) != len(pa) {
+		return false
+	}
+	num, op := fmt.Sprintf("%d:", tNum), fmt.Sprintf("%d:", tOp)
+	conflict := false
+	for i := range ga {
+		gt, pt := strings.Split(ga[i], "\x01"), strings.Split(pa[i], "\x01")
+		if len(gt) != len(pt) {
+			return false
+		}
+		for j := range gt {
+			if gt[j] == pt[j] {
+				continue
+			}
+			if !(strings.HasPrefix(gt[j], num) || strings.HasPrefix(gt[j], op)) || !(strings.HasPrefix(pt[j], num) || strings.HasPrefix(pt[j], op)) {
+				return false
+			}
+			conflict = true
+		}
+	}
+	return conflict
 }
 
 // splitUnits separates the units among dropped words.
