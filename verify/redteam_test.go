@@ -81,6 +81,9 @@ var redteamCases = []struct {
 	{`f(x, y) = C \text{ for some constant } C \in [0, 1]`, `f(x, y) = C \text{ for some constant } C \in [1, 1]`, notEqual},
 	{`f(x) = x^c \text{ for some } c>0`, `f(x) = x^c`, []Verdict{Equal}},
 	{`f(x)=cx`, `f(x) = cx \text{ for all } x \in \mathbb{R}`, []Verdict{Equal}},
+	// step functions that agree at small values only
+	{`M^{\lfloor \frac{n}{2} \rfloor}`, `M^{\lfloor \frac{n}{3} \rfloor}`, notEqual},
+	{`\lfloor \frac{n}{2} \rfloor + 1`, `\lfloor \frac{n+2}{2} \rfloor`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
