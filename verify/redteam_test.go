@@ -84,6 +84,11 @@ var redteamCases = []struct {
 	// step functions that agree at small values only
 	{`M^{\lfloor \frac{n}{2} \rfloor}`, `M^{\lfloor \frac{n}{3} \rfloor}`, notEqual},
 	{`\lfloor \frac{n}{2} \rfloor + 1`, `\lfloor \frac{n+2}{2} \rfloor`, []Verdict{Equal}},
+	// "and" against "or" between inequalities
+	{`x<-1 \text{ or } x>3`, `x<-1 \text{ and } x>3`, notEqual},
+	{`(-\infty,-1)\cup(3,\infty)`, `x<-1 \text{ and } x>3`, notEqual},
+	{`(-\infty,-1)\cup(3,\infty)`, `x<-1 \text{ or } x>3`, []Verdict{Equal}},
+	{`x<-1 \text{ or } x>3`, `x<-1, x>3`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}

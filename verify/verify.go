@@ -232,6 +232,9 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		} else if gu != "" && pu != "" && gu != pu {
 			// 5 cm against 5 m
 			res.Verdict, res.Reason = Unsure, "same value, different units"
+		} else if conjunctionsDiffer(cg, cp) {
+			// x < -1 or x > 3 against x < -1 and x > 3
+			res.Verdict, res.Reason = Unsure, "inequalities joined by \"and\" on one side, \"or\" on the other"
 		} else if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
 			// \lim_{x\to 5} f(x), \{1, 2, \ldots, 3\}, "not 5": the number
 			// taken from an answer that does not parse is not its value
@@ -252,6 +255,43 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		res.Verdict, res.Reason = Unsure, "deadline"
 	}
 	return res
+}
+
+// conjunctionsDiffer reports inequalities joined by "and" on one side and
+// by "or" (or a union) on the other.
+func conjunctionsDiffer(g, p string) bool {
+	conj := func(s string) string {
+		l := strings.ToLower(s)
+		if !strings.ContainsAny(l, "<>") && !strings.Contains(l, `\le`) && !strings.Contains(l, `\ge`) && !strings.Contains(l, `\cup`) {
+			return ""
+		}
+		and := containsWordFold(l, "and") || strings.Contains(l, `\land`) || strings.Contains(l, `\wedge`) || strings.Contains(l, `\cap`)
+		or := containsWordFold(l, "or") || strings.Contains(l, `\lor`) || strings.Contains(l, `\vee`) || strings.Contains(l, `\cup`)
+		switch {
+		case and && !or:
+			return "and"
+		case or && !and:
+			return "or"
+		}
+		return ""
+	}
+	a, b := conj(g), conj(p)
+	return a != "" && b != "" && a != b
+}
+
+// containsWordFold reports the lower-case word w in the lower-case text t.
+func containsWordFold(t, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(t[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if (j == 0 || !isLetter(t[j-1])) && (j+len(w) == len(t) || !isLetter(t[j+len(w)])) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 // onlyFillerAround reports text around a number made only of filler
