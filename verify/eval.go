@@ -48,6 +48,24 @@ type evaluator struct {
 // results are not compared with the float tolerance.
 func (e *evaluator) eval(n *node) (val, error) {
 	v, err := e.evalNode(n)
+	if err == nil && v.r != nil {
+		// a large exact number costs work that grows with its size (GCDs
+		// quadratic in the size for fractions): charge it to the step
+		// budgets so that sums of such terms stop early
+		if bits := v.r.Num().BitLen() + v.r.Denom().BitLen(); bits > 2048 {
+			cost := bits / 256
+			if !v.r.IsInt() {
+				cost = (bits / 1024) * (bits / 1024)
+			}
+			e.steps += cost
+			if e.total != nil {
+				*e.total -= cost
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return val{}, errEval
+			}
+		}
+	}
 	if err == nil {
 		if v.r != nil && v.r.Sign() != 0 && (v.c == 0 || cmplx.IsInf(v.c)) || v.r == nil && (cmplx.IsInf(v.c) || cmplx.IsNaN(v.c)) {
 			e.lossy = true
@@ -178,6 +196,16 @@ func (e *evaluator) evalNode(n *node) (val, error) {
 				return inexact(complex(g, 0)), nil
 			}
 			return val{}, errEval
+		}
+		// n! costs n multiplications: charge them (sums of 350! terms)
+		if cost := int(a.r.Num().Int64() / 8); cost > 0 {
+			e.steps += cost
+			if e.total != nil {
+				*e.total -= cost
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return val{}, errEval
+			}
 		}
 		f := new(big.Int).MulRange(1, a.r.Num().Int64())
 		return exact(new(big.Rat).SetInt(f)), nil

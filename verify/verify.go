@@ -47,7 +47,7 @@ func DefaultLimits() Limits {
 		MaxDepth:     200,
 		MaxElements:  64,
 		MaxEvalSteps: 20000,
-		MaxPairSteps: 1000000,
+		MaxPairSteps: 200000,
 	}
 }
 
