@@ -302,7 +302,8 @@ func nameHash(s string) uint64 {
 }
 
 func add(a, b val) val {
-	if a.r != nil && b.r != nil {
+	if a.r != nil && b.r != nil && (a.r.IsInt() || b.r.IsInt() ||
+		a.r.Num().BitLen()+a.r.Denom().BitLen()+b.r.Num().BitLen()+b.r.Denom().BitLen() <= maxFracMulBits) {
 		s := new(big.Rat).Add(a.r, b.r)
 		if ratSmall(s) {
 			return exact(s)
@@ -311,9 +312,9 @@ func add(a, b val) val {
 	return inexact(a.c + b.c)
 }
 
-// maxFracMulBits bounds exact products of two fractions: each product
-// reduces by a GCD whose cost grows with the square of the size, so a chain
-// of them (xxx…x at x = a/97) would take seconds.
+// maxFracMulBits bounds exact sums and products of two fractions: each
+// result reduces by a GCD whose cost grows with the square of the size, so
+// a chain of them (xxx…x at x = a/97) would take seconds.
 const maxFracMulBits = 1 << 13
 
 func mul(a, b val) val {
