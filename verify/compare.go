@@ -1007,6 +1007,11 @@ func (c *comparer) ratio(g, p *node) cmp {
 				return r
 			}
 		}
+		if g.amb || p.amb {
+			// 3:30 against 1:10: times of day compare part by part
+			c.reason = "a time of day against a proportional ratio"
+			return cUnsure
+		}
 		return cEqual
 	}
 	g, p = asDiv(g), asDiv(p)

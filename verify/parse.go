@@ -510,6 +510,8 @@ func (p *parser) parseUnion() (*node, error) {
 }
 
 func (p *parser) parseRatio() (*node, error) {
+	first := p.peek()
+	start := p.pos
 	l, err := p.parseSum()
 	if err != nil {
 		return nil, err
@@ -517,15 +519,26 @@ func (p *parser) parseRatio() (*node, error) {
 	if !p.isOp(":") {
 		return l, nil
 	}
+	leftOne := p.pos == start+1
 	r := &node{k: kRatio, args: []*node{l}}
 	for p.accept(":") {
+		second := p.peek()
 		x, err := p.parseSum()
 		if err != nil {
 			return nil, err
 		}
 		r.args = append(r.args, x)
+		// 3:30 is a time of day, not a ratio equal to 1:10
+		r.amb = len(r.args) == 2 && leftOne && clockLike(first, second)
 	}
 	return r, nil
+}
+
+// clockLike reports hours and minutes of a time: 1 or 2 digits, then
+// exactly 2 digits below 60.
+func clockLike(h, m token) bool {
+	return h.k == tNum && m.k == tNum && len(h.text) <= 2 && allDigitsStr(h.text) &&
+		len(m.text) == 2 && allDigitsStr(m.text) && m.text[0] <= '5'
 }
 
 func (p *parser) parseSum() (*node, error) {

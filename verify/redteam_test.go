@@ -89,6 +89,12 @@ var redteamCases = []struct {
 	{`(-\infty,-1)\cup(3,\infty)`, `x<-1 \text{ and } x>3`, notEqual},
 	{`(-\infty,-1)\cup(3,\infty)`, `x<-1 \text{ or } x>3`, []Verdict{Equal}},
 	{`x<-1 \text{ or } x>3`, `x<-1, x>3`, []Verdict{Equal}},
+	// times of day are not ratios
+	{`3:30`, `1:10`, notEqual},
+	{`3:30 \text{ PM}`, `1:10 \text{ PM}`, notEqual},
+	{`3:30 PM`, `1:10 PM`, notEqual},
+	{`1:2`, `2:4`, []Verdict{Equal}},
+	{`2:3:4`, `4:6:8`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
