@@ -95,6 +95,9 @@ var redteamCases = []struct {
 	{`3:30 PM`, `1:10 PM`, notEqual},
 	{`1:2`, `2:4`, []Verdict{Equal}},
 	{`2:3:4`, `4:6:8`, []Verdict{Equal}},
+	// the same value for different coordinates: different lines
+	{`y = 3`, `x = 3`, notEqual},
+	{`x=3`, `a=3`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}

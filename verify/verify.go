@@ -210,6 +210,10 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		og, op := gn, pn
 		gn, pn = norm(gn), norm(pn)
 		verdict = c.compare(gn, pn)
+		if verdict == cEqual && coordinatesDiffer(og, op) {
+			// y = 3 against x = 3: two different lines
+			verdict, c.reason = cUnsure, "the same value for different coordinates"
+		}
 		if verdict == cEqual && !c.inGivenOrder(og, op) {
 			// x = 1, y = 2 against 2, 1: the names fix an order the bare list breaks
 			verdict, c.reason = cUnsure, "assignments against a bare list in another order"
@@ -402,6 +406,22 @@ func namedValues(n *node) (string, []*node) {
 		vals[i] = byName[name]
 	}
 	return strings.Join(names, "\x00"), vals
+}
+
+// coordinatesDiffer reports x = a against y = a (or z = a): the same
+// value given for different coordinates, a different line or plane.
+func coordinatesDiffer(g, p *node) bool {
+	coord := func(n *node) string {
+		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kVar {
+			switch n.args[0].name {
+			case "x", "y", "z":
+				return n.args[0].name
+			}
+		}
+		return ""
+	}
+	a, b := coord(g), coord(p)
+	return a != "" && b != "" && a != b
 }
 
 // inGivenOrder reports false when one side is a list of assignments with
