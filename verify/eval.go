@@ -422,6 +422,19 @@ func pow(a, b val) (val, error) {
 		}
 		return inexact(complex(m, 0)), nil
 	}
+	if (a.c == complex(0, 1) || a.c == complex(0, -1)) && b.r != nil && b.r.IsInt() {
+		// i^n by n mod 4, for any n
+		m := new(big.Int).Mod(b.r.Num(), big.NewInt(4)).Int64()
+		if a.c == complex(0, -1) {
+			m = (4 - m) % 4
+		}
+		return [4]val{exact(big.NewRat(1, 1)), inexact(complex(0, 1)), exact(big.NewRat(-1, 1)), inexact(complex(0, -1))}[m], nil
+	}
+	// i^{10^{20}}, e^{10^{20}\pi i}: the rounding of b log a in float64
+	// turns the phase into noise, so the value says nothing
+	if cmplx.Abs(b.c*cmplx.Log(a.c)) > 1<<23 {
+		return val{}, errEval
+	}
 	return inexact(cmplx.Pow(a.c, b.c)), nil
 }
 

@@ -98,6 +98,14 @@ var redteamCases = []struct {
 	// the same value for different coordinates: different lines
 	{`y = 3`, `x = 3`, notEqual},
 	{`x=3`, `a=3`, []Verdict{Equal}},
+	// complex powers with huge exponents: no float noise as a verdict
+	{`i^{10^{20}}`, `1`, []Verdict{Equal}},
+	{`i^{10^{20}+3}`, `-i`, []Verdict{Equal}},
+	{`i^{10^{20}+3}`, `i`, []Verdict{Different}},
+	{`e^{10^{20}\pi i}`, `1`, []Verdict{Equal, Unsure}},
+	{`(\frac{-1+i\sqrt3}{2})^{3\cdot 10^{15}}`, `1`, []Verdict{Equal, Unsure}},
+	{`i^{2023}`, `-i`, []Verdict{Equal}},
+	{`(1+i)^{20}`, `-1024`, []Verdict{Equal}},
 }
 
 var notEqual = []Verdict{Different, Unsure}
