@@ -80,6 +80,7 @@ var redteamCases = []struct {
 	{`n \text{ such that } n+1 \text{ is prime.}`, `n \text{ such that } n+2 \text{ is prime.}`, notEqual},
 	{`f(x, y) = C \text{ for some constant } C \in [0, 1]`, `f(x, y) = C \text{ for some constant } C \in [1, 1]`, notEqual},
 	{`f(x) = x^c \text{ for some } c>0`, `f(x) = x^c`, []Verdict{Equal}},
+	{`\tan(\sin x) > \sin(\tan x) \text{ for } x \in \left(0, \frac{\pi}{2}\right)`, `\tan(\sin x) > \sin(\tan x) \text{ for } x \in \left(0, \frac{2}{\pi}\right)`, notEqual},
 	{`f(x)=cx`, `f(x) = cx \text{ for all } x \in \mathbb{R}`, []Verdict{Equal}},
 	// step functions that agree at small values only
 	{`M^{\lfloor \frac{n}{2} \rfloor}`, `M^{\lfloor \frac{n}{3} \rfloor}`, notEqual},

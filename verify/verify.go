@@ -336,7 +336,7 @@ func splitConds(words []string) (string, []string) {
 }
 
 // condsConflict reports two sets of conditions written alike whose
-// numbers or relations differ ("c > 0" against "c > 1" or "c \ge 0",
+// numbers, constants or relations differ ("c > 0" against "c > 1" or "c \ge 0",
 // "n+1 is prime" against "n+2 is prime"). Conditions worded differently
 // are left alone: they are mostly the same condition rephrased.
 func condsConflict(gc, pc string) bool {
@@ -347,7 +347,10 @@ func condsConflict(gc, pc string) bool {
 	if len(ga) != len(pa) {
 		return false
 	}
-	num, op := fmt.Sprintf("%d:", tNum), fmt.Sprintf("%d:", tOp)
+	num, op, cst := fmt.Sprintf("%d:", tNum), fmt.Sprintf("%d:", tOp), fmt.Sprintf("%d:", tConst)
+	valueTok := func(t string) bool {
+		return strings.HasPrefix(t, num) || strings.HasPrefix(t, op) || strings.HasPrefix(t, cst)
+	}
 	conflict := false
 	for i := range ga {
 		gt, pt := strings.Split(ga[i], "\x01"), strings.Split(pa[i], "\x01")
@@ -358,7 +361,7 @@ func condsConflict(gc, pc string) bool {
 			if gt[j] == pt[j] {
 				continue
 			}
-			if !(strings.HasPrefix(gt[j], num) || strings.HasPrefix(gt[j], op)) || !(strings.HasPrefix(pt[j], num) || strings.HasPrefix(pt[j], op)) {
+			if !valueTok(gt[j]) || !valueTok(pt[j]) {
 				return false
 			}
 			conflict = true
