@@ -241,13 +241,22 @@ func (c *comparer) bigCompare(g, p *node, env map[string]*big.Rat) (cmp, bool) {
 		return cEqual, true
 	}
 	m := bigFloat().Abs(a)
-	for _, x := range []*big.Float{bigFloat().Abs(b), eg.bigScale, ep.bigScale} {
+	if x := bigFloat().Abs(b); x.Cmp(m) > 0 {
+		m = x
+	}
+	if d.Cmp(bigFloat().Mul(m, bigRelEqual)) <= 0 {
+		return cEqual, true
+	}
+	for _, x := range []*big.Float{eg.bigScale, ep.bigScale} {
 		if x != nil && x.Cmp(m) > 0 {
 			m = x
 		}
 	}
 	if d.Cmp(bigFloat().Mul(m, bigRelEqual)) <= 0 {
-		return cEqual, true
+		// close only on the scale of a term added on the way
+		// (\sqrt{10^{40}+1} against 10^{20}): the rounding of that
+		// term may hide the difference
+		return cUnsure, true
 	}
 	return cDiff, true
 }

@@ -1007,6 +1007,11 @@ func (c *comparer) ratio(g, p *node) cmp {
 				return r
 			}
 		}
+		if g.amb || p.amb {
+			// 3:30 against 1:10: times of day compare part by part
+			c.reason = "a time of day against a proportional ratio"
+			return cUnsure
+		}
 		return cEqual
 	}
 	g, p = asDiv(g), asDiv(p)
@@ -1562,7 +1567,44 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 	if res == cUnsure {
 		return c.fail("expressions numerically close")
 	}
+	if hasStepFunc(g) || hasStepFunc(p) {
+		// floor(n/2) and floor(n/3) agree at every point in (-2.5, 2.5):
+		// check step functions at larger values too
+		for _, env := range pts[:positivePoints] {
+			scaled := make(map[string]*big.Rat, len(env))
+			for v, x := range env {
+				scaled[v] = x
+				if !ints[v] {
+					scaled[v] = new(big.Rat).Mul(x, bigTen)
+				}
+			}
+			c.lossy = false
+			a, err1 := c.evalAt(g, scaled)
+			b, err2 := c.evalAt(p, scaled)
+			if err1 != nil || err2 != nil || closenessVal(a, b) != cEqual || c.lossy {
+				return c.fail("step functions agree at small values only")
+			}
+		}
+	}
 	return cEqual
+}
+
+var bigTen = big.NewRat(10, 1)
+
+// hasStepFunc reports a floor, ceiling or sign function in n.
+func hasStepFunc(n *node) bool {
+	if n == nil {
+		return false
+	}
+	if n.k == kFunc && (n.name == "floor" || n.name == "ceil" || n.name == "sgn") {
+		return true
+	}
+	for _, a := range n.args {
+		if hasStepFunc(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // minPredDigits is how many significant digits a decimal answer needs to

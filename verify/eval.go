@@ -48,6 +48,24 @@ type evaluator struct {
 // results are not compared with the float tolerance.
 func (e *evaluator) eval(n *node) (val, error) {
 	v, err := e.evalNode(n)
+	if err == nil && v.r != nil {
+		// a large exact number costs work that grows with its size (GCDs
+		// quadratic in the size for fractions): charge it to the step
+		// budgets so that sums of such terms stop early
+		if bits := v.r.Num().BitLen() + v.r.Denom().BitLen(); bits > 2048 {
+			cost := bits / 256
+			if !v.r.IsInt() {
+				cost = (bits / 1024) * (bits / 1024)
+			}
+			e.steps += cost
+			if e.total != nil {
+				*e.total -= cost
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return val{}, errEval
+			}
+		}
+	}
 	if err == nil {
 		if v.r != nil && v.r.Sign() != 0 && (v.c == 0 || cmplx.IsInf(v.c)) || v.r == nil && (cmplx.IsInf(v.c) || cmplx.IsNaN(v.c)) {
 			e.lossy = true
@@ -179,6 +197,16 @@ func (e *evaluator) evalNode(n *node) (val, error) {
 			}
 			return val{}, errEval
 		}
+		// n! costs n multiplications: charge them (sums of 350! terms)
+		if cost := int(a.r.Num().Int64() / 8); cost > 0 {
+			e.steps += cost
+			if e.total != nil {
+				*e.total -= cost
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return val{}, errEval
+			}
+		}
 		f := new(big.Int).MulRange(1, a.r.Num().Int64())
 		return exact(new(big.Rat).SetInt(f)), nil
 	case kFunc:
@@ -274,7 +302,8 @@ func nameHash(s string) uint64 {
 }
 
 func add(a, b val) val {
-	if a.r != nil && b.r != nil {
+	if a.r != nil && b.r != nil && (a.r.IsInt() || b.r.IsInt() ||
+		a.r.Num().BitLen()+a.r.Denom().BitLen()+b.r.Num().BitLen()+b.r.Denom().BitLen() <= maxFracMulBits) {
 		s := new(big.Rat).Add(a.r, b.r)
 		if ratSmall(s) {
 			return exact(s)
@@ -283,8 +312,14 @@ func add(a, b val) val {
 	return inexact(a.c + b.c)
 }
 
+// maxFracMulBits bounds exact sums and products of two fractions: each
+// result reduces by a GCD whose cost grows with the square of the size, so
+// a chain of them (xxx…x at x = a/97) would take seconds.
+const maxFracMulBits = 1 << 13
+
 func mul(a, b val) val {
-	if a.r != nil && b.r != nil {
+	if a.r != nil && b.r != nil && (a.r.IsInt() || b.r.IsInt() ||
+		a.r.Num().BitLen()+a.r.Denom().BitLen()+b.r.Num().BitLen()+b.r.Denom().BitLen() <= maxFracMulBits) {
 		s := new(big.Rat).Mul(a.r, b.r)
 		if ratSmall(s) {
 			return exact(s)
@@ -386,6 +421,19 @@ func pow(a, b val) (val, error) {
 			m = -m
 		}
 		return inexact(complex(m, 0)), nil
+	}
+	if (a.c == complex(0, 1) || a.c == complex(0, -1)) && b.r != nil && b.r.IsInt() {
+		// i^n by n mod 4, for any n
+		m := new(big.Int).Mod(b.r.Num(), big.NewInt(4)).Int64()
+		if a.c == complex(0, -1) {
+			m = (4 - m) % 4
+		}
+		return [4]val{exact(big.NewRat(1, 1)), inexact(complex(0, 1)), exact(big.NewRat(-1, 1)), inexact(complex(0, -1))}[m], nil
+	}
+	// i^{10^{20}}, e^{10^{20}\pi i}: the rounding of b log a in float64
+	// turns the phase into noise, so the value says nothing
+	if cmplx.Abs(b.c*cmplx.Log(a.c)) > 1<<23 {
+		return val{}, errEval
 	}
 	return inexact(cmplx.Pow(a.c, b.c)), nil
 }
@@ -566,8 +614,29 @@ func (e *evaluator) fn(n *node) (val, error) {
 			return r, nil
 		}
 	}
+	r, ok := elementary(n.name, x)
+	if !ok {
+		return val{}, errEval
+	}
+	if elementaryLossy(n.name, x, r) {
+		e.lossy = true
+	}
+	if r == 0 && a.r != nil {
+		// \ln(1+10^{-30}): the rounded argument hit a zero the exact one misses
+		if _, ok := a.r.Float64(); !ok {
+			e.lossy = true
+		}
+	}
+	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
+		r = complex(real(r), 0)
+	}
+	return inexact(r), nil
+}
+
+// elementary evaluates a named function of one argument in complex128.
+func elementary(name string, x complex128) (complex128, bool) {
 	var r complex128
-	switch n.name {
+	switch name {
 	case "sin":
 		r = cmplx.Sin(x)
 	case "cos":
@@ -607,13 +676,38 @@ func (e *evaluator) fn(n *node) (val, error) {
 	case "exp":
 		r = cmplx.Exp(x)
 	default:
-		return val{}, errEval
+		return 0, false
 	}
-	if imag(x) == 0 && math.Abs(imag(r)) < 1e-300 {
-		r = complex(real(r), 0)
-	}
-	return inexact(r), nil
+	return r, true
 }
+
+// elementaryLossy reports a complex128 value that cannot tell its argument
+// from a nearby one: a trigonometric function of a huge argument
+// (\sin(10^{100}) against \sin(10^{100}+1)), or a value that does not move
+// when the argument moves by a relative 2^-20 (\cos(10^{-8}) is 1.0,
+// e^{10^{-15}} is 1.0 plus one unit in the last place).
+func elementaryLossy(name string, x, r complex128) bool {
+	if x == 0 {
+		return false
+	}
+	if periodic[name] && cmplx.Abs(x) > 1<<40 {
+		return true
+	}
+	const h = 1.0 / (1 << 20)
+	r2, ok := elementary(name, x*complex(1+h, 0))
+	if !ok {
+		return false
+	}
+	if r2 == r {
+		return true
+	}
+	// ill-conditioned (\ln(1+10^{-30})): the rounding of the argument
+	// alone moves the value by more than a relative 1e-13
+	return r != 0 && cmplx.Abs(r2-r)/cmplx.Abs(r)/h > 1e3
+}
+
+// periodic names the trigonometric functions.
+var periodic = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}
 
 // exactLog returns log_b(x) exactly when x is an integer power of b.
 func exactLog(b, x val) (val, bool) {

@@ -443,6 +443,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 			*toks = append(*toks, sub[:len(sub)-1]...)
 			return k
 		}
+		if content == "i" {
+			// 1+2\text{i}: the imaginary unit set upright
+			emitLetter(toks, c)
+			return k
+		}
 		emit(tText, c)
 		return k
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
@@ -578,6 +583,16 @@ func repeating(s string, i, j int) (string, int, bool) {
 		period, end = readGroup(s, k+len(`\overline`))
 	case strings.HasPrefix(s[k:], `\dot{`):
 		period, end = readGroup(s, k+len(`\dot`))
+		// 0.\dot{1}\dot{2}, 0.\dot{1}2\dot{3}: dots over the first and
+		// last digits of the period
+		m := end
+		for m < len(s) && s[m] >= '0' && s[m] <= '9' {
+			m++
+		}
+		if strings.HasPrefix(s[m:], `\dot{`) {
+			last, end2 := readGroup(s, m+len(`\dot`))
+			period, end = period+s[end:m]+last, end2
+		}
 	default:
 		return "", 0, false
 	}

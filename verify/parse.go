@@ -54,6 +54,16 @@ func isCondition(t token) bool {
 // skipCondition skips a condition up to the next top-level "and"/"or"
 // text, ';' or the end of the enclosing group.
 func (p *parser) skipCondition(stop func(token) bool) {
+	start := p.pos
+	defer func() {
+		// keep the condition: two answers with different conditions
+		// ("for some c > 0" against "for some c > 1") are not decided
+		var b strings.Builder
+		for _, t := range p.toks[start:p.pos] {
+			fmt.Fprintf(&b, "%d:%s\x01", t.k, strings.ToLower(strings.TrimSpace(t.text)))
+		}
+		p.prose = append(p.prose, condPrefix+b.String())
+	}()
 	depth := 0
 	for {
 		t := p.peek()
@@ -90,6 +100,24 @@ func (p *parser) skipCondition(stop func(token) bool) {
 	}
 }
 
+// noteConnective records the words of a connective text that make a
+// value a bound or a guess ("4 or more", "4 or fewer", "4 or so"), so
+// that an equal verdict needs them on both sides. Other words there are
+// still dropped ("pairs where one number is 2 and ...").
+func (p *parser) noteConnective(text string) {
+	var rest []string
+	for _, f := range strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return r == ' ' || r == ',' || r == ';' || r == ':' || r == '.' }) {
+		switch f {
+		case "more", "less", "fewer", "greater", "larger", "smaller", "higher", "lower", "bigger",
+			"above", "below", "over", "under", "not", "never", "none", "nothing", "no", "so":
+			rest = append(rest, f)
+		}
+	}
+	if len(rest) > 0 {
+		p.note(strings.Join(rest, " "))
+	}
+}
+
 type parser struct {
 	toks     []token
 	pos      int
@@ -114,6 +142,9 @@ func (p *parser) note(text string) {
 // unitPrefix marks units among the dropped words.
 const unitPrefix = "\x00unit:"
 
+// condPrefix marks a skipped condition among the dropped words.
+const condPrefix = "\x00cond:"
+
 // unitCanon maps unit spellings to one name; words mapped to "" are not
 // compared (percent is handled as a value, counts like "ways" say nothing).
 var unitCanon = map[string]string{
@@ -126,7 +157,7 @@ var unitCanon = map[string]string{
 	"mile": "mile", "miles": "mile", "foot": "ft", "feet": "ft", "inch": "in", "inches": "in", "yard": "yd", "yards": "yd",
 	"gram": "g", "grams": "g", "kilogram": "kg", "kilograms": "kg", "pound": "lb", "pounds": "lb", "lbs": "lb",
 	"liter": "l", "liters": "l", "litre": "l", "litres": "l",
-	"dollar": "", "dollars": "", "cent": "cent", "cents": "cent", "yuan": "", "euro": "", "euros": "",
+	"dollar": "dollar", "dollars": "dollar", "cent": "cent", "cents": "cent", "yuan": "yuan", "euro": "euro", "euros": "euro",
 	"degree": "", "degrees": "", "deg": "", "percent": "", "pct": "", "percentage": "", "%": "",
 	"unit": "", "units": "", "sq": "", "square": "", "cubic": "", "cu": "",
 	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",
@@ -296,6 +327,9 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 				}
 			} else {
 				comma = true
+				if t.k == tText {
+					p.noteConnective(t.text)
+				}
 			}
 		}
 		if stop(p.peek()) {
@@ -476,6 +510,8 @@ func (p *parser) parseUnion() (*node, error) {
 }
 
 func (p *parser) parseRatio() (*node, error) {
+	first := p.peek()
+	start := p.pos
 	l, err := p.parseSum()
 	if err != nil {
 		return nil, err
@@ -483,15 +519,26 @@ func (p *parser) parseRatio() (*node, error) {
 	if !p.isOp(":") {
 		return l, nil
 	}
+	leftOne := p.pos == start+1
 	r := &node{k: kRatio, args: []*node{l}}
 	for p.accept(":") {
+		second := p.peek()
 		x, err := p.parseSum()
 		if err != nil {
 			return nil, err
 		}
 		r.args = append(r.args, x)
+		// 3:30 is a time of day, not a ratio equal to 1:10
+		r.amb = len(r.args) == 2 && leftOne && clockLike(first, second)
 	}
 	return r, nil
+}
+
+// clockLike reports hours and minutes of a time: 1 or 2 digits, then
+// exactly 2 digits below 60.
+func clockLike(h, m token) bool {
+	return h.k == tNum && m.k == tNum && len(h.text) <= 2 && allDigitsStr(h.text) &&
+		len(m.text) == 2 && allDigitsStr(m.text) && m.text[0] <= '5'
 }
 
 func (p *parser) parseSum() (*node, error) {
@@ -1095,12 +1142,14 @@ func (p *parser) parsePrimary() (*node, error) {
 			return &node{k: kFunc, name: "abs", args: []*node{x}}, nil
 		}
 	case tSetOpen:
+		start := p.pos
 		x, err := p.parseList(func(t token) bool { return t.k == tSetClose })
 		if err != nil {
-			if p.peek().k == tSetClose {
+			if p.peek().k == tSetClose && p.pos == start {
 				p.next()
 				return &node{k: kSet}, nil
 			}
+			// not the empty set: \{x \mid x > 2\} is set-builder notation
 			return nil, err
 		}
 		p.next()

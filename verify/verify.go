@@ -47,7 +47,7 @@ func DefaultLimits() Limits {
 		MaxDepth:     200,
 		MaxElements:  64,
 		MaxEvalSteps: 20000,
-		MaxPairSteps: 1000000,
+		MaxPairSteps: 200000,
 	}
 }
 
@@ -155,6 +155,9 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 	if yg, ok := yesNo(cg); ok {
 		if yp, ok := yesNo(cp); ok {
 			if yg == yp {
+				if mixedYesNo(cg, yg) || mixedYesNo(cp, yp) {
+					return cg, cp, Unsure, "both yes and no"
+				}
 				return cg, cp, Equal, "same yes/no answer"
 			}
 			return cg, cp, Different, "opposite yes/no answer"
@@ -172,11 +175,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		return res
 	}
 	pn, pProse, err := parseAnswerProse(cp, ch.lim)
+	aroundNumber := ""
 	if err != nil && !fromText {
 		// a bare answer with words around it: "the number is 1,000.99€"
 		if num, ok := lastNumber(cp); ok && num != cp {
 			if n2, err2 := parseAnswer(clean(num), ch.lim); err2 == nil {
 				pn, pProse, err = n2, nil, nil
+				i := strings.LastIndex(cp, num)
+				aroundNumber = cp[:i] + " " + cp[i+len(num):]
 			}
 		}
 	}
@@ -201,21 +207,42 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		verdict = cEqual
 	default:
 		c.reason = ""
+		og, op := gn, pn
 		gn, pn = norm(gn), norm(pn)
 		verdict = c.compare(gn, pn)
+		if verdict == cEqual && coordinatesDiffer(og, op) {
+			// y = 3 against x = 3: two different lines
+			verdict, c.reason = cUnsure, "the same value for different coordinates"
+		}
+		if verdict == cEqual && !c.inGivenOrder(og, op) {
+			// x = 1, y = 2 against 2, 1: the names fix an order the bare list breaks
+			verdict, c.reason = cUnsure, "assignments against a bare list in another order"
+		}
 	}
 	res.GoldParsed, res.PredParsed = gn.String(), pn.String()
 	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
+		gc, gProse := splitConds(gProse)
+		pc, pProse := splitConds(pProse)
 		gw, gu := splitUnits(gProse)
 		pw, pu := splitUnits(pProse)
-		if proseKey(gw) != proseKey(pw) {
+		if condsConflict(gc, pc) {
+			// f(x) = x^c for some c > 0 against ... for some c > 1
+			res.Verdict, res.Reason = Unsure, "same value, different conditions"
+		} else if proseKey(gw) != proseKey(pw) {
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
 			// 5 cm against 5 m
 			res.Verdict, res.Reason = Unsure, "same value, different units"
+		} else if conjunctionsDiffer(cg, cp) {
+			// x < -1 or x > 3 against x < -1 and x > 3
+			res.Verdict, res.Reason = Unsure, "inequalities joined by \"and\" on one side, \"or\" on the other"
+		} else if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
+			// \lim_{x\to 5} f(x), \{1, 2, \ldots, 3\}, "not 5": the number
+			// taken from an answer that does not parse is not its value
+			res.Verdict, res.Reason = Unsure, "number taken from an answer that does not parse"
 		}
 	case cDiff:
 		res.Verdict, res.Reason = Different, c.reason
@@ -234,6 +261,56 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	return res
 }
 
+// conjunctionsDiffer reports inequalities joined by "and" on one side and
+// by "or" (or a union) on the other.
+func conjunctionsDiffer(g, p string) bool {
+	conj := func(s string) string {
+		l := strings.ToLower(s)
+		if !strings.ContainsAny(l, "<>") && !strings.Contains(l, `\le`) && !strings.Contains(l, `\ge`) && !strings.Contains(l, `\cup`) {
+			return ""
+		}
+		and := containsWordFold(l, "and") || strings.Contains(l, `\land`) || strings.Contains(l, `\wedge`) || strings.Contains(l, `\cap`)
+		or := containsWordFold(l, "or") || strings.Contains(l, `\lor`) || strings.Contains(l, `\vee`) || strings.Contains(l, `\cup`)
+		switch {
+		case and && !or:
+			return "and"
+		case or && !and:
+			return "or"
+		}
+		return ""
+	}
+	a, b := conj(g), conj(p)
+	return a != "" && b != "" && a != b
+}
+
+// containsWordFold reports the lower-case word w in the lower-case text t.
+func containsWordFold(t, w string) bool {
+	for i := 0; ; {
+		j := strings.Index(t[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		if (j == 0 || !isLetter(t[j-1])) && (j+len(w) == len(t) || !isLetter(t[j+len(w)])) {
+			return true
+		}
+		i = j + 1
+	}
+}
+
+// onlyFillerAround reports text around a number made only of filler
+// words, units, currency signs and punctuation ("the number is 1,000.99€").
+func onlyFillerAround(s string) bool {
+	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool {
+		return strings.ContainsRune(" \t\n.,:;!?$€£¥%()\"'", r)
+	}) {
+		if !fillerWords[w] && !unitWords[w] {
+			return false
+		}
+	}
+	return true
+}
+
 // fillerWords carry no meaning around an answer ("the answer is 5").
 var fillerWords = map[string]bool{
 	"the": true, "a": true, "an": true, "answer": true, "answers": true, "is": true, "are": true, "final": true,
@@ -242,6 +319,55 @@ var fillerWords = map[string]bool{
 	"equal": true, "to": true, "be": true, "will": true, "would": true, "which": true, "that": true,
 	"required": true, "desired": true, "only": true, "solution": true, "solutions": true, "unique": true,
 	"pair": true, "pairs": true, "triple": true, "triples": true, "ordered": true, "possible": true, "minimum": false, "exactly": true, "about": false, "approximately": false,
+}
+
+// splitConds separates the skipped conditions among dropped words.
+func splitConds(words []string) (string, []string) {
+	var conds []string
+	var rest []string
+	for _, w := range words {
+		if c, ok := strings.CutPrefix(w, condPrefix); ok {
+			conds = append(conds, c)
+		} else {
+			rest = append(rest, w)
+		}
+	}
+	return strings.Join(conds, "\x00"), rest
+}
+
+// condsConflict reports two sets of conditions written alike whose
+// numbers, constants or relations differ ("c > 0" against "c > 1" or "c \ge 0",
+// "n+1 is prime" against "n+2 is prime"). Conditions worded differently
+// are left alone: they are mostly the same condition rephrased.
+func condsConflict(gc, pc string) bool {
+	if gc == "" || pc == "" || gc == pc {
+		return false
+	}
+	ga, pa := strings.Split(gc, "\x00"), strings.Split(pc, "\x00")
+	if len(ga) != len(pa) {
+		return false
+	}
+	num, op, cst := fmt.Sprintf("%d:", tNum), fmt.Sprintf("%d:", tOp), fmt.Sprintf("%d:", tConst)
+	valueTok := func(t string) bool {
+		return strings.HasPrefix(t, num) || strings.HasPrefix(t, op) || strings.HasPrefix(t, cst)
+	}
+	conflict := false
+	for i := range ga {
+		gt, pt := strings.Split(ga[i], "\x01"), strings.Split(pa[i], "\x01")
+		if len(gt) != len(pt) {
+			return false
+		}
+		for j := range gt {
+			if gt[j] == pt[j] {
+				continue
+			}
+			if !valueTok(gt[j]) || !valueTok(pt[j]) {
+				return false
+			}
+			conflict = true
+		}
+	}
+	return conflict
 }
 
 // splitUnits separates the units among dropped words.
@@ -283,6 +409,52 @@ func namedValues(n *node) (string, []*node) {
 		vals[i] = byName[name]
 	}
 	return strings.Join(names, "\x00"), vals
+}
+
+// coordinatesDiffer reports x = a against y = a (or z = a): the same
+// value given for different coordinates, a different line or plane.
+func coordinatesDiffer(g, p *node) bool {
+	coord := func(n *node) string {
+		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kVar {
+			switch n.args[0].name {
+			case "x", "y", "z":
+				return n.args[0].name
+			}
+		}
+		return ""
+	}
+	a, b := coord(g), coord(p)
+	return a != "" && b != "" && a != b
+}
+
+// inGivenOrder reports false when one side is a list of assignments with
+// distinct names (a = 1, b = 2) and the other a bare list of as many values
+// that does not match them in the order written.
+func (c *comparer) inGivenOrder(g, p *node) bool {
+	gNames, _ := namedValues(g)
+	pNames, _ := namedValues(p)
+	if (gNames == "") == (pNames == "") {
+		return true
+	}
+	named, bare := g, p
+	if gNames == "" {
+		named, bare = p, g
+	}
+	if bare.k != kList || len(bare.args) != len(named.args) {
+		return true
+	}
+	vals := make([]*node, len(named.args))
+	for i, a := range named.args {
+		vals[i] = norm(a.args[1])
+	}
+	bv := make([]*node, len(bare.args))
+	for i, a := range bare.args {
+		bv[i] = norm(a)
+	}
+	reason := c.reason
+	ok := c.ordered(vals, bv) == cEqual
+	c.reason = reason
+	return ok
 }
 
 // isFunctionAnswer reports a gold that defines functions (f(x) = cx + d),
@@ -373,9 +545,22 @@ func choiceLetter(s string, bare bool) (string, bool) {
 		return "", false // (C)+1 is not the choice C
 	}
 	if paren || rest[0] == '.' || rest[0] == ':' || rest[0] == ')' {
+		if moreChoices(rest) {
+			return "", false // (A) or (B): not one choice
+		}
 		return l, true
 	}
 	return "", false
+}
+
+// moreChoices reports another choice letter "(B)" in the rest of an answer.
+func moreChoices(rest string) bool {
+	for i := 0; i+2 < len(rest); i++ {
+		if rest[i] == '(' && rest[i+1] >= 'A' && rest[i+1] <= 'E' && rest[i+2] == ')' {
+			return true
+		}
+	}
+	return false
 }
 
 // choiceValue returns the value after a choice letter: "\textbf{(D)}\ 7" -> "7".
@@ -428,6 +613,26 @@ func yesNo(s string) (string, bool) {
 		}
 	}
 	return w, true
+}
+
+// mixedYesNo reports an answer that starts with yes (no) and also gives
+// the other word on its own ("Yes and no", "Yes, No"), not as a
+// determiner ("Yes, no two faces ...").
+func mixedYesNo(s, first string) bool {
+	t := strings.ToLower(strings.TrimSpace(textWrappersSpaced.Replace(s)))
+	w := map[string]string{"yes": "no", "no": "yes"}[first]
+	for i := len(first); ; {
+		j := strings.Index(t[i:], w)
+		if j < 0 {
+			return false
+		}
+		j += i
+		end := j + len(w)
+		if !isLetter(t[j-1]) && (end == len(t) || strings.IndexByte(" ,.;!", t[end]) >= 0 && (end+1 == len(t) || strings.IndexByte(",.;!", t[end]) >= 0)) {
+			return true
+		}
+		i = j + 1
+	}
 }
 
 var textWrappersSpaced = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", "{", "", "}", "")
