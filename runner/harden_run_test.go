@@ -505,7 +505,7 @@ func TestRunFaultsThenResume(t *testing.T) {
 				if err != nil || info.Duplicates != 0 || info.Records != perShard*gens || info.TornBytes != 0 {
 					t.Errorf("shard %d: %+v, %v", id, info, err)
 				}
-				if ok, err := doneMatches(l, id); !ok || err != nil {
+				if ok, err := doneMatches(l, shard.ShardInfo{ID: id}); !ok || err != nil {
 					t.Errorf("shard %d: no matching done marker (%v)", id, err)
 				}
 			}

@@ -3,13 +3,9 @@ package runner
 import (
 	"bufio"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -211,7 +207,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	// all done (a requeue after the last flush) finishes without one.
 	allDone := true
 	for _, info := range infos {
-		ok, err := doneMatches(o.Layout, info.ID)
+		ok, err := doneMatches(o.Layout, info)
 		if err != nil {
 			return st, fmt.Errorf("shard %d: %w", info.ID, err)
 		}
@@ -505,7 +501,7 @@ func planShards(plan *shard.Plan, ids []int) ([]shard.ShardInfo, error) {
 // is nothing to do.
 func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardInfo) (sr *shardRun, status string, err error) {
 	l := o.Layout
-	if ok, err := doneMatches(l, info.ID); err != nil {
+	if ok, err := doneMatches(l, info); err != nil {
 		return nil, "", err
 	} else if ok {
 		log.Info("shard already done", "shard", info.ID)
@@ -528,7 +524,7 @@ func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardI
 	}
 	// Another runner may have finished the shard between our look at the
 	// marker and the lease.
-	if ok, err := doneMatches(l, info.ID); err != nil || ok {
+	if ok, err := doneMatches(l, info); err != nil || ok {
 		release()
 		if ok {
 			return nil, "skipped", nil
@@ -826,7 +822,7 @@ func writeDone(o *Options, sr *shardRun) error {
 	}); err != nil {
 		return err
 	}
-	size, sum, err := fileSHA256(l.Output(sr.id))
+	size, sum, err := shard.FileSHA256(l.Output(sr.id))
 	if err != nil {
 		return err
 	}
@@ -845,33 +841,14 @@ func writeDone(o *Options, sr *shardRun) error {
 	})
 }
 
-// doneMatches reports whether the shard has a done marker that matches
-// its output file (size and SHA-256).
-func doneMatches(l shard.Layout, id int) (bool, error) {
-	d, ok, err := shard.ReadDone(l, id)
+// doneMatches reports whether the shard has a done marker that still
+// matches its planned input and its output file (shard.CheckDone, the rule
+// merge and status use too).
+func doneMatches(l shard.Layout, info shard.ShardInfo) (bool, error) {
+	d, ok, err := shard.ReadDone(l, info.ID)
 	if err != nil || !ok {
 		return false, err
 	}
-	size, sum, err := fileSHA256(l.Output(id))
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return false, nil
-		}
-		return false, err
-	}
-	return size == d.OutputBytes && sum == d.OutputSHA, nil
-}
-
-func fileSHA256(path string) (int64, string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return 0, "", fmt.Errorf("reading %s: %w", path, err)
-	}
-	return n, hex.EncodeToString(h.Sum(nil)), nil
+	why, err := shard.CheckDone(l, info, d)
+	return err == nil && why == "", err
 }

@@ -44,7 +44,7 @@ func TestRunCompletesShards(t *testing.T) {
 		if d.Generations != 21 || d.Problems != 7 || d.Tokens != 21*30 || d.JobID != "77_3" || d.Model != "test-model" {
 			t.Errorf("done marker %+v", d)
 		}
-		if ok, err := doneMatches(l, id); !ok || err != nil {
+		if ok, err := doneMatches(l, shard.ShardInfo{ID: id}); !ok || err != nil {
 			t.Errorf("done marker does not match output: %v", err)
 		}
 		if _, err := os.Stat(l.Lease(id)); !os.IsNotExist(err) {
@@ -494,7 +494,7 @@ func TestRunDoneMarkerMismatch(t *testing.T) {
 	}
 	w.Add(&shard.Generation{UUID: "u-0-0", Index: 0, Text: "dup"})
 	w.Close()
-	if ok, _ := doneMatches(l, 0); ok {
+	if ok, _ := doneMatches(l, shard.ShardInfo{ID: 0}); ok {
 		t.Fatal("marker still matches")
 	}
 	before := srv.total.Load()
@@ -504,8 +504,13 @@ func TestRunDoneMarkerMismatch(t *testing.T) {
 	if srv.total.Load() != before {
 		t.Error("regenerated pairs that were present")
 	}
-	if ok, _ := doneMatches(l, 0); !ok {
+	if ok, _ := doneMatches(l, shard.ShardInfo{ID: 0}); !ok {
 		t.Error("done marker not rewritten")
+	}
+	// A marker written for another input (another plan) is not trusted
+	// either: the runner and merge share one rule, shard.CheckDone.
+	if ok, _ := doneMatches(l, shard.ShardInfo{ID: 0, SHA256: "for-another-plan"}); ok {
+		t.Error("a done marker for another input still matches")
 	}
 }
 

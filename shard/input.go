@@ -139,23 +139,17 @@ func CheckDone(l Layout, info ShardInfo, d Done) (string, error) {
 	if d.OutputSHA == "" && d.OutputBytes == 0 {
 		return "", nil // a marker without output checksums: nothing to compare
 	}
-	f, err := os.Open(l.Output(info.ID))
+	n, sum, err := FileSHA256(l.Output(info.ID))
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return "its output file is missing", nil
 		}
-		return "", fmt.Errorf("opening output shard: %w", err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", fmt.Errorf("reading output shard %s: %w", l.Output(info.ID), err)
+		return "", fmt.Errorf("checking output shard: %w", err)
 	}
 	if n != d.OutputBytes {
 		return fmt.Sprintf("its output is %d bytes, its done marker says %d", n, d.OutputBytes), nil
 	}
-	if d.OutputSHA != "" && hex.EncodeToString(h.Sum(nil)) != d.OutputSHA {
+	if d.OutputSHA != "" && sum != d.OutputSHA {
 		return "its output's SHA-256 differs from its done marker's", nil
 	}
 	return "", nil

@@ -95,16 +95,26 @@ func ReadSource(path string, columns map[string]string, fn func(Row) error) (str
 }
 
 func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+	_, sum, err := FileSHA256(path)
 	if err != nil {
 		return "", fmt.Errorf("input file %s: %w", path, err)
 	}
+	return sum, nil
+}
+
+// FileSHA256 returns a file's size and the hex SHA-256 of its bytes.
+func FileSHA256(path string) (int64, string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return 0, "", err
+	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("reading input file %s: %w", path, err)
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return 0, "", fmt.Errorf("reading %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func readParquet(path string, col func(string) string, fn func(Row) error) error {
