@@ -12,6 +12,22 @@ import (
 	"github.com/distillery-hpc/distillery/shard"
 )
 
+// simFlagKeys maps sim-server's named flags to the [sim] keys they set.
+func simFlagKeys() map[string]string {
+	return map[string]string{
+		"model":                "sim.model",
+		"max-running-requests": "sim.max_running_requests",
+		"time-scale":           "sim.time_scale",
+		"load-time":            "sim.load_time",
+		"seed":                 "sim.seed",
+		"fault-5xx":            "sim.fault_5xx",
+		"fault-429":            "sim.fault_429",
+		"fault-reset":          "sim.fault_reset",
+		"fault-hang":           "sim.fault_hang",
+		"crash-after":          "sim.crash_after",
+	}
+}
+
 func newSimServerCommand(env *Env) *cli.Command {
 	flags := append(configFlags(),
 		&cli.StringFlag{Name: "host", Value: "127.0.0.1", Usage: "address to listen on"},
@@ -41,44 +57,11 @@ func newSimServerCommand(env *Env) *cli.Command {
 			if err := noArgs(cctx); err != nil {
 				return err
 			}
-			cfg, err := configFromContext(cctx, env)
+			cfg, err := configFromContextWith(cctx, env, simFlagKeys())
 			if err != nil {
 				return withCode(exitUsage, err)
 			}
 			sc := cfg.Sim
-			if cctx.IsSet("model") {
-				sc.Model = cctx.String("model")
-			}
-			if cctx.IsSet("max-running-requests") {
-				sc.MaxRunningRequests = cctx.Int("max-running-requests")
-			}
-			if cctx.IsSet("time-scale") {
-				sc.TimeScale = cctx.Float64("time-scale")
-			}
-			if cctx.IsSet("load-time") {
-				sc.LoadTime = cctx.Duration("load-time")
-			}
-			if cctx.IsSet("seed") {
-				sc.Seed = cctx.Int64("seed")
-			}
-			if cctx.IsSet("fault-5xx") {
-				sc.Fault5xx = cctx.Float64("fault-5xx")
-			}
-			if cctx.IsSet("fault-429") {
-				sc.Fault429 = cctx.Float64("fault-429")
-			}
-			if cctx.IsSet("fault-reset") {
-				sc.FaultReset = cctx.Float64("fault-reset")
-			}
-			if cctx.IsSet("fault-hang") {
-				sc.FaultHang = cctx.Float64("fault-hang")
-			}
-			if cctx.IsSet("crash-after") {
-				sc.CrashAfter = cctx.Int("crash-after")
-			}
-			if err := sc.Validate(); err != nil {
-				return withCode(exitUsage, fmt.Errorf("sim-server: %w", err))
-			}
 			port := cctx.Int("port")
 			if port < 0 || port > 65535 {
 				return withCode(exitUsage, fmt.Errorf("sim-server: --port %d is not a port (0-65535)", port))

@@ -344,6 +344,24 @@ func configFlags() []cli.Flag {
 // configFromContext loads the config named by -c (or ./distillery.toml),
 // layered with the environment and --set flags.
 func configFromContext(cctx *cli.Context, env *Env) (*Config, error) {
+	return configFromContextWith(cctx, env, nil)
+}
+
+// configFromContextWith is configFromContext with a command's named flags
+// as extra "section.key=value" sets, so that they go through the same
+// layering and validation as --set (named flags win over --set).
+func configFromContextWith(cctx *cli.Context, env *Env, flagSets map[string]string) (*Config, error) {
+	sets := cctx.StringSlice("set")
+	names := make([]string, 0, len(flagSets))
+	for name := range flagSets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if cctx.IsSet(name) {
+			sets = append(sets, flagSets[name]+"="+fmt.Sprint(cctx.Value(name)))
+		}
+	}
 	path := cctx.String("config")
 	if path == "" {
 		if _, err := os.Stat("distillery.toml"); err == nil {
@@ -354,7 +372,7 @@ func configFromContext(cctx *cli.Context, env *Env) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadConfig(path, env.Getenv, cctx.StringSlice("set"), cwd)
+	return loadConfig(path, env.Getenv, sets, cwd)
 }
 
 // configKeys lists every key settable from the environment or --set,
