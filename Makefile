@@ -28,10 +28,14 @@ bench: ## all Go benchmarks
 bench-verify: ## verify on the real answer-equivalence sets: agreement with labels, share unsure, pairs/s on one core
 	$(GO) run ./verify/internal/benchverify
 
-fuzz: ## short fuzz runs of the answer extraction and parser and the output-shard reader (no panic, no hang)
-	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=10s ./verify
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=10s ./verify
-	$(GO) test -run='^$$' -fuzz=FuzzReadOutput -fuzztime=10s ./shard
+# Fuzz budgets are execution counts, not durations: a -fuzztime=10s run can
+# fail with a bare "context deadline exceeded" and no crasher on a loaded
+# machine (a race in Go's fuzz coordinator, go.dev/issue/75804, fixed in 1.27).
+FUZZ_EXECS ?= 50000x
+fuzz: ## fuzz the answer extraction, the parser and the output-shard reader (FUZZ_EXECS=50000x each; no panic, no hang)
+	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzReadOutput -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./shard
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
