@@ -156,6 +156,26 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 	p.Inputs = inputs
 	p.Problems = len(kept)
 
+	// Input shards without a plan.json are what an interrupted plan left
+	// (nothing runs without plan.json): they go, so that a shorter plan
+	// leaves no extra shard of a longer one beside its own.
+	if err := removeUnplannedInput(l); err != nil {
+		return nil, false, err
+	}
+	_, statErr := os.Stat(l.Dir)
+	newDir := errors.Is(statErr, os.ErrNotExist)
+	defer func() {
+		if err == nil {
+			return
+		}
+		// Nothing half-written: a failed or interrupted plan takes back
+		// the shards it wrote, and the directories it made for them.
+		removeUnplannedInput(l)
+		os.Remove(l.InputDir())
+		if newDir {
+			os.Remove(l.Dir)
+		}
+	}()
 	for id := 0; len(kept) > 0; id++ {
 		if err := ctx.Err(); err != nil {
 			return nil, false, err
@@ -179,6 +199,25 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 		return nil, false, err
 	}
 	return p, true, nil
+}
+
+// removeUnplannedInput deletes the input shards (and their temporary
+// files) of a run dir that has no plan.json.
+func removeUnplannedInput(l Layout) error {
+	if _, err := os.Stat(l.PlanFile()); err == nil {
+		return nil
+	}
+	var left []string
+	for _, pat := range []string{"shard-*.jsonl.zst", ".shard-*.tmp-*"} {
+		m, _ := filepath.Glob(filepath.Join(l.InputDir(), pat))
+		left = append(left, m...)
+	}
+	for _, f := range left {
+		if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("removing %s, left by an interrupted plan: %w", f, err)
+		}
+	}
+	return nil
 }
 
 // ProblemFromRow builds a problem from a row of a problem file as

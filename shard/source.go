@@ -10,14 +10,17 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/big"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
 )
 
 // fields are the problem-set columns the planner reads, by our name.
@@ -33,16 +36,29 @@ func ExpandPaths(paths []string) ([]string, error) {
 		return nil, errors.New("[input] paths is empty: name the problem files (parquet or JSONL) in a config and pass it with -c FILE (`distillery init` writes one; examples/quickstart.toml is a complete one)")
 	}
 	seen := map[string]bool{}
+	var infos []os.FileInfo
 	var out []string
 	for _, p := range paths {
-		matches := []string{p}
-		if strings.ContainsAny(p, "*?[") {
+		matches := []string{filepath.Clean(p)}
+		if _, err := os.Stat(p); err != nil && strings.ContainsAny(p, "*?[") {
+			// A file that exists under its own name is that file, even
+			// when the name holds glob characters (data[1].jsonl).
 			m, err := filepath.Glob(p)
 			if err != nil {
 				return nil, fmt.Errorf("input path %q: bad glob: %w", p, err)
 			}
+			// A glob picks files: the directories it also matches are
+			// not problem files.
+			m = slices.DeleteFunc(m, func(x string) bool {
+				st, err := os.Stat(x)
+				return err == nil && st.IsDir()
+			})
 			if len(m) == 0 {
-				return nil, fmt.Errorf("input path %q matches no file: check [input] paths", p)
+				hint := "check [input] paths (relative paths are relative to the config file)"
+				if strings.Contains(p, "**") {
+					hint = "** matches one directory level here, not any number: list each level, e.g. data/*.parquet and data/*/*.parquet"
+				}
+				return nil, fmt.Errorf("input path %q matches no file: %s", p, hint)
 			}
 			sort.Strings(m)
 			matches = m
@@ -58,8 +74,15 @@ func ExpandPaths(paths []string) ([]string, error) {
 			if st.IsDir() {
 				return nil, fmt.Errorf("input path %s is a directory: name files or a glob such as %s", m, filepath.Join(m, "*.parquet"))
 			}
-			if !seen[m] {
+			// The same file listed twice (another spelling of its path,
+			// a glob that matches it again, a link to it) is read once.
+			dup := seen[m]
+			for _, o := range infos {
+				dup = dup || os.SameFile(o, st)
+			}
+			if !dup {
 				seen[m] = true
+				infos = append(infos, st)
 				out = append(out, m)
 			}
 		}
@@ -75,23 +98,53 @@ func ReadSource(path string, columns map[string]string, fn func(Row) error) (str
 	if err != nil {
 		return "", err
 	}
-	col := func(name string) string {
-		if c, ok := columns[name]; ok && c != "" {
-			return c
-		}
-		return name
-	}
-	lower := strings.ToLower(path)
-	switch {
-	case strings.HasSuffix(lower, ".parquet"):
-		err = readParquet(path, col, fn)
-	case strings.HasSuffix(lower, ".jsonl"), strings.HasSuffix(lower, ".json"), strings.HasSuffix(lower, ".ndjson"),
-		strings.HasSuffix(lower, ".jsonl.zst"), strings.HasSuffix(lower, ".jsonl.gz"):
-		err = readJSONL(path, col, fn)
+	cols := columnMap(columns)
+	switch kind, compression := sourceFormat(path); kind {
+	case "parquet":
+		err = readParquet(path, cols, fn)
+	case "jsonl":
+		err = readJSONL(path, compression, cols, fn)
 	default:
-		return "", fmt.Errorf("input file %s: unknown format (want .parquet, .jsonl, .jsonl.zst or .jsonl.gz)", path)
+		return "", fmt.Errorf("input file %s: unknown format (want .parquet, or .jsonl/.ndjson/.json, optionally compressed as .gz or .zst)", path)
 	}
 	return sum, err
+}
+
+// columnMap maps our field names to a file's column names ([input.columns]).
+type columnMap map[string]string
+
+// col is the file's name for our field name.
+func (m columnMap) col(name string) string {
+	if c := m[name]; c != "" {
+		return c
+	}
+	return name
+}
+
+// mapped reports whether [input.columns] names a column for the field: a
+// mapped column that the file lacks is an error, not a silently empty field.
+func (m columnMap) mapped(name string) bool { return m[name] != "" }
+
+// Fields are the field names [input.columns] may map, in order.
+func Fields() []string { return slices.Clone(fields) }
+
+// sourceFormat tells a problem file's format ("parquet", "jsonl" or "") and
+// compression ("", "gz", "zst") from its name.
+func sourceFormat(path string) (kind, compression string) {
+	lower := strings.ToLower(path)
+	for _, c := range []struct{ suffix, name string }{{".gz", "gz"}, {".gzip", "gz"}, {".zst", "zst"}, {".zstd", "zst"}} {
+		if strings.HasSuffix(lower, c.suffix) {
+			lower, compression = strings.TrimSuffix(lower, c.suffix), c.name
+			break
+		}
+	}
+	switch {
+	case compression == "" && strings.HasSuffix(lower, ".parquet"):
+		return "parquet", ""
+	case strings.HasSuffix(lower, ".jsonl"), strings.HasSuffix(lower, ".ndjson"), strings.HasSuffix(lower, ".json"):
+		return "jsonl", compression
+	}
+	return "", ""
 }
 
 func fileSHA256(path string) (string, error) {
@@ -117,7 +170,8 @@ func FileSHA256(path string) (int64, string, error) {
 	return n, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func readParquet(path string, col func(string) string, fn func(Row) error) error {
+func readParquet(path string, cols columnMap, fn func(Row) error) error {
+	col := cols.col
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("input file %s: %w", path, err)
@@ -137,10 +191,13 @@ func readParquet(path string, col func(string) string, fn func(Row) error) error
 	schema := pf.Schema()
 	idx := map[string]int{} // column index -> our field
 	byIndex := map[int]string{}
-	kinds := map[int]parquet.Kind{}
+	types := map[int]parquet.Type{}
 	for _, name := range fields {
 		leaf, ok := schema.Lookup(col(name))
 		if !ok {
+			if cols.mapped(name) {
+				return fmt.Errorf("input file %s has no column %q, which [input.columns] %s names: fix the mapping or the file", path, col(name), name)
+			}
 			continue
 		}
 		if leaf.MaxRepetitionLevel > 0 {
@@ -148,7 +205,7 @@ func readParquet(path string, col func(string) string, fn func(Row) error) error
 		}
 		idx[name] = leaf.ColumnIndex
 		byIndex[leaf.ColumnIndex] = name
-		kinds[leaf.ColumnIndex] = leaf.Node.Type().Kind()
+		types[leaf.ColumnIndex] = leaf.Node.Type()
 	}
 	if _, ok := idx["problem"]; !ok {
 		return fmt.Errorf("input file %s has no column %q: map the problem column with [input.columns] problem = \"<name>\"", path, col("problem"))
@@ -168,14 +225,7 @@ func readParquet(path string, col func(string) string, fn func(Row) error) error
 					if !ok || v.IsNull() {
 						continue
 					}
-					switch kinds[v.Column()] {
-					case parquet.Boolean:
-						row[name] = strconv.FormatBool(v.Boolean())
-					case parquet.ByteArray, parquet.FixedLenByteArray:
-						row[name] = string(v.ByteArray())
-					default:
-						row[name] = v.String()
-					}
+					row[name] = parquetText(v, types[v.Column()])
 				}
 				if err := fn(row); err != nil {
 					rows.Close()
@@ -194,23 +244,23 @@ func readParquet(path string, col func(string) string, fn func(Row) error) error
 	return nil
 }
 
-func readJSONL(path string, col func(string) string, fn func(Row) error) error {
+func readJSONL(path, compression string, cols columnMap, fn func(Row) error) error {
+	col := cols.col
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("input file %s: %w", path, err)
 	}
 	defer f.Close()
 	var r io.Reader = f
-	lower := strings.ToLower(path)
-	switch {
-	case strings.HasSuffix(lower, ".zst"):
+	switch compression {
+	case "zst":
 		zr, err := zstd.NewReader(f, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return fmt.Errorf("input file %s: %w", path, err)
 		}
 		defer zr.Close()
 		r = zr
-	case strings.HasSuffix(lower, ".gz"):
+	case "gz":
 		gr, err := gzip.NewReader(f)
 		if err != nil {
 			return fmt.Errorf("input file %s: %w", path, err)
@@ -220,13 +270,26 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
 	line, rows := 0, 0 // line counts blank lines too, so errors name the line an editor shows
-	sawProblem, sawAnswer := false, false
+	saw := map[string]bool{}
 	for {
 		b, err := br.ReadBytes('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			// A broken compressed stream: the partial line before the
+			// break is no input.
+			return fmt.Errorf("input file %s is corrupt or truncated after line %d (%v): compress it again, or name the uncompressed file", path, line, err)
+		}
 		if len(b) > 0 {
 			line++
 		}
-		if len(bytes.TrimSpace(b)) > 0 {
+		if line == 1 {
+			// Editors on Windows and some exporters start the file with a
+			// UTF-8 byte order mark; it is not part of the first object.
+			b = bytes.TrimPrefix(b, []byte("\ufeff"))
+		}
+		if trimmed := bytes.TrimSpace(b); len(trimmed) > 0 {
+			if rows == 0 && trimmed[0] == '[' {
+				return fmt.Errorf("input file %s line %d: a JSON array, not JSON Lines (one object per line): convert it, e.g. with `jq -c '.[]' FILE > FILE.jsonl`", path, line)
+			}
 			rows++
 			// UseNumber keeps numbers as written: an integer answer with
 			// more than 15 digits must not come back rounded through
@@ -246,6 +309,9 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 			row := Row{}
 			for _, name := range fields {
 				v, ok := obj[col(name)]
+				if ok {
+					saw[name] = true
+				}
 				if !ok || v == nil {
 					continue
 				}
@@ -260,28 +326,87 @@ func readJSONL(path string, col func(string) string, fn func(Row) error) error {
 					return fmt.Errorf("input file %s line %d: column %q is not text", path, line, col(name))
 				}
 			}
-			if _, ok := obj[col("problem")]; ok {
-				sawProblem = true
-			}
-			if _, ok := obj[col("answer")]; ok {
-				sawAnswer = true
-			}
 			if err := fn(row); err != nil {
 				return err
 			}
 		}
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			return fmt.Errorf("reading input file %s: %w", path, err)
+		if err != nil { // io.EOF
+			break
 		}
 	}
-	if rows > 0 && !sawProblem {
-		return fmt.Errorf("input file %s has no column %q: map the problem column with [input.columns] problem = \"<name>\"", path, col("problem"))
+	if rows == 0 {
+		return nil
 	}
-	if rows > 0 && !sawAnswer {
-		return fmt.Errorf("input file %s has no column %q: map the answer column with [input.columns] answer = \"<name>\"", path, col("answer"))
+	for _, name := range fields {
+		switch {
+		case saw[name]:
+		case name == "problem" || name == "answer":
+			return fmt.Errorf("input file %s has no column %q: map the %s column with [input.columns] %s = \"<name>\"", path, col(name), name, name)
+		case cols.mapped(name):
+			return fmt.Errorf("input file %s has no column %q, which [input.columns] %s names: fix the mapping or the file", path, col(name), name)
+		}
 	}
 	return nil
+}
+
+// parquetText renders one parquet value as the text the planner keeps. The
+// physical type alone is not enough: a DECIMAL is stored as a scaled
+// integer (or big-endian bytes), a UUID as 16 raw bytes, and both must come
+// out as people write them ("1.50", "b4278975-1fd1-...").
+func parquetText(v parquet.Value, t parquet.Type) string {
+	if t != nil {
+		if lt := t.LogicalType(); lt != nil {
+			switch x := lt.Value.(type) {
+			case *format.DecimalType:
+				return decimalText(v, int(x.Scale))
+			case *format.UUIDType:
+				if b := v.ByteArray(); len(b) == 16 {
+					h := hex.EncodeToString(b)
+					return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+				}
+			}
+		}
+	}
+	switch v.Kind() {
+	case parquet.Boolean:
+		return strconv.FormatBool(v.Boolean())
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		return string(v.ByteArray())
+	default:
+		return v.String()
+	}
+}
+
+// decimalText renders a parquet DECIMAL: its unscaled integer (INT32,
+// INT64, or big-endian two's complement bytes) with scale digits after the
+// point.
+func decimalText(v parquet.Value, scale int) string {
+	n := new(big.Int)
+	switch v.Kind() {
+	case parquet.Int32:
+		n.SetInt64(int64(v.Int32()))
+	case parquet.Int64:
+		n.SetInt64(v.Int64())
+	case parquet.ByteArray, parquet.FixedLenByteArray:
+		b := v.ByteArray()
+		n.SetBytes(b)
+		if len(b) > 0 && b[0]&0x80 != 0 { // negative: subtract 2^(8·len)
+			n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+	default:
+		return v.String()
+	}
+	if scale <= 0 {
+		return n.String()
+	}
+	neg := n.Sign() < 0
+	digits := new(big.Int).Abs(n).String()
+	if len(digits) <= scale {
+		digits = strings.Repeat("0", scale-len(digits)+1) + digits
+	}
+	out := digits[:len(digits)-scale] + "." + digits[len(digits)-scale:]
+	if neg {
+		out = "-" + out
+	}
+	return out
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -264,6 +265,17 @@ func validateConfig(c *Config) []string {
 	}
 	if c.Run.Dir == "" {
 		bad("run.dir", "must not be empty")
+	}
+	known := shard.Fields()
+	var cols []string
+	for k := range c.Input.Columns {
+		cols = append(cols, k)
+	}
+	sort.Strings(cols)
+	for _, k := range cols {
+		if !slices.Contains(known, k) {
+			bad("input.columns."+k, "unknown field %q: [input.columns] maps our field names (%s) to your column names", k, strings.Join(known, ", "))
+		}
 	}
 	if c.Shard.ProblemsPerShard < 1 {
 		bad("shard.problems_per_shard", "must be at least 1, got %d", c.Shard.ProblemsPerShard)
