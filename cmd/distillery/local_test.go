@@ -120,6 +120,20 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // when DISTILLERY_REQUIRE_DUCKDB=1.
 func duckdbDescribe(t *testing.T, dataDir string) map[string]duckSplit {
 	t.Helper()
+	stdout := runDuckDB(t, duckdbLocalScript, "DATA_DIR="+dataDir)
+	var got map[string]duckSplit
+	if err := json.Unmarshal(stdout, &got); err != nil {
+		t.Fatalf("DuckDB output %q: %v", stdout, err)
+	}
+	return got
+}
+
+// runDuckDB runs a node script that loads @duckdb/node-api from
+// $NODE_MODULES_DIR, with env added, and returns its stdout. It skips
+// loudly when node or the module is missing, and fails instead when
+// DISTILLERY_REQUIRE_DUCKDB=1.
+func runDuckDB(t *testing.T, js string, env ...string) []byte {
+	t.Helper()
 	skip := func(why string) {
 		if os.Getenv("DISTILLERY_REQUIRE_DUCKDB") == "1" {
 			t.Fatalf("DuckDB check required (DISTILLERY_REQUIRE_DUCKDB=1) but %s", why)
@@ -137,20 +151,16 @@ func duckdbDescribe(t *testing.T, dataDir string) map[string]duckSplit {
 	if _, err := os.Stat(filepath.Join(nm, "@duckdb", "node-api")); err != nil {
 		skip("@duckdb/node-api is not in " + nm)
 	}
-	script := filepath.Join(t.TempDir(), "check.js")
-	if err := os.WriteFile(script, []byte(duckdbLocalScript), 0o644); err != nil {
+	script := filepath.Join(t.TempDir(), "duckdb.js")
+	if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(node, script)
-	cmd.Env = append(os.Environ(), "NODE_MODULES_DIR="+nm, "DATA_DIR="+dataDir)
+	cmd.Env = append(append(os.Environ(), "NODE_MODULES_DIR="+nm), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		t.Fatalf("DuckDB check: %v\n%s", err, stderr.String())
+		t.Fatalf("DuckDB: %v\n%s", err, stderr.String())
 	}
-	var got map[string]duckSplit
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("DuckDB output %q: %v", stdout.String(), err)
-	}
-	return got
+	return stdout.Bytes()
 }
