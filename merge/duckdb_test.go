@@ -63,7 +63,11 @@ func skipOrFail(t *testing.T, why string) {
 	t.Skipf("SKIP: DuckDB check not run: %s (install with: mkdir -p .ci/node && cd .ci/node && echo '{\"private\":true}' > package.json && npm install @duckdb/node-api)", why)
 }
 
-func duckdbCheck(t *testing.T, datasetDir string, want map[string]Row) {
+// runDuckDB runs a node script that loads @duckdb/node-api from
+// $NODE_MODULES_DIR, with env added, and returns its stdout; it skips
+// loudly (or fails, in CI) without node or the module.
+func runDuckDB(t *testing.T, js string, env ...string) []byte {
+	t.Helper()
 	node, err := exec.LookPath("node")
 	if err != nil {
 		skipOrFail(t, "node is not on PATH")
@@ -73,40 +77,41 @@ func duckdbCheck(t *testing.T, datasetDir string, want map[string]Row) {
 		skipOrFail(t, "@duckdb/node-api is not in "+nm)
 	}
 	script := filepath.Join(t.TempDir(), "check.js")
-	if err := os.WriteFile(script, []byte(duckdbScript), 0o644); err != nil {
+	if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(node, script)
-	cmd.Env = append(os.Environ(), "NODE_MODULES_DIR="+nm, "DATASET_DIR="+datasetDir)
+	cmd.Env = append(append(os.Environ(), "NODE_MODULES_DIR="+nm), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("node DuckDB check failed: %v\n%s", err, stderr.String())
 	}
+	return stdout.Bytes()
+}
+
+// wantColumns are OpenR1-Math-220k's 14 columns, in order, with their
+// types as DuckDB names them (DuckDB versions differ in which struct field
+// names they quote: the quotes are dropped before comparing).
+var wantColumns = [][2]string{
+	{"problem", "VARCHAR"}, {"solution", "VARCHAR"}, {"answer", "VARCHAR"},
+	{"problem_type", "VARCHAR"}, {"question_type", "VARCHAR"}, {"source", "VARCHAR"}, {"uuid", "VARCHAR"},
+	{"is_reasoning_complete", "BOOLEAN[]"}, {"generations", "VARCHAR[]"},
+	{"correctness_math_verify", "BOOLEAN[]"}, {"correctness_llama", "BOOLEAN[]"},
+	{"finish_reasons", "VARCHAR[]"}, {"correctness_count", "BIGINT"},
+	{"messages", "STRUCT(content VARCHAR, role VARCHAR)[]"},
+}
+
+func duckdbCheck(t *testing.T, datasetDir string, want map[string]Row) {
+	stdout := runDuckDB(t, duckdbScript, "DATASET_DIR="+datasetDir)
 	var got struct {
 		Columns [][2]string      `json:"columns"`
 		Rows    []map[string]any `json:"rows"`
 	}
-	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
-		t.Fatalf("DuckDB output: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal(stdout, &got); err != nil {
+		t.Fatalf("DuckDB output: %v\n%s", err, stdout)
 	}
-
-	// Exactly OpenR1-Math-220k's 14 columns, in order, with its types.
-	// DuckDB versions differ in which struct field names they quote.
-	wantCols := [][2]string{
-		{"problem", "VARCHAR"}, {"solution", "VARCHAR"}, {"answer", "VARCHAR"},
-		{"problem_type", "VARCHAR"}, {"question_type", "VARCHAR"}, {"source", "VARCHAR"}, {"uuid", "VARCHAR"},
-		{"is_reasoning_complete", "BOOLEAN[]"}, {"generations", "VARCHAR[]"},
-		{"correctness_math_verify", "BOOLEAN[]"}, {"correctness_llama", "BOOLEAN[]"},
-		{"finish_reasons", "VARCHAR[]"}, {"correctness_count", "BIGINT"},
-		{"messages", "STRUCT(content VARCHAR, role VARCHAR)[]"},
-	}
-	for i := range got.Columns {
-		got.Columns[i][1] = strings.ReplaceAll(got.Columns[i][1], `"`, "")
-	}
-	if !reflect.DeepEqual(got.Columns, wantCols) {
-		t.Errorf("DuckDB DESCRIBE:\n got %v\nwant %v", got.Columns, wantCols)
-	}
+	checkColumns(t, got.Columns)
 
 	// A few values, as DuckDB reads them.
 	var uuids []string
@@ -144,4 +149,15 @@ func sameJSON(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)
 	return bytes.Equal(x, y)
+}
+
+// checkColumns compares DuckDB's DESCRIBE with wantColumns.
+func checkColumns(t *testing.T, cols [][2]string) {
+	t.Helper()
+	for i := range cols {
+		cols[i][1] = strings.ReplaceAll(cols[i][1], `"`, "")
+	}
+	if !reflect.DeepEqual(cols, wantColumns) {
+		t.Errorf("DuckDB DESCRIBE:\n got %v\nwant %v", cols, wantColumns)
+	}
 }

@@ -2,34 +2,14 @@ package main
 
 import (
 	"encoding/json"
-	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/distillery-hpc/distillery/internal/realdata"
 	"github.com/distillery-hpc/distillery/shard"
 )
-
-// realData returns a file of the real data set kept beside the repository
-// (../shared/data/real from a checkout, ../../shared/data/real from a
-// worktree), never copied into it. It skips loudly when the file is not
-// there, and fails instead when DISTILLERY_REQUIRE_DATA=1.
-func realData(t *testing.T, rel string) string {
-	t.Helper()
-	root, _ := filepath.Abs("../..")
-	for _, up := range []string{"..", filepath.Join("..", "..")} {
-		p := filepath.Join(root, up, "shared", "data", "real", rel)
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("DISTILLERY_REQUIRE_DATA") == "1" {
-		t.Fatalf("real data %s not found beside the repository and DISTILLERY_REQUIRE_DATA=1", rel)
-	}
-	t.Skipf("SKIP: real data %s not found beside the repository (../shared/data/real)", rel)
-	return ""
-}
 
 // plannedProblems plans cfgText (with run.dir and input.paths set) and
 // returns the planned problems by problem text, and the plan.
@@ -79,13 +59,13 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // extra nested columns, a UUID-typed uuid, renamed columns with
 // [input.columns]. Every one must plan to the same problems.
 func TestPlanRealProblemsFromOtherWriters(t *testing.T) {
-	real := realData(t, "derived/problems.parquet")
+	real := realdata.Require(t, "derived/problems.parquet")
 	base, basePlan := plannedProblems(t, []string{real}, "")
 	if len(base) < 1800 {
 		t.Fatalf("the real set planned to %d problems", len(base))
 	}
 	t.Run("jsonl twin", func(t *testing.T) {
-		got, _ := plannedProblems(t, []string{realData(t, "derived/problems.jsonl")}, "")
+		got, _ := plannedProblems(t, []string{realdata.Require(t, "derived/problems.jsonl")}, "")
 		compareProblems(t, base, got, "")
 	})
 

@@ -1,0 +1,50 @@
+package realdata
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// Path returns the file rel (e.g. "derived/problems.parquet") of the real
+// data set, looking up from the module root found from the working
+// directory.
+func Path(rel string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no go.mod above the working directory")
+		}
+		dir = parent
+	}
+	for _, up := range []string{"..", filepath.Join("..", "..")} {
+		p := filepath.Join(dir, up, "shared", "data", "real", rel)
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", fmt.Errorf("%s is not in ../shared/data/real beside the repository", rel)
+}
+
+// Require returns Path(rel), or skips the test loudly when the file is not
+// there, and fails it instead when DISTILLERY_REQUIRE_DATA=1 (CI).
+func Require(t testing.TB, rel string) string {
+	t.Helper()
+	p, err := Path(rel)
+	if err == nil {
+		return p
+	}
+	if os.Getenv("DISTILLERY_REQUIRE_DATA") == "1" {
+		t.Fatalf("real data missing and DISTILLERY_REQUIRE_DATA=1: %v", err)
+	}
+	t.Skipf("SKIP: real data not found: %v", err)
+	return ""
+}
