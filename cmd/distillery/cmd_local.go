@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -51,6 +52,9 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 	log := env.Logger
 	layout := shard.Layout{Dir: cfg.Run.Dir}
 
+	if err := probeBeforeFirstPlan(ctx, env, cfg, layout); err != nil {
+		return err
+	}
 	plan, created, err := planRun(ctx, env, cfg)
 	if err != nil {
 		return err
@@ -137,4 +141,35 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 	}
 	fmt.Fprintf(env.Stdout, "  dataset       %s\n", filepath.Join(sum.DatasetDir, "data"))
 	return nil
+}
+
+// probeBeforeFirstPlan checks that a configured generate.endpoint answers
+// before a fresh run dir gets its plan: an unreachable endpoint is then a
+// one-line error that leaves nothing behind, not a planned run that failed
+// at its first request. A run dir that has a plan already goes straight to
+// the runner, which needs no server for shards that are done.
+func probeBeforeFirstPlan(ctx context.Context, env *Env, cfg *Config, layout shard.Layout) error {
+	g := cfg.Generate
+	if g.Endpoint == "" || g.WaitForServer <= 0 {
+		return nil
+	}
+	if _, err := os.Stat(layout.PlanFile()); err == nil {
+		return nil
+	}
+	var key string
+	if g.APIKeyEnv != "" {
+		key = env.Getenv(g.APIKeyEnv)
+	}
+	client, err := runner.NewClient(runner.ClientOptions{Endpoint: g.Endpoint, APIKey: key, RequestTimeout: g.RequestTimeout, Logger: env.Logger})
+	if err != nil {
+		return err
+	}
+	err = client.WaitReady(ctx, g.WaitForServer)
+	switch {
+	case err == nil, errors.Is(err, runner.ErrNotReady) && ctx.Err() == nil:
+		return nil // it answers; a server still loading is the runner's to wait for
+	case ctx.Err() != nil:
+		return ctx.Err()
+	}
+	return fmt.Errorf("%w: check generate.endpoint, or raise generate.wait_for_server if the server is still loading (nothing was planned in %s)", err, cfg.Run.Dir)
 }

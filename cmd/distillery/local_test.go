@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -163,4 +164,46 @@ func runDuckDB(t *testing.T, js string, env ...string) []byte {
 		t.Fatalf("DuckDB: %v\n%s", err, stderr.String())
 	}
 	return stdout.Bytes()
+}
+
+// closedEndpoint returns the URL of a loopback port nothing listens on.
+func closedEndpoint(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	return "http://" + addr
+}
+
+// TestLocalUnreachableEndpoint: a configured endpoint that does not answer
+// is a one-line error naming it, and a fresh run dir stays empty (no plan
+// that a later step would take for a started run). A run dir whose shards
+// are all done needs no server: local merges again.
+func TestLocalUnreachableEndpoint(t *testing.T) {
+	endpoint := closedEndpoint(t)
+	runDir := filepath.Join(t.TempDir(), "run")
+	args := []string{"local", "-c", "../../examples/quickstart.toml", "--set", "run.dir=" + runDir,
+		"--set", "generate.endpoint=" + endpoint, "--set", "generate.wait_for_server=300ms"}
+	code, _, errs := distill(t, nil, args...)
+	msg := strings.TrimSpace(errs)
+	if code != exitError || strings.Contains(msg, "\n") || !strings.Contains(msg, endpoint) || !strings.Contains(msg, "generate.endpoint") {
+		t.Fatalf("exit %d, stderr %q: want exit 1 and one line naming %s", code, msg, endpoint)
+	}
+	if _, err := os.Stat(runDir); err == nil {
+		entries, _ := os.ReadDir(runDir)
+		t.Fatalf("an unreachable endpoint left the run dir with %d entries", len(entries))
+	}
+
+	// The same run dir, generated against the simulator, then local again
+	// with the endpoint down: nothing to generate, so it merges.
+	if code, out, errs := distill(t, nil, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir, "--no-judge"); code != 0 {
+		t.Fatalf("local against the simulator: %d\n%s%s", code, out, errs)
+	}
+	code, out, errs := distill(t, nil, append(args, "--no-judge")...)
+	if code != 0 || !strings.Contains(out, "plan unchanged") || !strings.Contains(out, "local run complete") {
+		t.Fatalf("local again with every shard done and the endpoint down: %d\n%s%s", code, out, errs)
+	}
 }
