@@ -210,6 +210,16 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 	if _, ok := idx["problem"]; !ok {
 		return fmt.Errorf("input file %s has no column %q: map the problem column with [input.columns] problem = \"<name>\"", path, col("problem"))
 	}
+	// parquet-go (v0.32.0) loses LZ4_RAW pages whose decompressed size it
+	// did not guess: the page reads as zeros, an error at best, empty text
+	// at worst. Refuse such a file rather than plan from it.
+	for _, rg := range pf.Metadata().RowGroups {
+		for i, cc := range rg.Columns {
+			if _, read := byIndex[i]; read && cc.MetaData.Codec == format.Lz4Raw {
+				return fmt.Errorf("input file %s: column %q is LZ4_RAW-compressed, which this parquet reader does not decode reliably: rewrite the file with zstd or snappy (e.g. DuckDB: COPY (FROM 'IN') TO 'OUT' (COMPRESSION zstd))", path, strings.Join(cc.MetaData.PathInSchema, "."))
+			}
+		}
+	}
 	if _, ok := idx["answer"]; !ok {
 		return fmt.Errorf("input file %s has no column %q: map the answer column with [input.columns] answer = \"<name>\"", path, col("answer"))
 	}

@@ -230,3 +230,31 @@ func TestExpandPaths(t *testing.T) {
 		})
 	}
 }
+
+func TestReadSourceParquetRefusesLZ4Raw(t *testing.T) {
+	type row struct {
+		Problem string `parquet:"problem"`
+		Answer  string `parquet:"answer"`
+	}
+	path := filepath.Join(t.TempDir(), "lz4.parquet")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := parquet.NewGenericWriter[row](f, parquet.Compression(&parquet.Lz4Raw))
+	rows := make([]row, 500)
+	for i := range rows {
+		rows[i] = row{Problem: strings.Repeat("What is the sum of the first n odd numbers? ", i%7+1), Answer: "n^2"}
+	}
+	if _, err := w.Write(rows); err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = readAll(t, path, nil)
+	if err == nil || !strings.Contains(err.Error(), "LZ4_RAW") || !strings.Contains(err.Error(), "lz4.parquet") {
+		t.Fatalf("err = %v, want one naming the file and LZ4_RAW", err)
+	}
+}

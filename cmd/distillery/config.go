@@ -132,7 +132,10 @@ func decodeConfigFile(path string, c *Config) error {
 		if errors.Is(err, os.ErrNotExist) {
 			return fmt.Errorf("config %s does not exist (write one with `distillery init %s`)", path, path)
 		}
-		return fmt.Errorf("reading config: %w", err)
+		if st, serr := os.Stat(path); serr == nil && st.IsDir() {
+			return fmt.Errorf("config %s is a directory: name the TOML file, e.g. -c %s", path, filepath.Join(path, "distillery.toml"))
+		}
+		return fmt.Errorf("reading config %s: %w", path, err)
 	}
 	md, err := toml.Decode(string(data), c)
 	if err != nil {

@@ -148,3 +148,11 @@ func TestPlanInterrupted(t *testing.T) {
 		}
 	})
 }
+
+func TestConfigThatIsADirectory(t *testing.T) {
+	dir := t.TempDir()
+	code, _, errs := distill(t, nil, "plan", "-c", dir)
+	if msg := strings.TrimSpace(errs); code != exitError || !strings.Contains(msg, dir+" is a directory") || strings.Contains(msg, "\n") {
+		t.Fatalf("exit %d, stderr %q", code, msg)
+	}
+}
