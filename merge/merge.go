@@ -67,7 +67,11 @@ type Summary struct {
 	Generations             int
 	OrphanGenerations       int // records whose uuid is not in their shard's input
 	DuplicateRecords        int // repeated (uuid, index) records skipped
-	TornBytes               int64
+	// DuplicateProblems counts problems whose uuid an earlier shard (in
+	// plan order) already had: a run dir put together by hand. The first
+	// one makes the row; the dataset never holds a uuid twice.
+	DuplicateProblems int
+	TornBytes         int64
 
 	Equal, Different, Unsure int // verifier verdicts
 	VerifierPanics           int // verifier crashes, counted as unsure
@@ -164,8 +168,11 @@ type merger struct {
 	sum     Summary
 	splits  []*splitWriter
 
-	cache *judgeCache        // nil: no cache
-	done  map[int]shard.Done // done markers by shard id
+	cache *judgeCache // nil: no cache
+	// written holds the uuids of the problems writeShard has seen, over
+	// all shards.
+	written map[string]struct{}
+	done    map[int]shard.Done // done markers by shard id
 	// verifySem bounds the verify.Check calls running at once, over all
 	// shards in flight: the verifier is CPU-bound, one per core.
 	verifySem chan struct{}
@@ -530,9 +537,17 @@ func (m *merger) writeShard(w *shardWork) error {
 	if w.orphans > 0 {
 		log.Warn("output shard has records of problems that are not in its input; skipped them", "records", w.orphans)
 	}
-	kept := 0
+	kept, dups := 0, 0
+	if m.written == nil {
+		m.written = map[string]struct{}{}
+	}
 	for i := range w.items {
 		it := &w.items[i]
+		if _, dup := m.written[it.p.UUID]; dup {
+			dups++
+			continue
+		}
+		m.written[it.p.UUID] = struct{}{}
 		if len(it.gens) == 0 {
 			continue
 		}
@@ -550,6 +565,10 @@ func (m *merger) writeShard(w *shardWork) error {
 				}
 			}
 		}
+	}
+	if dups > 0 {
+		m.sum.DuplicateProblems += dups
+		log.Warn("shard has problems an earlier shard had (same uuid); kept the earlier ones", "problems", dups)
 	}
 	log.Info("merged shard", "problems", w.problems, "generations", w.info.Records, "kept", kept)
 	return nil

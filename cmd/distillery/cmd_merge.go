@@ -125,6 +125,10 @@ func printMergeSummary(w io.Writer, s *merge.Summary) {
 	}
 	fmt.Fprintf(w, "  problems       %d (%d with generations)\n", s.Problems, s.ProblemsWithGenerations)
 	fmt.Fprintf(w, "  generations    %d\n", s.Generations)
+	if s.DuplicateProblems+s.DuplicateRecords+s.OrphanGenerations > 0 || s.TornBytes > 0 {
+		fmt.Fprintf(w, "  skipped        %d repeated problems, %d repeated records, %d records of problems not in their shard, %d bytes of torn tails\n",
+			s.DuplicateProblems, s.DuplicateRecords, s.OrphanGenerations, s.TornBytes)
+	}
 	fmt.Fprintf(w, "  verified       equal %d, different %d, unsure %d\n", s.Equal, s.Different, s.Unsure)
 	if s.Judged+s.JudgeErrors > 0 {
 		fmt.Fprintf(w, "  judged         %d: equivalent %d, different %d, ambiguous %d; errors %d",
