@@ -128,6 +128,14 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 	defer dec.Close()
 	seen := make(map[Key]struct{})
 	var buf []byte
+	// Our runner ends every frame at a line end. Another writer may not
+	// (pzstd cuts its input into chunks anywhere): a line begun in one
+	// frame is finished by the next. The good part of the file ends only
+	// at a frame that ends a line, so records after the last such frame
+	// wait in held until one comes, and are not read when none does.
+	var carry []byte
+	var held []Generation
+	good, frames := 0, 0
 	off := 0
 	for off < len(data) {
 		n, err := frameEnd(data[off:])
@@ -138,12 +146,24 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 		if err != nil {
 			break
 		}
-		recs, ok := parseLines(buf)
+		content := buf
+		if len(carry) > 0 {
+			content = append(carry, buf...)
+		}
+		cut := bytes.LastIndexByte(content, '\n') + 1
+		recs, ok := parseLines(content[:cut])
 		if !ok {
 			break
 		}
-		for i := range recs {
-			k := recs[i].Key()
+		carry = append([]byte(nil), content[cut:]...)
+		held = append(held, recs...)
+		off += n
+		frames++
+		if len(carry) > 0 {
+			continue
+		}
+		for i := range held {
+			k := held[i].Key()
 			if _, dup := seen[k]; dup {
 				info.Duplicates++
 				continue
@@ -151,16 +171,16 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 			seen[k] = struct{}{}
 			info.Records++
 			if fn != nil {
-				if err := fn(&recs[i]); err != nil {
+				if err := fn(&held[i]); err != nil {
 					return info, err
 				}
 			}
 		}
-		info.Frames++
-		off += n
+		held = held[:0]
+		good, info.Frames = off, frames
 	}
-	info.GoodBytes = int64(off)
-	info.TornBytes = int64(len(data) - off)
+	info.GoodBytes = int64(good)
+	info.TornBytes = int64(len(data) - good)
 	return info, nil
 }
 

@@ -1,11 +1,15 @@
 package shard
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestReadOutputForeignRecords reads an output shard another writer made:
@@ -61,4 +65,57 @@ func TestReadOutputForeignRecords(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestReadOutputFramesSplitLines reads a shard whose frames cut lines
+// anywhere, as pzstd writes a file compressed in chunks: every record is
+// read. When the file ends inside a line, the records after the last frame
+// that ends a line are the torn tail, and OpenOutput cuts back to there.
+func TestReadOutputFramesSplitLines(t *testing.T) {
+	var jsonl []byte
+	for i := range 40 {
+		jsonl = append(jsonl, fmt.Sprintf(`{"uuid":"u%d","index":%d,"text":"%s","finish_reason":"stop"}`+"\n", i/4, i%4, strings.Repeat("x", i*7))...)
+	}
+	enc, _ := zstd.NewWriter(nil)
+	defer enc.Close()
+	frames := func(b []byte, size int) (out []byte) {
+		for len(b) > 0 {
+			n := min(size, len(b))
+			out = enc.EncodeAll(b[:n], out)
+			b = b[n:]
+		}
+		return out
+	}
+	for _, size := range []int{1, 37, 100, len(jsonl)} {
+		t.Run(fmt.Sprintf("chunks of %d bytes", size), func(t *testing.T) {
+			content := frames(jsonl, size)
+			path := filepath.Join(t.TempDir(), "out.jsonl.zst")
+			os.WriteFile(path, content, 0o644)
+			info, err := ReadOutput(path, nil)
+			if err != nil || info.Records != 40 || info.TornBytes != 0 {
+				t.Fatalf("records %d torn %d err %v, want 40, 0", info.Records, info.TornBytes, err)
+			}
+		})
+	}
+	t.Run("ends inside a line", func(t *testing.T) {
+		// 20 whole lines in one frame, then frames of 50 bytes that end
+		// inside line 22: the last frame that ends a line is the first.
+		line21 := bytes.Index(jsonl, []byte(`{"uuid":"u5"`))
+		cut := bytes.Index(jsonl, []byte(`{"uuid":"u5","index":1`)) + 10
+		content := append(frames(jsonl[:line21], line21), frames(jsonl[line21:cut], 50)...)
+		path := filepath.Join(t.TempDir(), "out.jsonl.zst")
+		os.WriteFile(path, content, 0o644)
+		w, info, err := OpenOutput(path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w.Close()
+		if info.Records != 20 || info.TornBytes == 0 {
+			t.Fatalf("records %d torn %d: want the lines up to the last frame ending a line, and a torn tail", info.Records, info.TornBytes)
+		}
+		again, _ := ReadOutput(path, nil)
+		if again.Records != info.Records || again.TornBytes != 0 {
+			t.Fatalf("after OpenOutput cut the tail: records %d torn %d, want %d, 0", again.Records, again.TornBytes, info.Records)
+		}
+	})
 }
