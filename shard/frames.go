@@ -127,6 +127,7 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 	}
 	defer dec.Close()
 	seen := make(map[Key]struct{})
+	next := make(map[string]int) // for records without an index
 	var buf []byte
 	// Our runner ends every frame at a line end. Another writer may not
 	// (pzstd cuts its input into chunks anywhere): a line begun in one
@@ -163,6 +164,7 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 			continue
 		}
 		for i := range held {
+			numberIndex(&held[i], seen, next)
 			k := held[i].Key()
 			if _, dup := seen[k]; dup {
 				info.Duplicates++

@@ -14,9 +14,12 @@ import (
 // string for a time). Only the fields that identify and carry the
 // generation must be right: uuid (non-empty text), index (a whole number)
 // and text and finish_reason (text or null). One odd optional field must not
-// make a whole frame look torn.
+// make a whole frame look torn. A record without an index (or with a null
+// one) decodes with Index -1; ReadOutput numbers such records in file
+// order.
 func (g *Generation) UnmarshalJSON(b []byte) error {
 	type plain Generation // no methods: the strict, fast decoding
+	g.Index = noIndex     // stays so when the record has none
 	if err := json.Unmarshal(b, (*plain)(g)); err == nil {
 		return nil
 	}
@@ -24,11 +27,11 @@ func (g *Generation) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &raw); err != nil {
 		return err
 	}
-	*g = Generation{}
+	*g = Generation{Index: noIndex}
 	if err := json.Unmarshal(raw["uuid"], &g.UUID); err != nil {
 		return errors.New("uuid is not text")
 	}
-	if v, ok := raw["index"]; ok { // absent: 0, as the strict decoding has it
+	if v, ok := raw["index"]; ok && string(v) != "null" {
 		idx, ok := wholeNumber(v)
 		if !ok {
 			return errors.New("index is not a whole number")
@@ -67,6 +70,26 @@ func (g *Generation) UnmarshalJSON(b []byte) error {
 	g.StartedAt = lenientTime(raw["started_at"])
 	g.FinishedAt = lenientTime(raw["finished_at"])
 	return nil
+}
+
+// noIndex is the Index of a decoded record that has none.
+const noIndex = -1
+
+// numberIndex gives a record without an index (another writer's) the
+// first index its uuid does not have yet, in file order.
+func numberIndex(g *Generation, seen map[Key]struct{}, next map[string]int) {
+	if g.Index >= 0 {
+		return
+	}
+	i := next[g.UUID]
+	for {
+		if _, taken := seen[Key{g.UUID, i}]; !taken {
+			break
+		}
+		i++
+	}
+	g.Index = i
+	next[g.UUID] = i + 1
 }
 
 // number reads a JSON number (or a number written as text).

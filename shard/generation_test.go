@@ -119,3 +119,27 @@ func TestReadOutputFramesSplitLines(t *testing.T) {
 		}
 	})
 }
+
+// TestReadOutputNumbersRecordsWithoutIndex: another writer's records
+// without an index (the real generations file has none) are numbered per
+// uuid in file order, around the indexes that records do have.
+func TestReadOutputNumbersRecordsWithoutIndex(t *testing.T) {
+	lines := `{"uuid":"a","text":"a0"}
+{"uuid":"b","text":"b0"}
+{"uuid":"a","index":1,"text":"a1"}
+{"uuid":"a","text":"a2"}
+{"uuid":"a","index":null,"text":"a3","latency_ms":2.5}
+{"uuid":"b","text":"b1"}
+`
+	path := filepath.Join(t.TempDir(), "out.jsonl.zst")
+	os.WriteFile(path, zstded(t, []byte(lines)), 0o644)
+	got := map[string]int{}
+	info, err := ReadOutput(path, func(g *Generation) error { got[g.Text] = g.Index; return nil })
+	if err != nil || info.Records != 6 || info.Duplicates != 0 {
+		t.Fatalf("records %d duplicates %d err %v", info.Records, info.Duplicates, err)
+	}
+	want := map[string]int{"a0": 0, "b0": 0, "a1": 1, "a2": 2, "a3": 3, "b1": 1}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("indexes %v, want %v", got, want)
+	}
+}
