@@ -3,8 +3,9 @@ package shard
 // InputConfig is the [input] section: where the problem set is and how to
 // read and filter it.
 type InputConfig struct {
-	// Paths are parquet (.parquet) or JSON Lines (.jsonl, .jsonl.zst, .json)
-	// files or globs, relative to the config file's directory.
+	// Paths are parquet (.parquet) or JSON Lines (.jsonl, .ndjson, .json,
+	// each also .gz or .zst compressed) files or globs, relative to the
+	// config file's directory.
 	Paths []string `toml:"paths"`
 	// Columns maps our field names (problem, solution, answer, problem_type,
 	// question_type, source, uuid, problem_is_valid, solution_is_valid,
