@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math/big"
 	"os"
 	"path/filepath"
@@ -192,11 +193,15 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 	idx := map[string]int{} // column index -> our field
 	byIndex := map[int]string{}
 	types := map[int]parquet.Type{}
+	var have []string
+	for _, f := range schema.Fields() {
+		have = append(have, f.Name())
+	}
 	for _, name := range fields {
 		leaf, ok := schema.Lookup(col(name))
 		if !ok {
-			if cols.mapped(name) {
-				return fmt.Errorf("input file %s has no column %q, which [input.columns] %s names: fix the mapping or the file", path, col(name), name)
+			if name == "problem" || name == "answer" || cols.mapped(name) {
+				return missingColumn(path, cols, name, have)
 			}
 			continue
 		}
@@ -207,9 +212,6 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 		byIndex[leaf.ColumnIndex] = name
 		types[leaf.ColumnIndex] = leaf.Node.Type()
 	}
-	if _, ok := idx["problem"]; !ok {
-		return fmt.Errorf("input file %s has no column %q: map the problem column with [input.columns] problem = \"<name>\"", path, col("problem"))
-	}
 	// parquet-go (v0.32.0) loses LZ4_RAW pages whose decompressed size it
 	// did not guess: the page reads as zeros, an error at best, empty text
 	// at worst. Refuse such a file rather than plan from it.
@@ -219,9 +221,6 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 				return fmt.Errorf("input file %s: column %q is LZ4_RAW-compressed, which this parquet reader does not decode reliably: rewrite the file with zstd or snappy (e.g. DuckDB: COPY (FROM 'IN') TO 'OUT' (COMPRESSION zstd))", path, strings.Join(cc.MetaData.PathInSchema, "."))
 			}
 		}
-	}
-	if _, ok := idx["answer"]; !ok {
-		return fmt.Errorf("input file %s has no column %q: map the answer column with [input.columns] answer = \"<name>\"", path, col("answer"))
 	}
 	buf := make([]parquet.Row, 256)
 	for _, rg := range pf.RowGroups() {
@@ -279,8 +278,9 @@ func readJSONL(path, compression string, cols columnMap, fn func(Row) error) err
 		r = gr
 	}
 	br := bufio.NewReaderSize(r, 1<<20)
-	line, rows := 0, 0 // line counts blank lines too, so errors name the line an editor shows
-	saw := map[string]bool{}
+	line, rows := 0, 0        // line counts blank lines too, so errors name the line an editor shows
+	saw := map[string]bool{}  // our fields seen
+	keys := map[string]bool{} // the file's keys
 	for {
 		b, err := br.ReadBytes('\n')
 		if err != nil && !errors.Is(err, io.EOF) {
@@ -316,6 +316,11 @@ func readJSONL(path, compression string, cols columnMap, fn func(Row) error) err
 			if jerr != nil {
 				return fmt.Errorf("input file %s line %d: not a JSON object (%v): fix or remove the line", path, line, jerr)
 			}
+			for k := range obj {
+				if len(keys) < 1000 { // for the error that lists them
+					keys[k] = true
+				}
+			}
 			row := Row{}
 			for _, name := range fields {
 				v, ok := obj[col(name)]
@@ -348,15 +353,26 @@ func readJSONL(path, compression string, cols columnMap, fn func(Row) error) err
 		return nil
 	}
 	for _, name := range fields {
-		switch {
-		case saw[name]:
-		case name == "problem" || name == "answer":
-			return fmt.Errorf("input file %s has no column %q: map the %s column with [input.columns] %s = \"<name>\"", path, col(name), name, name)
-		case cols.mapped(name):
-			return fmt.Errorf("input file %s has no column %q, which [input.columns] %s names: fix the mapping or the file", path, col(name), name)
+		if !saw[name] && (name == "problem" || name == "answer" || cols.mapped(name)) {
+			return missingColumn(path, cols, name, slices.Sorted(maps.Keys(keys)))
 		}
 	}
 	return nil
+}
+
+// missingColumn is the error for a column the planner needs (problem,
+// answer, or one [input.columns] names) that the file lacks; it lists
+// the columns the file has, where the right one usually is.
+func missingColumn(path string, cols columnMap, name string, have []string) error {
+	const most = 12
+	list := strings.Join(have[:min(len(have), most)], ", ")
+	if len(have) > most {
+		list += fmt.Sprintf(" and %d more", len(have)-most)
+	}
+	if cols.mapped(name) {
+		return fmt.Errorf("input file %s has no column %q, which [input.columns] %s names (its columns: %s): fix the mapping or the file", path, cols.col(name), name, list)
+	}
+	return fmt.Errorf("input file %s has no column %q (its columns: %s): map the %s column with [input.columns] %s = \"<name>\"", path, name, list, name, name)
 }
 
 // parquetText renders one parquet value as the text the planner keeps. The

@@ -66,7 +66,10 @@ func TestReadSourceJSONLShapes(t *testing.T) {
 		{name: "mapped column present", file: "in.jsonl", columns: map[string]string{"problem": "q", "source": "src"},
 			content: func(*testing.T) []byte { return []byte(`{"q":"p","answer":"1","src":"amc"}` + "\n") }, rows: 1},
 		{name: "mapped column missing", file: "in.jsonl", columns: map[string]string{"source": "src"},
-			content: func(*testing.T) []byte { return []byte(two) }, errHas: []string{`no column "src"`, "[input.columns] source"}},
+			content: func(*testing.T) []byte { return []byte(two) }, errHas: []string{`no column "src"`, "[input.columns] source", "its columns: answer, problem"}},
+		{name: "no problem column", file: "in.jsonl",
+			content: func(*testing.T) []byte { return []byte(`{"question":"p","answer":"1"}` + "\n") },
+			errHas: []string{`no column "problem" (its columns: answer, question)`, `[input.columns] problem = "<name>"`}},
 		{name: "unknown suffix", file: "in.csv", content: func(*testing.T) []byte { return []byte(two) }, errHas: []string{"unknown format"}},
 	}
 	for _, tc := range tests {
@@ -183,7 +186,7 @@ func TestReadSourceParquetMappedColumnMissing(t *testing.T) {
 	w.Close()
 	f.Close()
 	_, err := readAll(t, path, map[string]string{"source": "origin"})
-	if err == nil || !strings.Contains(err.Error(), `no column "origin"`) {
+	if err == nil || !strings.Contains(err.Error(), `no column "origin"`) || !strings.Contains(err.Error(), "its columns: problem, answer") {
 		t.Fatalf("err = %v, want one naming the mapped column", err)
 	}
 }
