@@ -69,7 +69,7 @@ func TestReadSourceJSONLShapes(t *testing.T) {
 			content: func(*testing.T) []byte { return []byte(two) }, errHas: []string{`no column "src"`, "[input.columns] source", "its columns: answer, problem"}},
 		{name: "no problem column", file: "in.jsonl",
 			content: func(*testing.T) []byte { return []byte(`{"question":"p","answer":"1"}` + "\n") },
-			errHas: []string{`no column "problem" (its columns: answer, question)`, `[input.columns] problem = "<name>"`}},
+			errHas:  []string{`no column "problem" (its columns: answer, question)`, `[input.columns] problem = "<name>"`}},
 		{name: "unknown suffix", file: "in.csv", content: func(*testing.T) []byte { return []byte(two) }, errHas: []string{"unknown format"}},
 	}
 	for _, tc := range tests {
