@@ -308,6 +308,9 @@ func readJSONL(path, compression string, cols columnMap, fn func(Row) error) err
 			dec := json.NewDecoder(bytes.NewReader(b))
 			dec.UseNumber()
 			jerr := dec.Decode(&obj)
+			if jerr == nil && obj == nil {
+				jerr = errors.New("null")
+			}
 			if jerr == nil {
 				if _, terr := dec.Token(); terr != io.EOF {
 					jerr = errors.New("more than one JSON value on the line")

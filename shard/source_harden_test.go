@@ -54,6 +54,7 @@ func TestReadSourceJSONLShapes(t *testing.T) {
 		{name: "no final newline", file: "in.jsonl", content: func(*testing.T) []byte { return []byte(strings.TrimSuffix(two, "\n")) }, rows: 2},
 		{name: "bad line named", file: "in.jsonl",
 			content: func(*testing.T) []byte { return []byte(two + "\n{\"problem\": oops}\n") }, errHas: []string{"in.jsonl line 4:"}},
+		{name: "null line", file: "in.jsonl", content: func(*testing.T) []byte { return []byte(two + "null\n") }, errHas: []string{"in.jsonl line 3:", "not a JSON object"}},
 		{name: "json array", file: "in.json", content: func(*testing.T) []byte { return []byte(`[{"problem":"p","answer":"1"}]`) },
 			errHas: []string{"in.json line 1:", "JSON array"}},
 		{name: "gzip .jsonl.gz", file: "in.jsonl.gz", content: func(t *testing.T) []byte { return gzipped(t, []byte(two)) }, rows: 2},
