@@ -262,3 +262,33 @@ func TestReadSourceParquetRefusesLZ4Raw(t *testing.T) {
 		t.Fatalf("err = %v, want one naming the file and LZ4_RAW", err)
 	}
 }
+
+// TestReadSourceHugeRows reads a 16 MiB problem from JSONL (one line far
+// past any scanner buffer) and from parquet (one value far past a page).
+func TestReadSourceHugeRows(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: writes 16 MiB rows; not in -short")
+	}
+	huge := "Find x. " + strings.Repeat("x", 16<<20)
+	dir := t.TempDir()
+	jsonl := filepath.Join(dir, "huge.jsonl")
+	os.WriteFile(jsonl, []byte(`{"problem":"`+huge+`","answer":"1"}`+"\n"+`{"problem":"small","answer":"2"}`+"\n"), 0o644)
+	pq := filepath.Join(dir, "huge.parquet")
+	f, _ := os.Create(pq)
+	type row struct {
+		Problem string `parquet:"problem"`
+		Answer  string `parquet:"answer"`
+	}
+	w := parquet.NewGenericWriter[row](f)
+	w.Write([]row{{huge, "1"}, {"small", "2"}})
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	for _, path := range []string{jsonl, pq} {
+		rows, err := readAll(t, path, nil)
+		if err != nil || len(rows) != 2 || rows[0]["problem"] != huge || rows[1]["answer"] != "2" {
+			t.Fatalf("%s: %d rows, err %v", filepath.Base(path), len(rows), err)
+		}
+	}
+}
