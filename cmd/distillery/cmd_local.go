@@ -143,33 +143,54 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 	return nil
 }
 
-// probeBeforeFirstPlan checks that a configured generate.endpoint answers
-// before a fresh run dir gets its plan: an unreachable endpoint is then a
-// one-line error that leaves nothing behind, not a planned run that failed
-// at its first request. A run dir that has a plan already goes straight to
-// the runner, which needs no server for shards that are done.
+// probeBeforeFirstPlan checks that the configured endpoints (generate,
+// and judge when judging is on) answer before a fresh run dir gets its
+// plan: an unreachable endpoint is then a one-line error that leaves
+// nothing behind, not a planned run that fails at its first request (or,
+// for the judge, after the whole generation). A run dir that has a plan
+// already goes straight to the runner, which needs no server for shards
+// that are done.
 func probeBeforeFirstPlan(ctx context.Context, env *Env, cfg *Config, layout shard.Layout) error {
-	g := cfg.Generate
-	if g.Endpoint == "" || g.WaitForServer <= 0 {
-		return nil
-	}
 	if _, err := os.Stat(layout.PlanFile()); err == nil {
 		return nil
 	}
-	var key string
-	if g.APIKeyEnv != "" {
-		key = env.Getenv(g.APIKeyEnv)
+	type probe struct {
+		client *runner.Client
+		wait   time.Duration
+		hint   string
 	}
-	client, err := runner.NewClient(runner.ClientOptions{Endpoint: g.Endpoint, APIKey: key, RequestTimeout: g.RequestTimeout, Logger: env.Logger})
+	var probes []probe
+	if g := cfg.Generate; g.Endpoint != "" && g.WaitForServer > 0 {
+		var key string
+		if g.APIKeyEnv != "" {
+			key = env.Getenv(g.APIKeyEnv)
+		}
+		c, err := runner.NewClient(runner.ClientOptions{Endpoint: g.Endpoint, APIKey: key, RequestTimeout: g.RequestTimeout, Logger: env.Logger})
+		if err != nil {
+			return err
+		}
+		probes = append(probes, probe{c, g.WaitForServer, "check generate.endpoint, or raise generate.wait_for_server if the server is still loading"})
+	}
+	judge, err := newJudgeClient(cfg, env)
 	if err != nil {
 		return err
 	}
-	err = client.WaitReady(ctx, g.WaitForServer)
-	switch {
-	case err == nil, errors.Is(err, runner.ErrNotReady) && ctx.Err() == nil:
-		return nil // it answers; a server still loading is the runner's to wait for
-	case ctx.Err() != nil:
-		return ctx.Err()
+	if judge != nil {
+		wait := cfg.Judge.WaitForServer
+		if wait <= 0 {
+			wait = 20 * time.Second // merge's own default wait
+		}
+		probes = append(probes, probe{judge, wait, "start the judge server, fix judge.endpoint, or run with --no-judge"})
 	}
-	return fmt.Errorf("%w: check generate.endpoint, or raise generate.wait_for_server if the server is still loading (nothing was planned in %s)", err, cfg.Run.Dir)
+	for _, p := range probes {
+		err := p.client.WaitReady(ctx, p.wait)
+		switch {
+		case err == nil, errors.Is(err, runner.ErrNotReady) && ctx.Err() == nil:
+			continue // it answers; a server still loading is waited for later
+		case ctx.Err() != nil:
+			return ctx.Err()
+		}
+		return fmt.Errorf("%w: %s (nothing was planned in %s)", err, p.hint, cfg.Run.Dir)
+	}
+	return nil
 }

@@ -197,6 +197,18 @@ func TestLocalUnreachableEndpoint(t *testing.T) {
 		t.Fatalf("an unreachable endpoint left the run dir with %d entries", len(entries))
 	}
 
+	// A judge endpoint that does not answer, with the simulator generating:
+	// the same, before anything is planned.
+	code, _, errs = distill(t, nil, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir,
+		"--set", "judge.endpoint="+endpoint, "--set", "judge.wait_for_server=300ms")
+	msg = strings.TrimSpace(errs)
+	if code != exitError || strings.Contains(msg, "\n") || !strings.Contains(msg, endpoint) || !strings.Contains(msg, "judge.endpoint") {
+		t.Fatalf("unreachable judge: exit %d, stderr %q", code, msg)
+	}
+	if _, err := os.Stat(runDir); err == nil {
+		t.Fatal("an unreachable judge endpoint left the run dir")
+	}
+
 	// The same run dir, generated against the simulator, then local again
 	// with the endpoint down: nothing to generate, so it merges.
 	if code, out, errs := distill(t, nil, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir, "--no-judge"); code != 0 {
