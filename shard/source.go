@@ -199,6 +199,10 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 	}
 	for _, name := range fields {
 		leaf, ok := schema.Lookup(col(name))
+		if !ok && strings.Contains(col(name), ".") {
+			// A field of a struct column, mapped as "data.problem".
+			leaf, ok = schema.Lookup(strings.Split(col(name), ".")...)
+		}
 		if !ok {
 			if name == "problem" || name == "answer" || cols.mapped(name) {
 				return missingColumn(path, cols, name, have)

@@ -56,8 +56,8 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // rows rewritten by DuckDB in the physical shapes other writers produce:
 // many row groups, data page v2, other codecs, dictionary/enum strings,
 // booleans where NuminaMath-1.5 has "Yes"/"No" (and the reverse), nulls,
-// extra nested columns, a UUID-typed uuid, renamed columns with
-// [input.columns]. Every one must plan to the same problems.
+// extra nested columns, a UUID-typed uuid, renamed columns and fields of
+// a struct column with [input.columns]. Every one must plan to the same problems.
 func TestPlanRealProblemsFromOtherWriters(t *testing.T) {
 	real := realdata.Require(t, "derived/problems.parquet")
 	base, basePlan := plannedProblems(t, []string{real}, "")
@@ -88,6 +88,8 @@ func TestPlanRealProblemsFromOtherWriters(t *testing.T) {
 		{name: "uuid typed", sql: "SELECT * REPLACE (uuid::UUID AS uuid) FROM '%s'"},
 		{name: "renamed columns", sql: "SELECT problem AS question, answer AS final_answer, * EXCLUDE (problem, answer) FROM '%s'",
 			columns: "problem = \"question\"\nanswer = \"final_answer\"\n"},
+		{name: "fields of a struct column", sql: "SELECT {'problem': problem, 'answer': answer} AS data, * EXCLUDE (problem, answer) FROM '%s'",
+			columns: "problem = \"data.problem\"\nanswer = \"data.answer\"\n"},
 	}
 	sql := []string{
 		"CREATE TYPE srcs AS ENUM (SELECT DISTINCT source FROM '" + src + "' WHERE source IS NOT NULL)",
