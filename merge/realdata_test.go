@@ -5,11 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
+	"github.com/parquet-go/parquet-go"
 
 	"github.com/distillery-hpc/distillery/internal/realdata"
 	"github.com/distillery-hpc/distillery/shard"
@@ -36,18 +41,12 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 })().catch((e) => { console.error(String(e)); process.exit(1); });
 `
 
-// TestRunRealGenerationsFromAForeignWriter merges the real problem set
-// with its 4,761 real model generations, written the way another tool
-// would write them: each output shard one zstd frame, records with the
-// tool's own extra fields, no index or finish_reason, a float latency_ms,
-// no done markers. merge
-// refuses the run as incomplete, merges it with allow_incomplete, reads
-// every record, keeps only rows with a correct generation, and DuckDB reads
-// the result with OpenR1-Math-220k's columns and types.
-func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
-	if testing.Short() {
-		t.Skip("SKIP: verifies 4,761 real generations; not in -short")
-	}
+// realRun lays down a run dir of the real problem set and its real
+// generations as another tool would write them (see
+// TestRunRealGenerationsFromAForeignWriter), and returns it with its plan
+// and the number of generation records.
+func realRun(t *testing.T, dir string) (shard.Layout, shard.Plan, int) {
+	t.Helper()
 	var problems []shard.Problem
 	if _, err := shard.ReadSource(realdata.Require(t, "derived/problems.jsonl"), nil, func(r shard.Row) error {
 		problems = append(problems, shard.ProblemFromRow(r))
@@ -80,7 +79,6 @@ func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
 		total++
 	}
 
-	dir := t.TempDir()
 	l := shard.Layout{Dir: dir}
 	plan := shard.Plan{Version: 1, PlanHash: "real", NumGenerations: 4}
 	enc, _ := zstd.NewWriter(nil)
@@ -107,6 +105,22 @@ func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
 	}
 	writeJSON(t, l.PlanFile(), plan)
 
+	return l, plan, total
+}
+
+// TestRunRealGenerationsFromAForeignWriter merges the real problem set
+// with its 4,761 real model generations, written the way another tool
+// would write them: each output shard one zstd frame, records with the
+// tool's own extra fields, no index or finish_reason, a float latency_ms,
+// no done markers. merge refuses the run as incomplete, merges it with
+// allow_incomplete, reads every record, keeps only rows with a correct
+// generation, and DuckDB reads the result with OpenR1-Math-220k's columns
+// and types.
+func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: verifies 4,761 real generations; not in -short")
+	}
+	l, plan, total := realRun(t, t.TempDir())
 	opts := testOptions(l, nil, "")
 	opts.Check = nil // the real verifier
 	var inc *IncompleteError
@@ -143,5 +157,109 @@ func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
 	checkColumns(t, got.Columns)
 	if got.Rows != sum.Splits[0].Rows || got.Bad != 0 || got.Judged != 0 {
 		t.Errorf("DuckDB reads %d rows (%d not as OpenR1 has them, %d with correctness_llama); merge wrote %d", got.Rows, got.Bad, got.Judged, sum.Splits[0].Rows)
+	}
+}
+
+// TestMergeHelperProcess is no test of its own: TestRunKilledMidway runs
+// the test binary with it to merge $DISTILLERY_MERGE_HELPER_DIR in a
+// process it can kill.
+func TestMergeHelperProcess(t *testing.T) {
+	dir := os.Getenv("DISTILLERY_MERGE_HELPER_DIR")
+	if dir == "" {
+		return
+	}
+	opts := testOptions(shard.Layout{Dir: dir}, nil, "")
+	opts.Check = nil
+	opts.Config.AllowIncomplete = true
+	if _, err := Run(context.Background(), opts); err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
+// TestRunKilledMidway SIGKILLs merges of the real run at moments spread
+// over their course, first and replacing merges: afterwards the dataset
+// dir is either absent or a whole dataset (every split's row count, every file a readable parquet file),
+// and the next merge completes and leaves no temporary directory.
+func TestRunKilledMidway(t *testing.T) {
+	if testing.Short() {
+		t.Skip("SKIP: merges the real run several times; not in -short")
+	}
+	l, _, _ := realRun(t, t.TempDir())
+	opts := testOptions(l, nil, "")
+	opts.Check = nil
+	opts.Config.AllowIncomplete = true
+	start := time.Now()
+	ref, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	took := time.Since(start)
+	want := map[string]int{}
+	for _, sp := range ref.Splits {
+		want[sp.Name] = sp.Rows
+	}
+	if err := os.RemoveAll(l.DatasetDir()); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		tmp, _ := filepath.Glob(filepath.Join(l.Dir, ".dataset.*"))
+		if _, err := os.Stat(l.DatasetDir()); errors.Is(err, os.ErrNotExist) {
+			t.Logf("%s: no dataset (%d temporary dirs)", when, len(tmp))
+			return
+		}
+		t.Logf("%s: a dataset (%d temporary dirs)", when, len(tmp))
+		if _, err := os.Stat(filepath.Join(l.DatasetDir(), "README.md")); err != nil {
+			t.Fatalf("%s: a dataset dir without its card", when)
+		}
+		for split, rows := range want {
+			files, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", split, "train-*-of-*.parquet"))
+			got := 0
+			for _, f := range files {
+				fh, err := os.Open(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				st, _ := fh.Stat()
+				pf, err := parquet.OpenFile(fh, st.Size())
+				if err != nil {
+					t.Fatalf("%s: %s is not a whole parquet file: %v", when, f, err)
+				}
+				got += int(pf.NumRows())
+				fh.Close()
+			}
+			if got != rows {
+				t.Fatalf("%s: split %s has %d rows, a whole merge writes %d", when, split, got, rows)
+			}
+		}
+	}
+	// Two rounds of kills at 1/3 ... 5/3 of a merge's time (a subprocess
+	// starts slower): the first round into a run dir without a dataset
+	// (until a merge gets through), the second into merges that replace a
+	// whole dataset.
+	for i := range 10 {
+		if i == 5 {
+			if _, err := Run(context.Background(), opts); err != nil {
+				t.Fatal(err)
+			}
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^TestMergeHelperProcess$")
+		cmd.Env = append(os.Environ(), "DISTILLERY_MERGE_HELPER_DIR="+l.Dir)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		after := took * time.Duration(i%5+1) / 3
+		time.Sleep(after)
+		cmd.Process.Kill()
+		cmd.Wait()
+		check(fmt.Sprintf("after kill %d (%s into a merge of about %s)", i, after.Round(time.Millisecond), took.Round(time.Millisecond)))
+	}
+	if _, err := Run(context.Background(), opts); err != nil {
+		t.Fatal(err)
+	}
+	check("after a last whole merge")
+	if left, _ := filepath.Glob(filepath.Join(l.Dir, ".dataset.*")); len(left) > 0 {
+		t.Fatalf("temporary dataset dirs left: %v", left)
 	}
 }
