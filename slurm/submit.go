@@ -35,6 +35,13 @@ type Submission struct {
 	ConfigHash string        `json:"config_hash"`
 }
 
+// UnconfirmedFile is <run.dir>/slurm/unconfirmed.jsonl: the sbatch calls
+// that failed in a way that leaves open whether Slurm accepted the job
+// (Submission records without a job id).
+func UnconfirmedFile(l shard.Layout) string {
+	return filepath.Join(l.SlurmDir(), "unconfirmed.jsonl")
+}
+
 // SubmissionsFile is <run.dir>/slurm/submissions.jsonl.
 func SubmissionsFile(l shard.Layout) string {
 	return filepath.Join(l.SlurmDir(), "submissions.jsonl")
@@ -155,8 +162,12 @@ type SubmitResult struct {
 func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*SubmitResult, error) {
 	res := &SubmitResult{MaxArraySize: req.Job.Slurm.MaxArraySize, MaxArraySizeFrom: "slurm.max_array_size"}
 	if conf, err := c.Config(ctx); err == nil {
-		if n, err := strconv.Atoi(conf["MaxArraySize"]); err == nil && n > 0 {
+		n, err := strconv.Atoi(strings.Fields(conf["MaxArraySize"] + " x")[0])
+		switch {
+		case err == nil && n > 0:
 			res.MaxArraySize, res.MaxArraySizeFrom = n, "scontrol show config"
+		case err == nil && len(req.Shards) > 0:
+			return nil, errors.New("this cluster does not run job arrays (scontrol show config: MaxArraySize = 0): ask its admins, distillery submits arrays")
 		}
 	} else if !req.DryRun && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("asking Slurm for MaxArraySize: %w", err)
@@ -209,17 +220,18 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 			ids = append(ids, fmt.Sprintf("<generate-%d>", k+1))
 			continue
 		}
-		id, cluster, err := c.Sbatch(ctx, []string{path})
+		sb, err := c.Sbatch(ctx, []string{path}, SubmitKey{Script: path, JobName: jobName(job.Slurm)})
+		notes(out, sb)
 		if err != nil {
-			return res, submitError(res, err)
+			return res, submitError(req, res, sub, err)
 		}
-		sub.JobID, sub.Cluster = id, cluster
+		sub.JobID, sub.Cluster = sb.JobID, sb.Cluster
 		if err := record(sub); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(out, "submitted array %s (--array=%s, %d shards): %s\n", id, sub.Array, countShards(tasks), shellLine(sub.Argv))
+		fmt.Fprintf(out, "submitted array %s (--array=%s, %d shards): %s\n", sub.JobID, sub.Array, countShards(tasks), shellLine(sub.Argv))
 		res.Arrays = append(res.Arrays, sub)
-		ids = append(ids, id)
+		ids = append(ids, sub.JobID)
 	}
 	if req.NoMerge {
 		return res, nil
@@ -254,15 +266,16 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		res.Merge = &sub
 		return res, nil
 	}
-	id, cluster, err := c.Sbatch(ctx, sub.Argv[2:])
+	sb, err := c.Sbatch(ctx, sub.Argv[2:], SubmitKey{Script: path, JobName: jobName(job.Slurm) + "-merge"})
+	notes(out, sb)
 	if err != nil {
-		return res, submitError(res, err)
+		return res, submitError(req, res, sub, err)
 	}
-	sub.JobID, sub.Cluster = id, cluster
+	sub.JobID, sub.Cluster = sb.JobID, sb.Cluster
 	if err := record(sub); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(out, "submitted merge job %s: %s\n", id, shellLine(sub.Argv))
+	fmt.Fprintf(out, "submitted merge job %s: %s\n", sub.JobID, shellLine(sub.Argv))
 	res.Merge = &sub
 	if len(req.CancelMerges) > 0 {
 		if err := c.Cancel(ctx, req.CancelMerges); err != nil {
@@ -282,7 +295,26 @@ func countShards(tasks []Task) int {
 	return n
 }
 
-func submitError(res *SubmitResult, err error) error {
+// jobName is the --job-name the generate script gets (render.go).
+func jobName(c Config) string { return orDefault(c.JobName, "distillery") }
+
+func notes(out io.Writer, sb Sbatched) {
+	for _, n := range sb.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
+}
+
+// submitError explains a failed sbatch call. When Slurm may have accepted
+// the job anyway, the submission is written to unconfirmed.jsonl, so that
+// status and resume find the job by its script once squeue answers again
+// (and resume does not submit its shards a second time).
+func submitError(req SubmitRequest, res *SubmitResult, sub Submission, err error) error {
+	if errors.Is(err, ErrMaybeSubmitted) {
+		sub.Time, sub.Command, sub.ConfigHash = req.Now.UTC(), req.Command, req.ConfigHash
+		if rerr := AppendSubmission(UnconfirmedFile(req.Layout), sub); rerr != nil {
+			err = fmt.Errorf("%w (and recording it failed: %w)", err, rerr)
+		}
+	}
 	if len(res.Arrays) == 0 {
 		return err
 	}
