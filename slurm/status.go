@@ -181,6 +181,20 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		tasks := j.Tasks
 		if j.ArrayTaskID >= 0 {
 			tasks = []int{j.ArrayTaskID}
+		} else if j.TasksCut {
+			// Slurm cut the list short: the tasks past the last one
+			// listed may be in this record too. Count them in, so that
+			// resume never submits a shard a pending task will run.
+			last := -1
+			if len(tasks) > 0 {
+				last = slices.Max(tasks)
+			}
+			tasks = slices.Clone(tasks)
+			for t := range m {
+				if t > last {
+					tasks = append(tasks, t)
+				}
+			}
 		}
 		for _, t := range tasks {
 			jt := j
