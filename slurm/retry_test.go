@@ -151,10 +151,19 @@ func TestSubmitMaybeSubmitted(t *testing.T) {
 		t.Fatalf("unconfirmed %+v, %v", unc, err)
 	}
 
+	// squeue still down: both shards are unknown, resume would submit none.
+	plan := planOf(2)
+	st, err := Collect(context.Background(), Client{Exec: f.exec, Sleep: instant}, StatusRequest{Layout: req.Layout, Plan: plan, Now: req.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Counts[StateUnknown] != 2 || len(st.NeedsResume()) != 0 {
+		t.Errorf("squeue down: counts %v, resume %v", st.Counts, st.NeedsResume())
+	}
+
 	// squeue answers again: the job is there, running both shards.
 	f.squeueDown = false
 	f.jobs = []string{"201|" + unc[0].Script}
-	plan := planOf(2)
 	exec := func(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
 		if name == "squeue" && strings.Contains(strings.Join(args, " "), "--array") {
 			return []byte("201_0|201|201|0|RUNNING|None|n1|d\n201_1|202|201|1|PENDING|Priority||d\n"), nil, nil
@@ -164,7 +173,7 @@ func TestSubmitMaybeSubmitted(t *testing.T) {
 		}
 		return f.exec(ctx, name, args...)
 	}
-	st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: req.Layout, Plan: plan, Now: req.Now})
+	st, err = Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: req.Layout, Plan: plan, Now: req.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

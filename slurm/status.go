@@ -95,11 +95,12 @@ type Status struct {
 func (s *Status) Done() bool { return s.Counts[StateDone] == len(s.Shards) }
 
 // NeedsResume lists the shards that are neither done nor pending/running
-// in Slurm (nor held by a fresh lease): what `resume` submits.
+// in Slurm (nor held by a fresh lease): what `resume` submits. Unknown
+// shards are not in it: Slurm may still run them.
 func (s *Status) NeedsResume() []int {
 	var ids []int
 	for _, sh := range s.Shards {
-		if sh.State != StateDone && !sh.Active && (sh.Lease == nil || !sh.Lease.Fresh) {
+		if sh.State != StateDone && sh.State != StateUnknown && !sh.Active && (sh.Lease == nil || !sh.Lease.Fresh) {
 			ids = append(ids, sh.ID)
 		}
 	}
@@ -131,8 +132,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	if err != nil {
 		return nil, err
 	}
-	if adopted, warn := adopt(ctx, c, subs, unconfirmed); warn != "" {
-		st.Warnings = append(st.Warnings, warn)
+	adopted, adoptWarn := adopt(ctx, c, subs, unconfirmed)
+	if adoptWarn != "" {
+		st.Warnings = append(st.Warnings, adoptWarn)
 	} else {
 		st.Adopted = adopted
 		subs = append(subs, adopted...)
@@ -146,8 +148,8 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	// Slurm's view: squeue first (live), sacct for what squeue forgot.
 	ids := jobIDs(subs, "")
 	var jobs []Job
-	askedSlurm := len(ids) > 0
-	if askedSlurm {
+	askedSlurm := len(ids) > 0 || adoptWarn != ""
+	if len(ids) > 0 {
 		q, err := c.Queue(ctx, ids)
 		switch {
 		case err == nil:
@@ -169,6 +171,11 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 				st.Warnings = append(st.Warnings, err.Error())
 			}
 		}
+	}
+	if adoptWarn != "" {
+		// Whether the unconfirmed submissions run is unknown, so is
+		// everything that is not done: resume must not submit anything.
+		st.Slurm, st.Accounting, jobs = false, false, nil
 	}
 	gen := indexSubmissions(subs)
 	shardJobs := map[int][]Job{}
@@ -209,6 +216,15 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 	submitted := map[int]bool{}
+	if adoptWarn != "" {
+		for _, u := range unconfirmed {
+			for _, shards := range u.Map {
+				for _, id := range shards {
+					submitted[id] = true
+				}
+			}
+		}
+	}
 	for _, s := range subs {
 		for _, shards := range s.Map {
 			for _, id := range shards {
