@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/distillery-hpc/distillery/shard"
@@ -410,4 +411,40 @@ func jobIDs(subs []Submission, kind string) []string {
 		}
 	}
 	return ids
+}
+
+// LockSubmissions takes <run.dir>/slurm/submit.lock, so that two submits
+// or resumes of one run, started at the same time, take turns: the second
+// then sees in squeue and submissions.jsonl what the first submitted, and
+// does not submit it again. It waits for the lock until ctx ends; the
+// returned function releases it. flock(2) is released by the kernel when
+// the holder dies, so a crashed resume leaves no stale lock.
+func LockSubmissions(ctx context.Context, l shard.Layout) (func(), error) {
+	if err := os.MkdirAll(l.SlurmDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the submit lock: %w", err)
+	}
+	path := filepath.Join(l.SlurmDir(), "submit.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating the submit lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another submit or resume of this run (it holds %s): %w", path, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

@@ -48,6 +48,13 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	if err := checkServers(cfg); err != nil {
 		return err
 	}
+	if !opts.DryRun {
+		unlock, err := slurm.LockSubmissions(ctx, shard.Layout{Dir: cfg.Run.Dir})
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	st, err := collectStatus(ctx, env, client, cfg)
 	if err != nil {
 		return err

@@ -172,6 +172,13 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	warnBinary(env, cfg)
 	l := shard.Layout{Dir: cfg.Run.Dir}
+	if !opts.DryRun {
+		unlock, err := slurm.LockSubmissions(ctx, l)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	subs, err := slurm.ReadSubmissions(slurm.SubmissionsFile(l))
 	if err != nil {
 		return err
