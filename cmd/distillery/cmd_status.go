@@ -125,8 +125,8 @@ func printStatus(w io.Writer, st *slurm.Status) {
 		}
 	}
 	fmt.Fprintln(w)
-	if !st.Slurm {
-		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet, or squeue is not installed here)")
+	if !st.Slurm && len(st.Warnings) == 0 {
+		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet)")
 	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
