@@ -118,6 +118,11 @@ func ParseSqueue(out []byte) ([]Job, error) {
 	return jobs, nil
 }
 
+// maxTasks bounds the tasks one array record expands to (Slurm's own
+// MaxArraySize limit is 4000001; runs use far fewer), so that a garbled
+// "0-999999999" cannot eat the memory.
+const maxTasks = 1 << 20
+
 // setTasks reads the task list of a not yet expanded array record, as
 // squeue and sacct print it: "[4-9%2]", "1,3,5-7", "0-15:4" (a step), and
 // "1,3,5,7,..." when the list was longer than SLURM_BITSTR_LEN (64 by
@@ -152,7 +157,7 @@ func (j *Job) setTasks(s string) {
 				continue
 			}
 		}
-		for i := a; i <= b && len(j.Tasks) < 10_000_000; i += step {
+		for i := a; i <= b && len(j.Tasks) < maxTasks; i += step {
 			j.Tasks = append(j.Tasks, i)
 		}
 	}
