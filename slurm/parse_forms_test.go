@@ -188,3 +188,22 @@ func TestParseEveryFixture(t *testing.T) {
 	}
 	t.Logf("%d files, %d jobs", len(files), jobsSeen)
 }
+
+func TestHeldNote(t *testing.T) {
+	cases := []struct {
+		jobs []Job
+		want string
+	}{
+		{[]Job{{ArrayJobID: "5", ArrayTaskID: 1, State: "PENDING", Reason: "launch failed requeued held"}}, "scontrol release 5_1"},
+		{[]Job{{ArrayJobID: "5", ArrayTaskID: 1, State: "PENDING", Reason: "JobHeldAdmin"}}, "scontrol release 5_1"},
+		{[]Job{{ArrayJobID: "5", ArrayTaskID: 2, State: "REQUEUE_HOLD", Reason: "None"}}, "scontrol release 5_2"},
+		{[]Job{{ArrayJobID: "5", ArrayTaskID: 1, State: "PENDING", Reason: "Priority"}}, ""},
+		{[]Job{{ArrayJobID: "5", ArrayTaskID: 1, State: "PENDING", Reason: "JobHeldUser"}, {ArrayJobID: "6", ArrayTaskID: 0, State: "PENDING", Reason: "Resources"}}, ""},
+	}
+	for _, tc := range cases {
+		got := heldNote(tc.jobs)
+		if tc.want == "" && got != "" || !strings.Contains(got, tc.want) {
+			t.Errorf("%v: %q, want %q", tc.jobs, got, tc.want)
+		}
+	}
+}

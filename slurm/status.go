@@ -291,6 +291,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			ss.State = StateRunning
 		case pending:
 			ss.State = StatePending
+			if h := heldNote(shardJobs[ss.ID]); h != "" {
+				ss.Note = strings.TrimSpace(ss.Note + " " + h)
+			}
 		case askedSlurm && !st.Slurm && ss.Submitted:
 			ss.State = StateUnknown
 			ss.Note = strings.TrimSpace(ss.Note + " Slurm did not answer")
@@ -394,6 +397,27 @@ func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen in
 		}
 	}
 	return countOutput(l, ss, numGen)
+}
+
+// heldNote says so when every pending task of a shard is held, so that it
+// waits until someone releases it (a requeue after a failed launch holds
+// the task; so do scontrol hold and --hold): "" when one is not.
+func heldNote(jobs []Job) string {
+	var held []string
+	for _, j := range jobs {
+		if !j.Pending() {
+			continue
+		}
+		r := strings.ToLower(j.Reason)
+		if j.State != "REQUEUE_HOLD" && j.State != "SPECIAL_EXIT" && !strings.Contains(r, "held") {
+			return ""
+		}
+		held = append(held, fmt.Sprintf("%s_%d", j.ArrayJobID, j.ArrayTaskID))
+	}
+	if len(held) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("held by Slurm: `scontrol release %s` lets it run (or scancel it and resume)", strings.Join(held, " "))
 }
 
 // leaseEnded says whose lease it is when the lease names an array task of
