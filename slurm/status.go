@@ -54,6 +54,14 @@ type ShardStatus struct {
 	Note      string `json:"note,omitempty"`
 }
 
+// addNote adds a remark to the shard's note.
+func (ss *ShardStatus) addNote(s string) {
+	if ss.Note != "" {
+		ss.Note += "; "
+	}
+	ss.Note += s
+}
+
 // Lease is what status reads from a shard's lease file.
 type Lease struct {
 	Host      string    `json:"host,omitempty"`
@@ -277,7 +285,7 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 				// Slurm says its job is over. The next runner takes the
 				// lease over after its TTL.
 				ss.Lease.Fresh = false
-				ss.Note = strings.TrimSpace(ss.Note + " lease of " + why)
+				ss.addNote("lease of " + why)
 			}
 		}
 		running := false
@@ -292,24 +300,24 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		case pending:
 			ss.State = StatePending
 			if h := heldNote(shardJobs[ss.ID]); h != "" {
-				ss.Note = strings.TrimSpace(ss.Note + " " + h)
+				ss.addNote(h)
 			}
 		case askedSlurm && !st.Slurm && ss.Submitted:
 			ss.State = StateUnknown
-			ss.Note = strings.TrimSpace(ss.Note + " Slurm did not answer")
+			ss.addNote("Slurm did not answer")
 		case ss.Generations > 0:
 			ss.State = StatePartial
 		case ss.Submitted:
 			ss.State = StateFailed
 			if len(ss.Jobs) == 0 {
-				ss.Note = "its task ended; Slurm no longer remembers how"
+				ss.addNote("its task ended; Slurm no longer remembers how")
 			}
 		default:
 			ss.State = StatePending
-			ss.Note = "not submitted"
+			ss.addNote("not submitted")
 		}
 		if ss.Lease != nil && !ss.Lease.Fresh && !strings.Contains(ss.Note, "lease of") {
-			ss.Note = strings.TrimSpace(ss.Note + " stale lease")
+			ss.addNote("stale lease")
 		}
 	}
 	for _, ss := range st.Shards {
