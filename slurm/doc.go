@@ -11,6 +11,13 @@
 // output shards and the leases into one state per shard; NeedsResume names
 // the shards a resume submits.
 //
+// Slurm's commands fail for passing reasons on busy clusters: Client
+// retries them with backoff, and never submits a script twice after an
+// sbatch that may have reached the controller (it looks for the script in
+// squeue first; what it cannot settle goes to unconfirmed.jsonl, which
+// Collect resolves later). When squeue does not answer, Collect calls the
+// submitted shards unknown instead of guessing.
+//
 // Slurm is the scheduler: this package never schedules work itself, and it
 // runs Slurm's commands only through the Exec function it is given.
 // testcluster/ holds the scripts that start a one-node Slurm for the tests.

@@ -78,10 +78,11 @@ func TestLiveSlurm(t *testing.T) {
 
 	dir := t.TempDir()
 	args := []string{"--job-name=distillery-live-test", "--output=" + dir + "/%A_%a.out", "--array=0-2%2", "--wrap=sleep 2"}
-	id, _, err := c.Sbatch(ctx, args)
+	sb, err := c.Sbatch(ctx, args, SubmitKey{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	id := sb.JobID
 	defer c.Cancel(ctx, []string{id})
 	jobs, err := c.Queue(ctx, []string{id})
 	if err != nil {
@@ -99,7 +100,7 @@ func TestLiveSlurm(t *testing.T) {
 	}
 	// MaxArraySize bounds the index: an array past it is refused, which is
 	// why submit splits into several arrays indexed from 0.
-	_, _, err = c.Sbatch(ctx, []string{"--output=/dev/null", fmt.Sprintf("--array=0-%d", maxArray), "--wrap=true"})
+	_, err = c.Sbatch(ctx, []string{"--output=/dev/null", fmt.Sprintf("--array=0-%d", maxArray), "--wrap=true"}, SubmitKey{})
 	if err == nil || !strings.Contains(err.Error(), "Invalid job array specification") {
 		t.Errorf("an array past MaxArraySize: %v", err)
 	}

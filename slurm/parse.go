@@ -22,6 +22,8 @@ type Job struct {
 	// Tasks lists the indices of a not yet expanded pending array record
 	// (sacct's 123_[4-9%2]).
 	Tasks []int `json:"tasks,omitempty"`
+	// TasksCut says that Slurm printed Tasks cut short ("1,3,5,...").
+	TasksCut bool `json:"tasks_cut,omitempty"`
 	// State is Slurm's base state, upper case: PENDING, RUNNING, COMPLETED,
 	// CANCELLED, FAILED, TIMEOUT, NODE_FAIL, PREEMPTED, OUT_OF_MEMORY, ...
 	State    string `json:"state"`
@@ -108,7 +110,7 @@ func ParseSqueue(out []byte) ([]Job, error) {
 			if t, err := strconv.Atoi(task); err == nil {
 				j.ArrayTaskID = t
 			} else {
-				j.Tasks = expandTasks(task)
+				j.setTasks(task)
 			}
 		}
 		jobs = append(jobs, j)
@@ -116,30 +118,49 @@ func ParseSqueue(out []byte) ([]Job, error) {
 	return jobs, nil
 }
 
-// expandTasks reads an array task list such as "[4-9%2]", "1,3,5-7".
-func expandTasks(s string) []int {
-	s = strings.Trim(s, "[]")
+// maxTasks bounds the tasks one array record expands to (Slurm's own
+// MaxArraySize limit is 4000001; runs use far fewer), so that a garbled
+// "0-999999999" cannot eat the memory.
+const maxTasks = 1 << 20
+
+// setTasks reads the task list of a not yet expanded array record, as
+// squeue and sacct print it: "[4-9%2]", "1,3,5-7", "0-15:4" (a step), and
+// "1,3,5,7,..." when the list was longer than SLURM_BITSTR_LEN (64 by
+// default) and the client cut it: then TasksCut is set, since the tasks
+// past the last one listed are unknown.
+func (j *Job) setTasks(s string) {
+	s = strings.Trim(strings.TrimSpace(s), "[]")
 	if i := strings.IndexByte(s, '%'); i >= 0 {
 		s = s[:i]
 	}
-	var out []int
+	j.Tasks = nil
 	for _, part := range strings.Split(s, ",") {
-		lo, hi, isRange := strings.Cut(part, "-")
-		a, err := strconv.Atoi(strings.TrimSpace(lo))
-		if err != nil {
+		part = strings.TrimSpace(part)
+		if strings.Contains(part, "...") {
+			j.TasksCut = true
 			continue
 		}
-		b := a
+		rng, stepS, hasStep := strings.Cut(part, ":")
+		lo, hi, isRange := strings.Cut(rng, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			continue
+		}
+		b, step := a, 1
 		if isRange {
-			if b, err = strconv.Atoi(strings.TrimSpace(hi)); err != nil {
+			if b, err = strconv.Atoi(hi); err != nil {
 				continue
 			}
 		}
-		for i := a; i <= b && i-a < 1_000_000; i++ {
-			out = append(out, i)
+		if hasStep {
+			if step, err = strconv.Atoi(stepS); err != nil || step < 1 {
+				continue
+			}
+		}
+		for i := a; i <= b && len(j.Tasks) < maxTasks; i += step {
+			j.Tasks = append(j.Tasks, i)
 		}
 	}
-	return out
 }
 
 // flexInt reads a number in any of Slurm's JSON shapes: 7, null, or
@@ -272,7 +293,7 @@ func ParseSqueueJSON(b []byte) ([]Job, error) {
 			if r.ArrayTaskID.Set {
 				j.ArrayTaskID = int(r.ArrayTaskID.Value)
 			} else if r.ArrayTasks != "" {
-				j.Tasks = expandTasks(r.ArrayTasks)
+				j.setTasks(r.ArrayTasks)
 			}
 		}
 		jobs = append(jobs, j)
@@ -346,7 +367,7 @@ func ParseSacctParsable(out []byte, fields []string, delim string) ([]Job, error
 			if t, err := strconv.Atoi(task); err == nil {
 				j.ArrayTaskID = t
 			} else {
-				j.Tasks = expandTasks(task)
+				j.setTasks(task)
 			}
 		}
 		jobs = append(jobs, j)
@@ -393,7 +414,7 @@ func ParseSacctJSON(b []byte) ([]Job, error) {
 			if r.Array.TaskID.Set {
 				j.ArrayTaskID = int(r.Array.TaskID.Value)
 			} else if r.Array.Task != "" {
-				j.Tasks = expandTasks(r.Array.Task)
+				j.setTasks(r.Array.Task)
 			}
 		}
 		jobs = append(jobs, j)

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -21,7 +23,18 @@ const (
 	StatePartial = "partial" // some output, nothing runs it: resume
 	StateDone    = "done"    // the done marker exists
 	StateFailed  = "failed"  // submitted, ended, no output: resume
+	// StateUnknown: submitted, not done, and Slurm did not answer (squeue
+	// failed or is not installed here), so whether a task still runs it
+	// cannot be told; neither status nor resume guesses.
+	StateUnknown = "unknown"
 )
+
+// States lists every shard state, in the order status prints them.
+var States = [...]string{StateDone, StateRunning, StatePending, StatePartial, StateFailed, StateUnknown}
+
+// StatusSchema is the version of the `status --json` document: fields are
+// only ever added within a version.
+const StatusSchema = 1
 
 // ShardStatus is one shard's line of `distillery status`.
 type ShardStatus struct {
@@ -41,6 +54,14 @@ type ShardStatus struct {
 	Note      string `json:"note,omitempty"`
 }
 
+// addNote adds a remark to the shard's note.
+func (ss *ShardStatus) addNote(s string) {
+	if ss.Note != "" {
+		ss.Note += "; "
+	}
+	ss.Note += s
+}
+
 // Lease is what status reads from a shard's lease file.
 type Lease struct {
 	Host      string    `json:"host,omitempty"`
@@ -51,6 +72,7 @@ type Lease struct {
 
 // Status is the state of a run.
 type Status struct {
+	Schema             int            `json:"schema_version"`
 	RunDir             string         `json:"run_dir"`
 	Time               time.Time      `json:"time"`
 	Shards             []ShardStatus  `json:"shards"`
@@ -71,17 +93,22 @@ type Status struct {
 	PendingMerges []string `json:"pending_merges,omitempty"`
 	RunningMerges []string `json:"running_merges,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	// Adopted are the unconfirmed submissions (sbatch failed, but Slurm
+	// may have taken the job) that squeue shows after all, with their job
+	// ids: resume records them in submissions.jsonl.
+	Adopted []Submission `json:"adopted,omitempty"`
 }
 
 // Done reports whether every shard is done.
 func (s *Status) Done() bool { return s.Counts[StateDone] == len(s.Shards) }
 
 // NeedsResume lists the shards that are neither done nor pending/running
-// in Slurm (nor held by a fresh lease): what `resume` submits.
+// in Slurm (nor held by a fresh lease): what `resume` submits. Unknown
+// shards are not in it: Slurm may still run them.
 func (s *Status) NeedsResume() []int {
 	var ids []int
 	for _, sh := range s.Shards {
-		if sh.State != StateDone && !sh.Active && (sh.Lease == nil || !sh.Lease.Fresh) {
+		if sh.State != StateDone && sh.State != StateUnknown && !sh.Active && (sh.Lease == nil || !sh.Lease.Fresh) {
 			ids = append(ids, sh.ID)
 		}
 	}
@@ -101,10 +128,24 @@ type StatusRequest struct {
 // submissions, and asks squeue (and sacct, when the cluster keeps
 // accounting) about the recorded jobs.
 func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) {
-	st := &Status{RunDir: req.Layout.Dir, Time: req.Now, Counts: map[string]int{}}
+	st := &Status{Schema: StatusSchema, RunDir: req.Layout.Dir, Time: req.Now, Counts: map[string]int{}}
+	for _, k := range States {
+		st.Counts[k] = 0 // every key present: a stable schema for scripts
+	}
 	subs, err := ReadSubmissions(SubmissionsFile(req.Layout))
 	if err != nil {
 		return nil, err
+	}
+	unconfirmed, err := ReadSubmissions(UnconfirmedFile(req.Layout))
+	if err != nil {
+		return nil, err
+	}
+	adopted, adoptWarn := adopt(ctx, c, subs, unconfirmed)
+	if adoptWarn != "" {
+		st.Warnings = append(st.Warnings, adoptWarn)
+	} else {
+		st.Adopted = adopted
+		subs = append(subs, adopted...)
 	}
 	numGen := req.NumGenerations
 	if req.Plan.NumGenerations > 0 {
@@ -115,6 +156,7 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	// Slurm's view: squeue first (live), sacct for what squeue forgot.
 	ids := jobIDs(subs, "")
 	var jobs []Job
+	askedSlurm := len(ids) > 0 || adoptWarn != ""
 	if len(ids) > 0 {
 		q, err := c.Queue(ctx, ids)
 		switch {
@@ -122,9 +164,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			st.Slurm = true
 			jobs = q
 		case errors.Is(err, ErrNotFound):
-			st.Warnings = append(st.Warnings, "squeue not found: states come from the run directory only")
+			st.Warnings = append(st.Warnings, "squeue not found here: the submitted shards that are not done are unknown (run status where Slurm's commands are)")
 		default:
-			st.Warnings = append(st.Warnings, fmt.Sprintf("%v: states come from the run directory only", err))
+			st.Warnings = append(st.Warnings, fmt.Sprintf("%v: the submitted shards that are not done are unknown; try again when the controller answers", err))
 		}
 		if st.Slurm {
 			acct, err := c.Accounting(ctx, ids)
@@ -138,6 +180,11 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			}
 		}
 	}
+	if adoptWarn != "" {
+		// Whether the unconfirmed submissions run is unknown, so is
+		// everything that is not done: resume must not submit anything.
+		st.Slurm, st.Accounting, jobs = false, false, nil
+	}
 	gen := indexSubmissions(subs)
 	shardJobs := map[int][]Job{}
 	activeArrays := map[string]bool{}
@@ -149,6 +196,20 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		tasks := j.Tasks
 		if j.ArrayTaskID >= 0 {
 			tasks = []int{j.ArrayTaskID}
+		} else if j.TasksCut {
+			// Slurm cut the list short: the tasks past the last one
+			// listed may be in this record too. Count them in, so that
+			// resume never submits a shard a pending task will run.
+			last := -1
+			if len(tasks) > 0 {
+				last = slices.Max(tasks)
+			}
+			tasks = slices.Clone(tasks)
+			for t := range m {
+				if t > last {
+					tasks = append(tasks, t)
+				}
+			}
 		}
 		for _, t := range tasks {
 			jt := j
@@ -163,6 +224,15 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 	submitted := map[int]bool{}
+	if adoptWarn != "" {
+		for _, u := range unconfirmed {
+			for _, shards := range u.Map {
+				for _, id := range shards {
+					submitted[id] = true
+				}
+			}
+		}
+	}
 	for _, s := range subs {
 		for _, shards := range s.Map {
 			for _, id := range shards {
@@ -185,10 +255,10 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 
-	// Done markers first; then the output files of the shards without one
-	// are counted in parallel (decoding them is the slow part of status).
+	// Done markers (checked against the outputs) and the output files of
+	// the shards without one, in parallel: hashing and decoding are the
+	// slow part of status.
 	st.Shards = make([]ShardStatus, len(req.Plan.Shards))
-	var open []int
 	for i, info := range req.Plan.Shards {
 		ss := ShardStatus{ID: info.ID, Problems: info.Problems, GenerationsPlanned: info.Problems * numGen, Submitted: submitted[info.ID]}
 		for _, j := range shardJobs[info.ID] {
@@ -197,25 +267,27 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 				ss.Active = true
 			}
 		}
-		done, ok, err := shard.ReadDone(req.Layout, info.ID)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			ss.State = StateDone
-			ss.ProblemsDone = done.Problems
-			ss.Generations = done.Generations
-		} else {
-			open = append(open, i)
-		}
 		st.Shards[i] = ss
 	}
-	if err := countOutputs(ctx, req.Layout, st.Shards, open, numGen); err != nil {
+	if err := checkShards(ctx, req.Layout, req.Plan.Shards, st.Shards, numGen); err != nil {
 		return nil, err
 	}
-	for _, i := range open {
+	for i := range st.Shards {
 		ss := &st.Shards[i]
+		if ss.State == StateDone {
+			continue
+		}
 		ss.Lease = readLease(req.Layout.Lease(ss.ID), req.Now, req.LeaseTTL)
+		if ss.Lease != nil && ss.Lease.Fresh && st.Slurm {
+			if why := leaseEnded(ss.Lease.JobID, gen, jobs); why != "" {
+				// The runner was killed without releasing its lease
+				// (SIGKILL, node failure); the heartbeat is recent but
+				// Slurm says its job is over. The next runner takes the
+				// lease over after its TTL.
+				ss.Lease.Fresh = false
+				ss.addNote("lease of " + why)
+			}
+		}
 		running := false
 		pending := false
 		for _, j := range shardJobs[ss.ID] {
@@ -227,19 +299,25 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			ss.State = StateRunning
 		case pending:
 			ss.State = StatePending
+			if h := heldNote(shardJobs[ss.ID]); h != "" {
+				ss.addNote(h)
+			}
+		case askedSlurm && !st.Slurm && ss.Submitted:
+			ss.State = StateUnknown
+			ss.addNote("Slurm did not answer")
 		case ss.Generations > 0:
 			ss.State = StatePartial
 		case ss.Submitted:
 			ss.State = StateFailed
 			if len(ss.Jobs) == 0 {
-				ss.Note = "its task ended; Slurm no longer remembers how"
+				ss.addNote("its task ended; Slurm no longer remembers how")
 			}
 		default:
 			ss.State = StatePending
-			ss.Note = "not submitted"
+			ss.addNote("not submitted")
 		}
-		if ss.Lease != nil && !ss.Lease.Fresh {
-			ss.Note = strings.TrimSpace(ss.Note + " stale lease")
+		if ss.Lease != nil && !ss.Lease.Fresh && !strings.Contains(ss.Note, "lease of") {
+			ss.addNote("stale lease")
 		}
 	}
 	for _, ss := range st.Shards {
@@ -266,24 +344,27 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	return st, nil
 }
 
-// countOutputs counts the output files of shards[i] for i in idx, with as
-// many workers as there are CPUs (decoding is CPU-bound).
-func countOutputs(ctx context.Context, l shard.Layout, shards []ShardStatus, idx []int, numGen int) error {
+// checkShards reads every shard's done marker and checks it against the
+// output file (shard.CheckDone, the rule the runner and merge use: a
+// marker from another plan, or an output cut short or changed, is not
+// done), and counts the output of the shards that are not done. It runs
+// as many workers as there are CPUs: hashing and decoding are CPU-bound.
+func checkShards(ctx context.Context, l shard.Layout, infos []shard.ShardInfo, shards []ShardStatus, numGen int) error {
 	work := make(chan int)
-	errs := make(chan error, len(idx))
+	errs := make(chan error, len(shards))
 	var wg sync.WaitGroup
-	for w := 0; w < min(runtime.GOMAXPROCS(0), len(idx)); w++ {
+	for w := 0; w < min(runtime.GOMAXPROCS(0), len(shards)); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				errs <- countOutput(l, &shards[i], numGen)
+				errs <- checkShard(l, infos[i], &shards[i], numGen)
 			}
 		}()
 	}
 	var err error
 feed:
-	for _, i := range idx {
+	for i := range shards {
 		select {
 		case work <- i:
 		case <-ctx.Done():
@@ -300,6 +381,109 @@ feed:
 		}
 	}
 	return err
+}
+
+func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen int) error {
+	done, ok, err := shard.ReadDone(l, info.ID)
+	if err != nil {
+		return err
+	}
+	if ok {
+		why, err := shard.CheckDone(l, info, done)
+		if err != nil {
+			return fmt.Errorf("shard %d: %w", info.ID, err)
+		}
+		if why == "" {
+			ss.State = StateDone
+			ss.ProblemsDone = done.Problems
+			ss.Generations = done.Generations
+			return nil
+		}
+		ss.Note = "not done: " + why
+		if _, err := os.Stat(l.Output(info.ID)); errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+	}
+	return countOutput(l, ss, numGen)
+}
+
+// heldNote says so when every pending task of a shard is held, so that it
+// waits until someone releases it (a requeue after a failed launch holds
+// the task; so do scontrol hold and --hold): "" when one is not.
+func heldNote(jobs []Job) string {
+	var held []string
+	for _, j := range jobs {
+		if !j.Pending() {
+			continue
+		}
+		r := strings.ToLower(j.Reason)
+		if j.State != "REQUEUE_HOLD" && j.State != "SPECIAL_EXIT" && !strings.Contains(r, "held") {
+			return ""
+		}
+		held = append(held, fmt.Sprintf("%s_%d", j.ArrayJobID, j.ArrayTaskID))
+	}
+	if len(held) == 0 {
+		return ""
+	}
+	return fmt.Sprintf("held by Slurm: `scontrol release %s` lets it run (or scancel it and resume)", strings.Join(held, " "))
+}
+
+// leaseEnded says whose lease it is when the lease names an array task of
+// this run's submissions that Slurm reports as ended or no longer knows
+// (gone after MinJobAge), "" when the job may still run or is not ours.
+func leaseEnded(jobID string, gen generateIndex, jobs []Job) string {
+	arr, task, ok := strings.Cut(jobID, "_")
+	if !ok {
+		return ""
+	}
+	t, err := strconv.Atoi(task)
+	if err != nil {
+		return ""
+	}
+	if _, ours := gen[arr]; !ours {
+		return ""
+	}
+	for _, j := range jobs {
+		if j.ArrayJobID != arr {
+			continue
+		}
+		if j.ArrayTaskID == t || (j.ArrayTaskID < 0 && slices.Contains(j.Tasks, t)) {
+			if j.Active() {
+				return ""
+			}
+			return fmt.Sprintf("%s, which ended (%s)", jobID, j.State)
+		}
+	}
+	return fmt.Sprintf("%s, which Slurm no longer knows (ended)", jobID)
+}
+
+// adopt looks up the unconfirmed submissions (sbatch failed in a way that
+// leaves open whether Slurm took the job) that no recorded submission
+// covers, by their script in squeue, and returns those Slurm has, with
+// their job ids. warn is set when squeue could not be asked.
+func adopt(ctx context.Context, c Client, subs, unconfirmed []Submission) (adopted []Submission, warn string) {
+	have := map[string]bool{}
+	for _, s := range subs {
+		have[s.Script] = true
+	}
+	for _, u := range unconfirmed {
+		if u.Script == "" || have[u.Script] {
+			continue
+		}
+		have[u.Script] = true
+		ids, err := c.findSubmitted(ctx, SubmitKey{Script: u.Script})
+		if errors.Is(err, ErrNotFound) {
+			return nil, ""
+		}
+		if err != nil {
+			return nil, fmt.Sprintf("could not tell whether the unconfirmed submission %s was queued: %v", u.Script, err)
+		}
+		if len(ids) > 0 {
+			u.JobID = ids[0]
+			adopted = append(adopted, u)
+		}
+	}
+	return adopted, ""
 }
 
 // countOutput counts the generations in a shard's output file and the

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/distillery-hpc/distillery/shard"
@@ -33,6 +34,13 @@ type Submission struct {
 	Script     string        `json:"script"`
 	Argv       []string      `json:"argv"`
 	ConfigHash string        `json:"config_hash"`
+}
+
+// UnconfirmedFile is <run.dir>/slurm/unconfirmed.jsonl: the sbatch calls
+// that failed in a way that leaves open whether Slurm accepted the job
+// (Submission records without a job id).
+func UnconfirmedFile(l shard.Layout) string {
+	return filepath.Join(l.SlurmDir(), "unconfirmed.jsonl")
 }
 
 // SubmissionsFile is <run.dir>/slurm/submissions.jsonl.
@@ -155,8 +163,12 @@ type SubmitResult struct {
 func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*SubmitResult, error) {
 	res := &SubmitResult{MaxArraySize: req.Job.Slurm.MaxArraySize, MaxArraySizeFrom: "slurm.max_array_size"}
 	if conf, err := c.Config(ctx); err == nil {
-		if n, err := strconv.Atoi(conf["MaxArraySize"]); err == nil && n > 0 {
+		n, err := strconv.Atoi(strings.Fields(conf["MaxArraySize"] + " x")[0])
+		switch {
+		case err == nil && n > 0:
 			res.MaxArraySize, res.MaxArraySizeFrom = n, "scontrol show config"
+		case err == nil && len(req.Shards) > 0:
+			return nil, errors.New("this cluster does not run job arrays (scontrol show config: MaxArraySize = 0): ask its admins, distillery submits arrays")
 		}
 	} else if !req.DryRun && !errors.Is(err, ErrNotFound) {
 		return nil, fmt.Errorf("asking Slurm for MaxArraySize: %w", err)
@@ -209,17 +221,18 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 			ids = append(ids, fmt.Sprintf("<generate-%d>", k+1))
 			continue
 		}
-		id, cluster, err := c.Sbatch(ctx, []string{path})
+		sb, err := c.Sbatch(ctx, []string{path}, SubmitKey{Script: path, JobName: jobName(job.Slurm)})
+		notes(out, sb)
 		if err != nil {
-			return res, submitError(res, err)
+			return res, submitError(req, res, sub, err)
 		}
-		sub.JobID, sub.Cluster = id, cluster
+		sub.JobID, sub.Cluster = sb.JobID, sb.Cluster
 		if err := record(sub); err != nil {
 			return res, err
 		}
-		fmt.Fprintf(out, "submitted array %s (--array=%s, %d shards): %s\n", id, sub.Array, countShards(tasks), shellLine(sub.Argv))
+		fmt.Fprintf(out, "submitted array %s (--array=%s, %d shards): %s\n", sub.JobID, sub.Array, countShards(tasks), shellLine(sub.Argv))
 		res.Arrays = append(res.Arrays, sub)
-		ids = append(ids, id)
+		ids = append(ids, sub.JobID)
 	}
 	if req.NoMerge {
 		return res, nil
@@ -254,15 +267,16 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		res.Merge = &sub
 		return res, nil
 	}
-	id, cluster, err := c.Sbatch(ctx, sub.Argv[2:])
+	sb, err := c.Sbatch(ctx, sub.Argv[2:], SubmitKey{Script: path, JobName: jobName(job.Slurm) + "-merge"})
+	notes(out, sb)
 	if err != nil {
-		return res, submitError(res, err)
+		return res, submitError(req, res, sub, err)
 	}
-	sub.JobID, sub.Cluster = id, cluster
+	sub.JobID, sub.Cluster = sb.JobID, sb.Cluster
 	if err := record(sub); err != nil {
 		return res, err
 	}
-	fmt.Fprintf(out, "submitted merge job %s: %s\n", id, shellLine(sub.Argv))
+	fmt.Fprintf(out, "submitted merge job %s: %s\n", sub.JobID, shellLine(sub.Argv))
 	res.Merge = &sub
 	if len(req.CancelMerges) > 0 {
 		if err := c.Cancel(ctx, req.CancelMerges); err != nil {
@@ -282,7 +296,26 @@ func countShards(tasks []Task) int {
 	return n
 }
 
-func submitError(res *SubmitResult, err error) error {
+// jobName is the --job-name the generate script gets (render.go).
+func jobName(c Config) string { return orDefault(c.JobName, "distillery") }
+
+func notes(out io.Writer, sb Sbatched) {
+	for _, n := range sb.Notes {
+		fmt.Fprintf(out, "note: %s\n", n)
+	}
+}
+
+// submitError explains a failed sbatch call. When Slurm may have accepted
+// the job anyway, the submission is written to unconfirmed.jsonl, so that
+// status and resume find the job by its script once squeue answers again
+// (and resume does not submit its shards a second time).
+func submitError(req SubmitRequest, res *SubmitResult, sub Submission, err error) error {
+	if errors.Is(err, ErrMaybeSubmitted) {
+		sub.Time, sub.Command, sub.ConfigHash = req.Now.UTC(), req.Command, req.ConfigHash
+		if rerr := AppendSubmission(UnconfirmedFile(req.Layout), sub); rerr != nil {
+			err = fmt.Errorf("%w (and recording it failed: %w)", err, rerr)
+		}
+	}
 	if len(res.Arrays) == 0 {
 		return err
 	}
@@ -378,4 +411,40 @@ func jobIDs(subs []Submission, kind string) []string {
 		}
 	}
 	return ids
+}
+
+// LockSubmissions takes <run.dir>/slurm/submit.lock, so that two submits
+// or resumes of one run, started at the same time, take turns: the second
+// then sees in squeue and submissions.jsonl what the first submitted, and
+// does not submit it again. It waits for the lock until ctx ends; the
+// returned function releases it. flock(2) is released by the kernel when
+// the holder dies, so a crashed resume leaves no stale lock.
+func LockSubmissions(ctx context.Context, l shard.Layout) (func(), error) {
+	if err := os.MkdirAll(l.SlurmDir(), 0o755); err != nil {
+		return nil, fmt.Errorf("creating the submit lock: %w", err)
+	}
+	path := filepath.Join(l.SlurmDir(), "submit.lock")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("creating the submit lock: %w", err)
+	}
+	for {
+		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		if err == nil {
+			return func() {
+				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+				f.Close()
+			}, nil
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) {
+			f.Close()
+			return nil, fmt.Errorf("locking %s: %w", path, err)
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			return nil, fmt.Errorf("waiting for another submit or resume of this run (it holds %s): %w", path, ctx.Err())
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

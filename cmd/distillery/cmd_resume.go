@@ -48,6 +48,13 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	if err := checkServers(cfg); err != nil {
 		return err
 	}
+	if !opts.DryRun {
+		unlock, err := slurm.LockSubmissions(ctx, shard.Layout{Dir: cfg.Run.Dir})
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	st, err := collectStatus(ctx, env, client, cfg)
 	if err != nil {
 		return err
@@ -58,6 +65,16 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	todo := st.NeedsResume()
 	l := shard.Layout{Dir: cfg.Run.Dir}
+	if !opts.DryRun {
+		// sbatch calls that failed but that Slurm took after all: record
+		// them, so that their jobs count from now on.
+		for _, a := range st.Adopted {
+			if err := slurm.AppendSubmission(slurm.SubmissionsFile(l), a); err != nil {
+				return err
+			}
+			fmt.Fprintf(env.Stdout, "adopted job %s: its sbatch call failed, but Slurm had queued it (%s)\n", a.JobID, a.Script)
+		}
+	}
 	noMerge := opts.NoMerge
 	if len(todo) == 0 {
 		switch {

@@ -22,7 +22,10 @@ func newStatusCommand(env *Env) *cli.Command {
 		Description: "Reads the done markers, output shards and leases in <run.dir>/output and asks\n" +
 			"squeue (and sacct, when the cluster keeps accounting) about the recorded jobs.\n" +
 			"Exit status: 0 when every shard is done, 3 when some are still pending or\n" +
-			"running, 4 when some failed or stopped partway and need `distillery resume`.",
+			"running, 4 when some failed or stopped partway and need `distillery resume`,\n" +
+			"5 when Slurm did not answer (squeue failed or is missing) so that the state of\n" +
+			"submitted shards is unknown, 1 when status itself failed. --json prints one\n" +
+			"document (schema_version 1) whatever the exit status.",
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
 		),
@@ -67,11 +70,19 @@ func runStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	return statusExit(st)
 }
 
+// exitUnknown is status's exit code when Slurm did not answer, so that
+// the submitted shards that are not done are neither running nor failed
+// as far as status can tell (exitNotDone and exitFailed are in main.go).
+const exitUnknown = 5
+
 // statusExit maps a status to the documented exit codes.
 func statusExit(st *slurm.Status) error {
 	switch {
 	case st.Done():
 		return nil
+	case st.Counts[slurm.StateUnknown] > 0:
+		return withCode(exitUnknown, fmt.Errorf("the state of %d submitted shards is unknown: Slurm did not answer (%s)",
+			st.Counts[slurm.StateUnknown], strings.Join(st.Warnings, "; ")))
 	case st.Counts[slurm.StateFailed] > 0 || st.Counts[slurm.StatePartial] > 0:
 		return withCode(exitFailed, fmt.Errorf("%d shards failed and %d stopped partway: run `distillery resume`",
 			st.Counts[slurm.StateFailed], st.Counts[slurm.StatePartial]))
@@ -100,7 +111,7 @@ func printStatus(w io.Writer, st *slurm.Status) {
 	}
 	tw.Flush()
 	var parts []string
-	for _, k := range []string{slurm.StateDone, slurm.StateRunning, slurm.StatePending, slurm.StatePartial, slurm.StateFailed} {
+	for _, k := range slurm.States {
 		if n := st.Counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}
@@ -114,8 +125,8 @@ func printStatus(w io.Writer, st *slurm.Status) {
 		}
 	}
 	fmt.Fprintln(w)
-	if !st.Slurm {
-		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet, or squeue is not installed here)")
+	if !st.Slurm && len(st.Warnings) == 0 {
+		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet)")
 	}
 	for _, warn := range st.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)

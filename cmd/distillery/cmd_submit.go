@@ -172,9 +172,24 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	warnBinary(env, cfg)
 	l := shard.Layout{Dir: cfg.Run.Dir}
+	if !opts.DryRun {
+		unlock, err := slurm.LockSubmissions(ctx, l)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	subs, err := slurm.ReadSubmissions(slurm.SubmissionsFile(l))
 	if err != nil {
 		return err
+	}
+	unconfirmed, err := slurm.ReadSubmissions(slurm.UnconfirmedFile(l))
+	if err != nil {
+		return err
+	}
+	if len(subs) == 0 && len(unconfirmed) > 0 && !opts.Force && !opts.DryRun {
+		return fmt.Errorf("an earlier submit of %s failed in a way that leaves open whether Slurm queued it (%s): run `distillery resume`, which finds such jobs in squeue and submits only what is missing (or submit --force)",
+			cfg.Run.Dir, slurm.UnconfirmedFile(l))
 	}
 	if len(subs) > 0 && !opts.Force && !opts.DryRun {
 		return fmt.Errorf("%s was submitted before (%d sbatch calls in %s): run `distillery status` to watch it and `distillery resume` to submit what is missing (or submit --force)",
@@ -182,9 +197,19 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	var todo []int
 	for _, s := range plan.Shards {
-		_, done, err := shard.ReadDone(l, s.ID)
+		d, done, err := shard.ReadDone(l, s.ID)
 		if err != nil {
 			return err
+		}
+		if done {
+			// A marker that does not vouch for the output on disk (another
+			// plan's, or an output changed since) is not done: the runner
+			// redoes such a shard, so submit it.
+			why, err := shard.CheckDone(l, s, d)
+			if err != nil {
+				return err
+			}
+			done = why == ""
 		}
 		if !done {
 			todo = append(todo, s.ID)

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/distillery-hpc/distillery/shard"
+	"github.com/distillery-hpc/distillery/slurm"
+)
+
+// TestStatusJSONSchema pins the top-level keys of `status --json` and the
+// keys of a shard: scripts read them.
+func TestStatusJSONSchema(t *testing.T) {
+	cfg, _ := quickstart(t, "")
+	env, _, _ := testEnv(nil)
+	f := &cliSlurm{}
+	if err := runSubmit(context.Background(), env, f.client(), cfg, submitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	env2, out, _ := testEnv(nil)
+	err := runStatus(context.Background(), env2, f.client(), cfg, true)
+	var ce *codedError
+	if !errors.As(err, &ce) || ce.code != exitFailed {
+		t.Fatalf("status: %v, want exit %d", err, exitFailed)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for k := range doc {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	// Always present (omitempty ones may be added by the state of the run).
+	want := []string{"accounting", "counts", "generations_done", "generations_per_hour", "generations_planned",
+		"problems", "problems_done", "run_dir", "schema_version", "shards", "slurm", "time"}
+	for _, k := range want {
+		if !slices.Contains(keys, k) {
+			t.Errorf("status --json lacks %q (has %v)", k, keys)
+		}
+	}
+	var counts map[string]int
+	json.Unmarshal(doc["counts"], &counts)
+	var ck []string
+	for k := range counts {
+		ck = append(ck, k)
+	}
+	slices.Sort(ck)
+	if !reflect.DeepEqual(ck, []string{"done", "failed", "partial", "pending", "running", "unknown"}) {
+		t.Errorf("counts keys %v", ck)
+	}
+	var shards []map[string]json.RawMessage
+	json.Unmarshal(doc["shards"], &shards)
+	for _, k := range []string{"id", "state", "problems", "problems_done", "generations", "generations_planned", "active", "submitted"} {
+		if _, ok := shards[0][k]; !ok {
+			t.Errorf("a shard lacks %q: %v", k, shards[0])
+		}
+	}
+}
+
+func TestStatusExitCodes(t *testing.T) {
+	cases := []struct {
+		counts map[string]int
+		shards int
+		code   int
+	}{
+		{map[string]int{"done": 2}, 2, 0},
+		{map[string]int{"done": 1, "running": 1}, 2, exitNotDone},
+		{map[string]int{"done": 1, "pending": 1}, 2, exitNotDone},
+		{map[string]int{"running": 1, "partial": 1}, 2, exitFailed},
+		{map[string]int{"failed": 1, "pending": 1}, 2, exitFailed},
+		{map[string]int{"unknown": 1, "done": 1}, 2, exitUnknown},
+	}
+	for _, tc := range cases {
+		st := &slurm.Status{Counts: tc.counts, Shards: make([]slurm.ShardStatus, tc.shards)}
+		err := statusExit(st)
+		code := 0
+		var ce *codedError
+		if errors.As(err, &ce) {
+			code = ce.code
+		}
+		if code != tc.code {
+			t.Errorf("%v: exit %d, want %d (%v)", tc.counts, code, tc.code, err)
+		}
+	}
+}
+
+// TestSubmitRedoesUntrustedDone: a done marker that does not match its
+// output (checksum) does not keep submit from submitting the shard.
+func TestSubmitRedoesUntrustedDone(t *testing.T) {
+	cfg, _ := quickstart(t, "")
+	env, _, _ := testEnv(nil)
+	f := &cliSlurm{}
+	if err := runSubmit(context.Background(), env, f.client(), cfg, submitOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	os.MkdirAll(l.OutputDir(), 0o755)
+	w, _, err := shard.OpenOutput(l.Output(0), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Add(&shard.Generation{UUID: "u", Index: 0})
+	w.Close()
+	n, _, _ := shard.FileSHA256(l.Output(0))
+	b, _ := json.Marshal(shard.Done{Shard: 0, Problems: 16, Generations: 16, OutputBytes: n, OutputSHA: strings.Repeat("0", 64)})
+	os.WriteFile(l.DoneMarker(0), b, 0o644)
+	env2, out, _ := testEnv(nil)
+	if err := runSubmit(context.Background(), env2, f.client(), cfg, submitOptions{DryRun: true}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "0) SHARDS=( 0 )") {
+		t.Errorf("shard 0 with an untrusted done marker is not submitted:\n%s", out)
+	}
+}
