@@ -190,8 +190,7 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 		return fmt.Errorf("input file %s is not a readable parquet file (truncated or corrupt?): %v", path, err)
 	}
 	schema := pf.Schema()
-	idx := map[string]int{} // column index -> our field
-	byIndex := map[int]string{}
+	byIndex := map[int]string{} // column index -> our field
 	types := map[int]parquet.Type{}
 	var have []string
 	for _, f := range schema.Fields() {
@@ -212,7 +211,6 @@ func readParquet(path string, cols columnMap, fn func(Row) error) error {
 		if leaf.MaxRepetitionLevel > 0 {
 			return fmt.Errorf("input file %s: column %q is a list; map a plain column with [input.columns]", path, col(name))
 		}
-		idx[name] = leaf.ColumnIndex
 		byIndex[leaf.ColumnIndex] = name
 		types[leaf.ColumnIndex] = leaf.Node.Type()
 	}
