@@ -143,7 +143,6 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 	for _, sp := range s.Splits {
 		if sp.Rows == 0 {
 			d.EmptySplits = append(d.EmptySplits, sp.Name)
-			continue
 		}
 		d.Splits = append(d.Splits, sp)
 		for _, kc := range sortedCounts(sp.Sources) {

@@ -170,8 +170,15 @@ func (s *splitWriter) abort() {
 }
 
 // finish closes the open file and renames the parts to
-// train-NNNNN-of-NNNNN.parquet. It returns the final paths.
+// train-NNNNN-of-NNNNN.parquet. It returns the final paths. A split with no
+// rows still gets one file, with the schema and no rows, so that readers
+// globbing data/<split>/*.parquet see an empty table, not a missing one.
 func (s *splitWriter) finish() ([]string, error) {
+	if len(s.parts) == 0 && s.w == nil {
+		if err := s.open(); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.closeFile(); err != nil {
 		return nil, err
 	}

@@ -343,12 +343,6 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			rel, _ := filepath.Rel(tmp, f)
 			ss.Files = append(ss.Files, filepath.Join(final, rel))
 		}
-		if s.rows == 0 {
-			// An empty split gets no file: a parquet file with no rows
-			// reads as a config with nothing in it, and the card says why
-			// it is missing.
-			os.RemoveAll(s.dir)
-		}
 		m.sum.Splits = append(m.sum.Splits, ss)
 	}
 	if err := shard.SyncDir(filepath.Join(tmp, "data")); err != nil && !errors.Is(err, os.ErrNotExist) {

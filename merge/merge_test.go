@@ -343,14 +343,18 @@ func TestRunFilesPerSplitAndEmptySplit(t *testing.T) {
 	if len(rows) != 5 || rows[0].UUID != "p0" || rows[4].UUID != "p4" {
 		t.Errorf("rows read back: %d", len(rows))
 	}
-	if _, err := os.Stat(filepath.Join(l.DatasetDir(), "data", "extended")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the empty split got a directory")
+	// The empty split gets one file with the schema and no rows.
+	empty, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "extended", "*"))
+	if len(empty) != 1 || filepath.Base(empty[0]) != "train-00000-of-00001.parquet" {
+		t.Errorf("empty split files = %v, want one train-00000-of-00001.parquet", empty)
+	} else if rows := readSplit(t, empty); len(rows) != 0 {
+		t.Errorf("empty split holds %d rows", len(rows))
 	}
-	if sum.Splits[1].Rows != 0 || len(sum.Splits[1].Files) != 0 {
+	if sum.Splits[1].Rows != 0 || len(sum.Splits[1].Files) != 1 {
 		t.Errorf("extended split: %+v", sum.Splits[1])
 	}
 	card, _ := os.ReadFile(sum.CardPath)
-	if !strings.Contains(string(card), "Empty configs get no files") || strings.Contains(string(card), "config_name: \"extended\"") {
+	if !strings.Contains(string(card), "An empty config holds one parquet file") || !strings.Contains(string(card), "config_name: \"extended\"") {
 		t.Errorf("card does not explain the empty split:\n%s", card)
 	}
 }
@@ -393,8 +397,8 @@ func TestRunKeepsOldDatasetOnFailure(t *testing.T) {
 	if sum.Kept != 1 {
 		t.Errorf("kept %d with min_correct 4, want 1", sum.Kept)
 	}
-	if _, err := os.Stat(filepath.Join(l.DatasetDir(), "data", "extended")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the old dataset's extended split survived the swap")
+	if old, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "extended", "*")); len(old) != 1 || len(readSplit(t, old)) != 0 {
+		t.Errorf("the old dataset's extended split survived the swap: %v", old)
 	}
 }
 

@@ -146,7 +146,7 @@ func printMergeSummary(w io.Writer, s *merge.Summary) {
 	fmt.Fprintf(w, "  rows           %d kept, %d dropped (too few correct)\n", s.Kept, s.Dropped)
 	for _, sp := range s.Splits {
 		if sp.Rows == 0 {
-			fmt.Fprintf(w, "  split %-8s 0 rows (no file written)\n", sp.Name)
+			fmt.Fprintf(w, "  split %-8s 0 rows (one file with the schema and no rows): %s\n", sp.Name, sp.Files[0])
 			continue
 		}
 		dir := filepath.Dir(sp.Files[0])

@@ -145,6 +145,21 @@ func decodeConfigFile(path string, c *Config) error {
 		}
 		return fmt.Errorf("config %s: %v", path, err)
 	}
+	if md.IsDefined("merge", "splits") {
+		// The TOML decoder fills an array of tables into the default
+		// slice's elements, so a file's [[merge.splits]] named "default"
+		// would inherit the default rule's exclude_sources. The file's
+		// rules replace the defaults as a whole: decode them afresh.
+		var fresh struct {
+			Merge struct {
+				Splits []merge.Split `toml:"splits"`
+			} `toml:"merge"`
+		}
+		if _, err := toml.Decode(string(data), &fresh); err != nil {
+			return fmt.Errorf("config %s: %v", path, err)
+		}
+		c.Merge.Splits = fresh.Merge.Splits
+	}
 	if und := md.Undecoded(); len(und) > 0 {
 		keys := make([]string, len(und))
 		for i, k := range und {

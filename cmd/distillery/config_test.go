@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distillery-hpc/distillery/merge"
 )
 
 func writeFile(t *testing.T, dir, name, content string) string {
@@ -201,5 +203,40 @@ func TestInitCommand(t *testing.T) {
 		if _, err := os.Stat(p(name)); err == nil {
 			t.Errorf("a refused init wrote %s", name)
 		}
+	}
+}
+
+// TestConfigSplitsReplaceDefaults: [[merge.splits]] in a file replaces the
+// default rules as a whole; a table named like a default one does not
+// inherit that default's sources.
+func TestConfigSplitsReplaceDefaults(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "d.toml")
+	body := "[[merge.splits]]\nname = \"default\"\n\n[[merge.splits]]\nname = \"mine\"\ninclude_sources = [\"amc_aime\"]\n"
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(path, func(string) string { return "" }, nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []merge.Split{{Name: "default"}, {Name: "mine", IncludeSources: []string{"amc_aime"}}}
+	if len(c.Merge.Splits) != 2 || c.Merge.Splits[0].Name != "default" || len(c.Merge.Splits[0].IncludeSources)+len(c.Merge.Splits[0].ExcludeSources) != 0 ||
+		c.Merge.Splits[1].Name != "mine" || !reflect.DeepEqual(c.Merge.Splits[1].IncludeSources, want[1].IncludeSources) || len(c.Merge.Splits[1].ExcludeSources) != 0 {
+		t.Errorf("splits = %+v, want %+v", c.Merge.Splits, want)
+	}
+}
+
+// TestConfigListReplacesDefault: a shorter list in the file replaces the
+// default list, it does not overwrite its first elements.
+func TestConfigListReplacesDefault(t *testing.T) {
+	dir := t.TempDir()
+	path := writeFile(t, dir, "l.toml", "[input]\ndrop_answers = [\"proof\"]\n")
+	c, err := loadConfig(path, func(string) string { return "" }, nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Input.DropAnswers, []string{"proof"}) {
+		t.Errorf("drop_answers = %q, want [proof]", c.Input.DropAnswers)
 	}
 }
