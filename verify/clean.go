@@ -61,15 +61,62 @@ func clean(s string) string {
 	s = cleanReplacer.Replace(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
+	ellipsis := decimalEllipsis(s)
+	if t := strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(s, "..."), "…"), " "); t != s && strings.HasSuffix(t, ",") {
+		// 1, 2, 3, ...: a list that goes on is not its first elements
+		s = t + ` \ldots`
+	}
 	s = strings.TrimRight(s, ".;, ")
+	if ellipsis {
+		// 0.666...: the dots say the digits go on
+		s += "..."
+	}
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), `\\`))
 	// "= 10/9" left over from a chain, ": 5" after a label
 	s = strings.TrimSpace(strings.TrimLeft(s, "=:"))
 	s = strings.TrimSpace(strings.TrimPrefix(s, `\approx`))
 	if t, ok := plainThousands(s); ok {
 		s = t
+	} else if t, ok := thousandsBeforeUnit(s); ok {
+		s = t
 	}
 	return s
+}
+
+// unitWrappers strips the commands around a unit (\text{ dollars}).
+var unitWrappers = strings.NewReplacer(`\text{`, " ", `\mathrm{`, " ", `\textrm{`, " ", `\mbox{`, " ", "}", " ", `\,`, " ", "~", " ")
+
+// decimalEllipsis reports a decimal number ending in "..." (0.666...).
+func decimalEllipsis(s string) bool {
+	t, ok := strings.CutSuffix(s, "...")
+	if !ok || t == "" || !isDigit(t[len(t)-1]) {
+		return false
+	}
+	i := len(t)
+	for i > 0 && isDigit(t[i-1]) {
+		i--
+	}
+	return i > 0 && t[i-1] == '.' && i >= 2 && isDigit(t[i-2])
+}
+
+// thousandsBeforeUnit rewrites "2,000 \text{ dollars}" or "1 000 km" as
+// "2000 \text{ dollars}": a number with thousands separators followed by
+// words without digits.
+func thousandsBeforeUnit(s string) (string, bool) {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == ',' || s[i] == '.' || s[i] == ' ' || i == 0 && s[i] == '-') {
+		i++
+	}
+	num, rest := strings.TrimSpace(s[:i]), s[i:]
+	words := unitWrappers.Replace(rest)
+	if strings.TrimSpace(words) == "" || strings.ContainsAny(words, "0123456789()") || !isUnitText(words) {
+		return s, false
+	}
+	t, ok := plainThousands(num)
+	if !ok {
+		return s, false
+	}
+	return t + " " + rest, true
 }
 
 // doubledCommands are commands seen written with a doubled backslash when

@@ -471,6 +471,12 @@ func (e *evaluator) fn(n *node) (val, error) {
 			return val{}, err
 		}
 		return pow(a, exact(big.NewRat(1, 2)))
+	case "conj":
+		a, err := one()
+		if err != nil || a.r != nil {
+			return a, err
+		}
+		return inexact(cmplx.Conj(a.c)), nil
 	case "abs":
 		a, err := one()
 		if err != nil {

@@ -437,8 +437,9 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
-		if numberLike(c) {
-			// \text{13}: a number set in text
+		if numberLike(c) || mathInText(c) || numberAndNoun(c) {
+			// \text{13}, \text{(0,1)}, \text{5 apples}: a number, a
+			// tuple or a counted noun set in text
 			sub, _ := lex(c, 1<<10)
 			*toks = append(*toks, sub[:len(sub)-1]...)
 			return k
@@ -494,12 +495,28 @@ func lexCommand(s string, i int, toks *[]token) int {
 		// geometric names: \overline{AB} is the segment AB
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
+		if (name == "overline" || name == "underline") && len(c) >= 2 && isUpper(c) {
+			// \overline{AB}: the segment AB, written AB as often
+			for _, r := range c {
+				emitLetter(toks, string(r))
+			}
+			return k
+		}
 		if isLetters(c) {
 			emit(tIdent, name[:1]+c)
 			return k
 		}
-		*toks = append(*toks, token{tOp, "{"})
 		sub, _ := lex(c, 1<<20)
+		if name == "overline" || name == "bar" {
+			for _, t := range sub {
+				if t.k == tConst && t.text == "i" {
+					// \overline{1+i}: the complex conjugate
+					emit(tFunc, "conj")
+					break
+				}
+			}
+		}
+		*toks = append(*toks, token{tOp, "{"})
 		*toks = append(*toks, sub[:len(sub)-1]...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
@@ -520,6 +537,10 @@ func lexCommand(s string, i int, toks *[]token) int {
 				e++
 			}
 			content, k = s[k:e], e
+		}
+		if strings.TrimSpace(content) == "" && k < len(s) && (isDigit(s[k]) || s[k] == '-') {
+			// \angle 45^\circ: the sign of an angle before its size
+			return k
 		}
 		emit(tIdent, "angle "+strings.TrimSpace(content))
 		return k
@@ -579,8 +600,18 @@ func repeating(s string, i, j int) (string, int, bool) {
 	var period string
 	var end int
 	switch {
-	case strings.HasPrefix(s[k:], `\overline{`):
+	case strings.HasPrefix(s[k:], `\overline`) && !letterAt(s, k+len(`\overline`)):
 		period, end = readGroup(s, k+len(`\overline`))
+	case strings.HasPrefix(s[k:], `\bar`) && !letterAt(s, k+len(`\bar`)):
+		// 0.1\bar{6}, 0.\bar3
+		period, end = readGroup(s, k+len(`\bar`))
+	case k < len(s) && s[k] == '(' && (strings.HasSuffix(fixed, ".") || strings.HasPrefix(fixed, "0.") || strings.HasPrefix(fixed, ".")):
+		// 0.(3), 0.1(6): the period in parentheses
+		e := strings.IndexByte(s[k:], ')')
+		if e < 0 {
+			return "", 0, false
+		}
+		period, end = s[k+1:k+e], k+e+1
 	case strings.HasPrefix(s[k:], `\dot{`):
 		period, end = readGroup(s, k+len(`\dot`))
 		// 0.\dot{1}\dot{2}, 0.\dot{1}2\dot{3}: dots over the first and
@@ -594,7 +625,17 @@ func repeating(s string, i, j int) (string, int, bool) {
 			period, end = period+s[end:m]+last, end2
 		}
 	default:
-		return "", 0, false
+		// 0.333..., 0.4545\ldots: a period written out at least twice
+		e, ok := ellipsisAt(s, k)
+		if !ok {
+			return "", 0, false
+		}
+		dot := strings.IndexByte(fixed, '.')
+		f, p := writtenPeriod(fixed[dot+1:])
+		if p == "" {
+			return "", 0, false
+		}
+		fixed, period, end = fixed[:dot+1]+f, p, e
 	}
 	period = strings.TrimSpace(period)
 	if period == "" || len(period) > 30 || len(fixed) > 30 || !allDigitsStr(period) {
@@ -617,6 +658,57 @@ func repeating(s string, i, j int) (string, int, bool) {
 	return new(big.Rat).SetFrac(num, den).String(), end, true
 }
 
+// letterAt reports an ASCII letter at s[i].
+func letterAt(s string, i int) bool { return i < len(s) && isLetter(s[i]) }
+
+// ellipsisAt reads an ellipsis (..., \ldots, \dots, \cdots, …) at s[k],
+// after optional spaces, and returns the index after it.
+func ellipsisAt(s string, k int) (int, bool) {
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	for _, e := range []string{"...", `\ldots`, `\dots`, `\cdots`, "…"} {
+		if strings.HasPrefix(s[k:], e) && (e[0] != '\\' || !letterAt(s, k+len(e))) {
+			return k + len(e), true
+		}
+	}
+	return 0, false
+}
+
+// writtenPeriod splits the decimals of 0.1666... or 0.4545... into the
+// digits before the period and the period: the shortest block (up to 6
+// digits) that the decimals end with at least twice, and in at least three
+// digits (0.66... is not read as 2/3). It returns "" for no period
+// (3.14159...).
+func writtenPeriod(frac string) (string, string) {
+	for n := 1; n <= 6; n++ {
+		reps := 2
+		if n == 1 {
+			reps = 3
+		}
+		if len(frac) < reps*n {
+			return "", ""
+		}
+		blk := frac[len(frac)-n:]
+		ok := true
+		for r := 2; r <= reps; r++ {
+			if frac[len(frac)-r*n:len(frac)-(r-1)*n] != blk {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		// move the start of the period left as far as the digits repeat
+		start := len(frac) - reps*n
+		for start > 0 && frac[start-1] == frac[start-1+n] {
+			start--
+		}
+		return frac[:start], frac[start : start+n]
+	}
+	return "", ""
+}
+
 func allDigitsStr(s string) bool {
 	if s == "" {
 		return false
@@ -630,18 +722,43 @@ func allDigitsStr(s string) bool {
 }
 
 // numberLike reports a non-empty string of digits with '.', ',' or a sign.
-func numberLike(s string) bool {
+func numberLike(s string) bool { return digitsAmong(s, ".,- ") }
+
+// mathInText reports text that is only numbers and signs, such as a
+// tuple or an interval set in \text{(0,1)}.
+func mathInText(s string) bool { return digitsAmong(s, " .,+-*/^()[]") }
+
+// digitsAmong reports a string of digits and the bytes in other, with at
+// least one digit.
+func digitsAmong(s, other string) bool {
 	digits := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
 			digits++
-		case c == '.' || c == ',' || c == '-' || c == ' ':
+		case strings.IndexByte(other, c) >= 0:
 		default:
 			return false
 		}
 	}
 	return digits > 0
+}
+
+// numberAndNoun reports text that is a number and one word, as in
+// \text{5 apples}.
+func numberAndNoun(s string) bool {
+	num, word, ok := strings.Cut(s, " ")
+	return ok && numberLike(num) && len(word) >= 3 && isLetters(word)
+}
+
+// isUpper reports a non-empty string of capital ASCII letters.
+func isUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isLetters(s string) bool {

@@ -163,6 +163,7 @@ var unitCanon = map[string]string{
 	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",
 	"numbers": "", "solutions": "", "items": "", "coins": "", "books": "", "cards": "", "games": "", "handshakes": "",
 	"rd": "", "th": "", "st": "", "nd": "",
+	"celsius": "celsius", "fahrenheit": "fahrenheit",
 }
 
 // unitKey is the canonical form of a unit text ("square meters" -> "m").
@@ -182,6 +183,9 @@ func unitKey(s string) string {
 		if w != "" {
 			parts = append(parts, w)
 		}
+	}
+	if len(parts) == 1 && countNoun(parts[0]) {
+		return parts[0] + exp
 	}
 	if len(parts) == 0 {
 		if exp != "" {
@@ -209,6 +213,7 @@ var unitWords = map[string]bool{
 	"am": true, "pm": true, "a.m.": true, "p.m.": true, "km/h": true, "m/s": true, "cm^2": true, "cm^3": true, "m^2": true, "m^3": true,
 	"people": true, "persons": true, "students": true, "ways": true, "times": true, "points": true, "pieces": true,
 	"numbers": true, "solutions": true, "items": true, "coins": true, "books": true, "cards": true, "games": true, "handshakes": true,
+	"celsius": true, "fahrenheit": true,
 	"rd": true, "th": true, "st": true, "nd": true, "dm": true, "ha": true, "w": true, "kw": true, "j": true, "n": true, "v": true, "hz": true,
 }
 
@@ -221,8 +226,40 @@ func isUnitText(s string) bool {
 	words := strings.FieldsFunc(s, func(r rune) bool {
 		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
 	})
+	if len(words) == 1 && countNoun(strings.Trim(words[0], ".,")) {
+		return true
+	}
 	for _, w := range words {
 		if _, ok := unitCanon[strings.Trim(w, ".,")]; !unitWords[strings.Trim(w, ".,")] && !unitWords[w] && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// notCounted are words ending in s that do not name what was counted:
+// "5 less", "5 thousands" are not the number 5.
+var notCounted = map[string]bool{
+	"less": true, "unless": true, "plus": true, "minus": true, "thus": true, "this": true, "always": true,
+	"perhaps": true, "sometimes": true, "hundreds": true, "thousands": true, "millions": true, "billions": true,
+	"trillions": true, "dozens": true, "tens": true, "besides": true, "towards": true, "afterwards": true,
+	"whereas": true, "nevertheless": true, "regardless": true, "does": true, "goes": true, "yes": true,
+	"otherwise": true, "lakhs": true, "crores": true, "halves": true, "thirds": true,
+	"quarters": true, "fourths": true, "fifths": true, "sixths": true, "sevenths": true, "eighths": true,
+	"ninths": true, "tenths": true, "hundredths": true, "thousandths": true, "squares": true, "cubes": true,
+	"powers": true, "multiples": true, "factorials": true, "ones": true, "zeros": true, "zeroes": true,
+}
+
+// countNoun reports one lower-case plural word naming what a number counts
+// ("5 apples", "12 students"). Units of the same value must then match,
+// like other units ("5 apples" against "5 pears" is unsure).
+func countNoun(w string) bool {
+	if len(w) < 4 || !strings.HasSuffix(w, "s") || strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "us") ||
+		strings.HasSuffix(w, "is") || notCounted[w] {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
 			return false
 		}
 	}
@@ -670,14 +707,18 @@ func (p *parser) parseTerm() (*node, error) {
 			// a mixed number: 2\frac{1}{2} is 5/2
 			if len(factors) == 1 && t.k == tCmd && t.text == "frac" && r.k == kDiv &&
 				isIntLit(r.args[0]) && isIntLit(r.args[1]) && r.args[0].num.Cmp(r.args[1].num) < 0 && r.args[0].num.Sign() > 0 {
+				// 33\frac{1}{3}\%: the percent sign is the whole number's
+				pct := r.pct
+				r.pct = false
 				if isIntLit(factors[0]) {
-					factors[0] = &node{k: kAdd, args: []*node{factors[0], r}}
+					factors[0] = &node{k: kAdd, args: []*node{factors[0], r}, pct: pct}
 					continue
 				}
 				if f := factors[0]; f.k == kNeg && isIntLit(f.args[0]) {
-					factors[0] = &node{k: kNeg, args: []*node{{k: kAdd, args: []*node{f.args[0], r}}}}
+					factors[0] = &node{k: kNeg, args: []*node{{k: kAdd, args: []*node{f.args[0], r}}}, pct: pct}
 					continue
 				}
+				r.pct = pct
 			}
 			if r.k == kTuple && factors[len(factors)-1].k == kTuple && len(factors) == 1 {
 				// (0, 0, 0)(1, 2, 3): points, not a product
@@ -701,6 +742,26 @@ func (p *parser) parseTerm() (*node, error) {
 			}
 			return &node{k: kMul, args: factors}, nil
 		}
+	}
+}
+
+// degreeO reports the letter o written for a degree sign (30^o).
+func degreeO(t token) bool { return t.k == tIdent && t.text == "o" }
+
+// temperature reads the C or F after a degree sign (25^\circ\mathrm{C},
+// 25°C, 77^\circ F) as a unit, so that 25°C and 25°F stay apart.
+func (p *parser) temperature() {
+	t := p.peek()
+	if t.k != tIdent && t.k != tText {
+		return
+	}
+	switch strings.TrimSpace(t.text) {
+	case "C":
+		p.next()
+		p.note("celsius")
+	case "F":
+		p.next()
+		p.note("fahrenheit")
 	}
 }
 
@@ -787,13 +848,25 @@ func (p *parser) parsePower() (*node, error) {
 	}
 	for p.isOp("^") {
 		p.next()
-		// degrees: x^\circ, x^{\circ}
+		// degrees: x^\circ, x^{\circ}, and 30^o, 30^{o} after a number
 		if p.isOp("deg") {
+			p.next()
+			base.deg = true
+			p.temperature()
+			continue
+		}
+		if p.isOp("{") && p.peekAt(1).k == tOp && p.peekAt(1).text == "deg" && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
+			p.pos += 3
+			base.deg = true
+			p.temperature()
+			continue
+		}
+		if base.k == kNum && degreeO(p.peek()) && !p.startsFactor(p.peekAt(1)) {
 			p.next()
 			base.deg = true
 			continue
 		}
-		if p.isOp("{") && p.peekAt(1).k == tOp && p.peekAt(1).text == "deg" && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
+		if base.k == kNum && p.isOp("{") && degreeO(p.peekAt(1)) && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
 			p.pos += 3
 			base.deg = true
 			continue
@@ -836,6 +909,7 @@ func (p *parser) parsePostfix() (*node, error) {
 		case p.isOp("deg"):
 			p.next()
 			x.deg = true
+			p.temperature()
 		case p.isOp("_") && x.k == kNum:
 			// base notation 204_5: keep as text
 			p.next()

@@ -661,8 +661,12 @@ func TestAdjacentNumbers(t *testing.T) {
 
 func TestNounsAfterNumbers(t *testing.T) {
 	for _, c := range []pairCase{
-		{"5", "Final answer: 5 apples", Unsure},
-		{"5", "5 apples", Unsure},
+		// a plural noun after the number names what was counted: a unit
+		{"5", "Final answer: 5 apples", Equal},
+		{"5", "5 apples", Equal},
+		{"5 \\text{ apples}", "5 pears", Unsure},
+		{"5", "5 less", Unsure},
+		{"5", "5 thousands", Unsure},
 		{"3abc", "3 a b c", Equal},
 		{"7 \\text{ apples}", "7 apples", Equal},
 	} {

@@ -1,0 +1,67 @@
+package verify
+
+import "testing"
+
+// redteam2Cases are the second red-team round: pairs built on Math-Verify's
+// documented blind spots (degrees, i, \overline, repeating decimals,
+// thousands separators, units). Each failed before its fix. want lists the
+// acceptable verdicts.
+var redteam2Cases = []hardCase{
+	// temperatures: the C or F after a degree sign is a unit
+	{`25^{\circ}\mathrm{C}`, `25`, []Verdict{Equal}},
+	{`25^\circ \text{C}`, `25`, []Verdict{Equal}},
+	{`37^\circ \text{C}`, `37`, []Verdict{Equal}},
+	{`100^\circ \mathrm{F}`, `100`, []Verdict{Equal}},
+	{`25^\circ\mathrm{C}`, `25^\circ\mathrm{F}`, notEqual},
+	{`25°C`, `25`, []Verdict{Equal}},
+	// 30^o: the letter o for a degree sign after a number
+	{`90^\circ`, `90^o`, []Verdict{Equal}},
+	{`90^\circ`, `90^{o}`, []Verdict{Equal}},
+	{`\frac{\pi}{2}`, `90^o`, []Verdict{Equal}},
+	// the sign of an angle before its size
+	{`45^\circ`, `\angle 45^\circ`, []Verdict{Equal}},
+	// repeating decimals written with \bar, parentheses or an ellipsis
+	{`0.\bar{3}`, `\frac13`, []Verdict{Equal}},
+	{`\frac{1}{6}`, `0.1\bar{6}`, []Verdict{Equal}},
+	{`0.(3)`, `\frac13`, []Verdict{Equal}},
+	{`\frac16`, `0.1(6)`, []Verdict{Equal}},
+	{`0.333\ldots`, `\frac{1}{3}`, []Verdict{Equal}},
+	{`\frac{5}{11}`, `0.454545\ldots`, []Verdict{Equal}},
+	{`\frac{2}{3}`, `0.666\ldots`, []Verdict{Equal}},
+	{`\frac{2}{3}`, `0.6666...`, []Verdict{Equal}},
+	{`\frac{1}{7}`, `0.142857142857\ldots`, []Verdict{Equal}},
+	{`\frac{1}{6}`, `0.1666\dots`, []Verdict{Equal}},
+	{`\frac{2}{3}`, `0.66\ldots`, notEqual}, // two digits do not make a period
+	{`\pi`, `3.14159\ldots`, notEqual},
+	{`\frac{1}{3}`, `0.3...`, notEqual},
+	{`1, 2, 3, \ldots`, `1, 2, 3`, notEqual},
+	{`1,2,3,...`, `1,2,3`, notEqual},
+	// \overline: a segment over capitals, the conjugate over a complex value
+	{`\overline{AB}`, `AB`, []Verdict{Equal}},
+	{`1-i`, `\overline{1+i}`, []Verdict{Equal}},
+	{`1+i`, `\overline{1+i}`, notEqual},
+	{`2-3i`, `\bar{2+3i}`, []Verdict{Equal}},
+	{`\overline{z}`, `z`, notEqual},
+	// math set in \text{}
+	{`(0,1)`, `\text{(0,1)}`, []Verdict{Equal}},
+	{`[1,2)`, `\text{[1,2)}`, []Verdict{Equal}},
+	{`5`, `\boxed{\text{5 apples}}`, []Verdict{Equal}},
+	{`4`, `\text{4 or more}`, notEqual},
+	{`5`, `\text{5 more}`, notEqual},
+	// a plural noun after a number names what was counted
+	{`12`, `\boxed{12\text{ students}}`, []Verdict{Equal}},
+	{`5`, `5 \text{ apples}`, []Verdict{Equal}},
+	{`5\text{ apples}`, `5\text{ oranges}`, notEqual},
+	{`5`, `5 \text{ thousands}`, notEqual},
+	{`5`, `5 \text{ less}`, notEqual},
+	// thousands separators before a unit
+	{`2000`, `2,000 \text{ dollars}`, []Verdict{Equal}},
+	{`1500000`, `1,500,000 \text{ yuan}`, []Verdict{Equal}},
+	{`70110`, `70,110 \text{ (need both, but order doesn't matter)}`, notEqual},
+	// a percent sign after a mixed number belongs to the whole number
+	{`33\frac{1}{3}\%`, `\frac13`, []Verdict{Equal}},
+	{`33\frac{1}{3}\%`, `33\frac13`, []Verdict{Equal}},
+	{`33\frac{1}{3}\%`, `\frac{100}{3}`, []Verdict{Equal}},
+}
+
+func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
