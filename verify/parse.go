@@ -691,11 +691,22 @@ func (p *parser) parseTerm() (*node, error) {
 		case t.k == tText && !isConnective(t):
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text + p.skipUnitTail())
-			if w := asciiLower(strings.TrimSpace(t.text)); w == "degrees" || w == "degree" || w == "deg" {
+			switch asciiLower(strings.TrimSpace(t.text)) {
+			case "degrees", "degree", "deg":
 				factors[len(factors)-1].deg = true
+			case "percent", "pct", "percentage":
+				// 25 percent is 25%
+				factors[len(factors)-1].pct = true
 			}
 
 		case p.startsFactor(t):
+			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum && len(factors) == 1 {
+				// 4 4/9: a mixed number written in plain text
+				if m, ok := p.plainMixed(factors[0]); ok {
+					factors[0] = m
+					continue
+				}
+			}
 			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum {
 				// "2 3" is not 2·3: two numbers side by side are not read
 				return nil, fmt.Errorf("%w: two numbers side by side", errUnsupported)
@@ -763,6 +774,35 @@ func (p *parser) temperature() {
 		p.next()
 		p.note("fahrenheit")
 	}
+}
+
+// plainMixed reads the proper fraction a/b after the whole number w of a
+// mixed number written in plain text (4 4/9, -4 4/9, 4 0/9). It reads
+// nothing and returns false for anything else (4 7/6, 4 4/9^2, 11.0 4/9).
+func (p *parser) plainMixed(w *node) (*node, bool) {
+	neg := w.k == kNeg
+	if neg {
+		w = w.args[0]
+	}
+	a, slash, b, after := p.peek(), p.peekAt(1), p.peekAt(2), p.peekAt(3)
+	if !isIntLit(w) || w.pct || w.deg || w.num.Sign() < 0 || !allDigitsStr(a.text) || slash.k != tOp || slash.text != "/" ||
+		b.k != tNum || !allDigitsStr(b.text) || after.k == tOp && (after.text == "^" || after.text == "!") || p.startsFactor(after) {
+		return nil, false
+	}
+	num, _ := new(big.Rat).SetString(a.text)
+	den, _ := new(big.Rat).SetString(b.text)
+	if den.Sign() == 0 || num.Cmp(den) >= 0 {
+		return nil, false
+	}
+	p.pos += 3
+	m := &node{k: kAdd, args: []*node{w, {k: kDiv, args: []*node{numNode(num), numNode(den)}}}}
+	if p.accept("%") {
+		m.pct = true
+	}
+	if neg {
+		m = &node{k: kNeg, args: []*node{m}}
+	}
+	return m, true
 }
 
 // skipUnitTail skips the exponent of a unit (cm^3, cm^{2}).
@@ -1216,6 +1256,9 @@ func (p *parser) parsePrimary() (*node, error) {
 			return &node{k: kFunc, name: "abs", args: []*node{x}}, nil
 		}
 	case tSetOpen:
+		if r, ok, err := p.setBuilder(); ok || err != nil {
+			return r, err
+		}
 		start := p.pos
 		x, err := p.parseList(func(t token) bool { return t.k == tSetClose })
 		if err != nil {
@@ -1247,6 +1290,47 @@ func (p *parser) parsePrimary() (*node, error) {
 	}
 	return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, t.text)
 }
+
+// setBuilder reads \{x \mid 1 \le x \le 2\}, \{x : x > 0\} or
+// \{x \in \mathbb{R} \mid x > 0\} (after the \{) as the inequality in
+// its one variable. ok is false, and nothing is read, for any other set.
+func (p *parser) setBuilder() (*node, bool, error) {
+	v := p.peek()
+	k := 1
+	if v.k != tIdent {
+		return nil, false, nil
+	}
+	if t := p.peekAt(k); t.k == tOp && t.text == "in" && p.peekAt(k+1).k == tIdent && p.peekAt(k+1).text == "mathbb R" {
+		k += 2
+	}
+	if t := p.peekAt(k); t.k != tOp || t.text != "|" && t.text != ":" {
+		return nil, false, nil
+	}
+	save := p.pos
+	p.pos += k + 1
+	r, err := p.parseList(func(t token) bool { return t.k == tSetClose })
+	if err != nil || r.k != kRel || !p.isOpKind(tSetClose) {
+		p.pos = save
+		return nil, false, err
+	}
+	for _, op := range r.ops {
+		if op != "<" && op != "<=" && op != ">" && op != ">=" {
+			p.pos = save
+			return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+		}
+	}
+	vars := map[string]bool{}
+	collectVars(r, vars)
+	if len(vars) != 1 || !vars[v.text] {
+		p.pos = save
+		return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+	}
+	p.next()
+	return r, true, nil
+}
+
+// isOpKind reports the next token's kind.
+func (p *parser) isOpKind(k tokKind) bool { return p.peek().k == k }
 
 func (p *parser) parseMatrix() (*node, error) {
 	m := &node{k: kMatrix}

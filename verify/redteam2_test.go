@@ -62,6 +62,40 @@ var redteam2Cases = []hardCase{
 	{`33\frac{1}{3}\%`, `\frac13`, []Verdict{Equal}},
 	{`33\frac{1}{3}\%`, `33\frac13`, []Verdict{Equal}},
 	{`33\frac{1}{3}\%`, `\frac{100}{3}`, []Verdict{Equal}},
+	// mixed numbers in plain text (Math-Verify's test_mixed_number_extraction)
+	{`\frac{40}{9}`, `4 4/9`, []Verdict{Equal}},
+	{`-\frac{40}{9}`, `-4 4/9`, []Verdict{Equal}},
+	{`\frac{71}{6}`, `+11 5/6`, []Verdict{Equal}},
+	{`\frac{14}{3}`, `The answer is 4 2/3.`, []Verdict{Equal}},
+	{`\frac{4}{9}`, `0 4/9`, []Verdict{Equal}},
+	{`4`, `4 0/9`, []Verdict{Equal}},
+	{`\frac{40}{900}`, `4 4/9 percent`, []Verdict{Equal}},
+	{`4`, `The answer is 4 4/9.`, notEqual},
+	{`\frac{4}{9}`, `4 4/9`, notEqual},
+	{`4`, `4 4/0`, notEqual},
+	{`12`, `11 6/6`, notEqual},
+	{`\frac{73}{6}`, `11 7/6`, notEqual},
+	{`\frac{139}{90}`, `11/10 4/9`, notEqual},
+	{`\frac{103}{9}`, `11.0 4/9`, notEqual},
+	{`2`, `4 4/9 2`, notEqual},
+	// the word percent
+	{`\frac{1}{4}`, `25 percent`, []Verdict{Equal}},
+	{`0.25`, `25 pct`, []Verdict{Equal}},
+	// set-builder notation for an interval
+	{`[1, 2]`, `\{x \mid 1 \le x \le 2\}`, []Verdict{Equal}},
+	{`(0,1)`, `\{x: 0<x<1\}`, []Verdict{Equal}},
+	{`(2,\infty)`, `\{x \in \mathbb{R} \mid x > 2\}`, []Verdict{Equal}},
+	{`(0,1)`, `\{x: 0<x \le 1\}`, notEqual},
+	{`\{x \mid x > 0\}`, `\{x \mid x < 0\}`, notEqual},
+	{`\{ x \mid x^2=1\}`, `\{1\}`, notEqual},
+	{`2`, `\{x \mid 1 \le x \le 2\}`, notEqual},
+	// the integer parameter of a family of angles may be renamed
+	{`\frac{\pi}{6}+k\pi`, `\frac{\pi}{6}+n\pi`, []Verdict{Equal}},
+	{`x = \frac{\pi}{4} + k\pi`, `\frac{\pi}{4}+m\pi`, []Verdict{Equal}},
+	{`k\pi`, `n\pi`, []Verdict{Equal}},
+	{`\frac{\pi}{6}+2k\pi`, `\frac{\pi}{6}+n\pi`, notEqual},
+	{`2^k`, `2^n`, notEqual},
+	{`x+\pi`, `y+\pi`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

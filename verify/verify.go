@@ -209,6 +209,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		c.reason = ""
 		og, op := gn, pn
 		gn, pn = norm(gn), norm(pn)
+		pn = renameIndex(gn, pn)
 		verdict = c.compare(gn, pn)
 		if verdict == cEqual && coordinatesDiffer(og, op) {
 			// y = 3 against x = 3: two different lines
@@ -259,6 +260,44 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		res.Verdict, res.Reason = Unsure, "deadline"
 	}
 	return res
+}
+
+// renameIndex renames the integer parameter of a family of angles
+// (\frac{\pi}{6} + n\pi against \frac{\pi}{6} + k\pi): when each side has
+// one variable, k, n or m, and both contain π, p's is renamed to g's.
+func renameIndex(g, p *node) *node {
+	gv, pv := map[string]bool{}, map[string]bool{}
+	collectVars(g, gv)
+	collectVars(p, pv)
+	index := func(vs map[string]bool) string {
+		if len(vs) != 1 {
+			return ""
+		}
+		for v := range vs {
+			if v == "k" || v == "n" || v == "m" {
+				return v
+			}
+		}
+		return ""
+	}
+	a, b := index(gv), index(pv)
+	if a == "" || b == "" || a == b || !hasPi(g) || !hasPi(p) {
+		return p
+	}
+	return renameVars(p, map[string]string{b: a})
+}
+
+// hasPi reports π in n.
+func hasPi(n *node) bool {
+	if n.k == kConst && n.name == "pi" {
+		return true
+	}
+	for _, a := range n.args {
+		if hasPi(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // conjunctionsDiffer reports inequalities joined by "and" on one side and
