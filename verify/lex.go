@@ -440,8 +440,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 		if numberLike(c) || mathInText(c) || numberAndNoun(c) {
 			// \text{13}, \text{(0,1)}, \text{5 apples}: a number, a
 			// tuple or a counted noun set in text
-			sub, _ := lex(c, 1<<10)
-			*toks = append(*toks, sub[:len(sub)-1]...)
+			*toks = append(*toks, lexInner(c, 1<<10)...)
 			return k
 		}
 		if content == "i" {
@@ -487,8 +486,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 		}
 		// mixed content: re-lex it inline
 		*toks = append(*toks, token{tOp, "{"})
-		sub, _ := lex(c, 1<<20)
-		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, lexInner(c, 1<<20)...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
 	case "overline", "vec", "hat", "bar", "widehat", "overrightarrow", "overleftrightarrow", "tilde", "widetilde", "underline", "dot", "ddot", "mathring":
@@ -506,7 +504,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 			emit(tIdent, name[:1]+c)
 			return k
 		}
-		sub, _ := lex(c, 1<<20)
+		sub := lexInner(c, 1<<20)
 		if name == "overline" || name == "bar" {
 			for _, t := range sub {
 				if t.k == tConst && t.text == "i" {
@@ -517,7 +515,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 			}
 		}
 		*toks = append(*toks, token{tOp, "{"})
-		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, sub...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
 	case "forall":
@@ -656,6 +654,16 @@ func repeating(s string, i, j int) (string, int, bool) {
 	den := new(big.Int).Sub(new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(period))), nil), big.NewInt(1))
 	den.Mul(den, new(big.Int).Exp(big.NewInt(10), big.NewInt(int64(len(frac))), nil))
 	return new(big.Rat).SetFrac(num, den).String(), end, true
+}
+
+// lexInner lexes the content of a command for the tokens around it: no
+// end token, and one bad token for content over max tokens.
+func lexInner(s string, max int) []token {
+	sub, err := lex(s, max)
+	if err != nil {
+		return []token{{tBad, "too long"}}
+	}
+	return sub[:len(sub)-1]
 }
 
 // letterAt reports an ASCII letter at s[i].

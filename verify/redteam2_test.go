@@ -1,6 +1,11 @@
 package verify
 
-import "testing"
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
 
 // redteam2Cases are the second red-team round: pairs built on Math-Verify's
 // documented blind spots (degrees, i, \overline, repeating decimals,
@@ -99,3 +104,35 @@ var redteam2Cases = []hardCase{
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
+
+// TestRedteam2Bounded: adversarial sizes of the forms added in this round
+// stay fast, never panic and never take a long formula's last number as
+// its value.
+func TestRedteam2Bounded(t *testing.T) {
+	r := strings.Repeat
+	for _, c := range []struct{ name, gold, pred string }{
+		{"nested overline", "1", r(`\overline{`, 1300) + "1+i" + r("}", 1300)},
+		{"nested bar", "1", r(`\bar{`, 1300) + "1" + r("}", 1300)},
+		{"nested sqrt", "5", r(`\sqrt{`, 1000) + "5" + r("}", 1000)},
+		{"long written period", "1", "0." + r("3", 3990) + "..."},
+		{"long written block", "1", "0." + r("12", 1990) + `\ldots`},
+		{"long parenthesised period", "1", "0.(" + r("3", 3990) + ")"},
+		{"tuple text over the token limit", "1", `\text{` + r("(1,", 1000) + "}"},
+		{"number text over the token limit", "1", `\text{` + r("1,", 1100) + "}"},
+		{"long set-builder chain", "1", `\{x \mid ` + r("1<", 1000) + `x\}`},
+		{"many mixed numbers", "1", r("1 1/2 ", 600)},
+		{"many angle signs", "1", r(`\angle `, 800) + "5"},
+		{"long thousands before a unit", "1", "1," + r("000,", 900) + "000 dollars"},
+		{"many temperatures", "1", "25" + r(`^\circ C`, 400)},
+		{"renamed index in a long sum", `\frac{\pi}{6}+k\pi`, r(`\frac{\pi}{6}+n\pi`, 200)},
+	} {
+		start := time.Now()
+		got := Check(context.Background(), c.gold, c.pred)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s took %v", c.name, d)
+		}
+		if got.Verdict == Equal || strings.HasPrefix(got.Reason, "internal error") {
+			t.Errorf("%s: %s (%s)", c.name, got.Verdict, got.Reason)
+		}
+	}
+}

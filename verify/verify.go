@@ -807,7 +807,9 @@ func predAnswer(pred string) (string, bool) {
 		return a, true
 	}
 	if len(pred) > 200 {
-		if n, ok := lastNumber(afterThink(pred)); ok {
+		// the last number of a long text, if it is prose: a long formula's
+		// last number is not its value
+		if n, ok := lastNumber(afterThink(pred)); ok && wordy(afterThink(pred)) {
 			return n, true
 		}
 		return "", true
