@@ -104,11 +104,15 @@ func norm(n *node) *node {
 			if nameLike(n.args[0]) || len(n.args) >= 3 || constant(n.args[0]) && constant(n.args[1]) {
 				// the last value after an '=' (drop "≈ 1.3" tails)
 				v := n.args[len(n.args)-1]
+				found := false
 				for i := len(n.ops) - 1; i >= 0; i-- {
 					if n.ops[i] == "=" {
-						v = n.args[i+1]
+						v, found = n.args[i+1], true
 						break
 					}
+				}
+				if !found && !nameLike(n.args[0]) {
+					v = n.args[0] // \sqrt{3} \approx 1.732
 				}
 				return norm(v)
 			}

@@ -101,6 +101,11 @@ var redteam2Cases = []hardCase{
 	{`\frac{\pi}{6}+2k\pi`, `\frac{\pi}{6}+n\pi`, notEqual},
 	{`2^k`, `2^n`, notEqual},
 	{`x+\pi`, `y+\pi`, notEqual},
+	// an exact value followed by its approximation is the exact value
+	{`\sqrt{3}`, `\boxed{\sqrt{3} \approx 1.732}`, []Verdict{Equal}},
+	{`\frac{\pi}{4}`, `\frac{\pi}{4} \approx 0.785`, []Verdict{Equal}},
+	{`\frac{\pi}{4}`, `\frac{\pi}{3} \approx 0.785`, notEqual},
+	{`0.785`, `\frac{\pi}{3} \approx 0.785`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
