@@ -167,6 +167,17 @@ func joinThousands(s string) string {
 						i = j - 1
 						goto next
 					}
+					// 3.141\,59: the last group of decimals may be shorter
+					if j < len(s) && isDigit(s[j]) && inDecimals(s, i) {
+						e := j
+						for e < len(s) && isDigit(s[e]) {
+							e++
+						}
+						if e-j <= 3 {
+							i = j - 1
+							goto next
+						}
+					}
 				}
 			}
 		}
@@ -174,6 +185,16 @@ func joinThousands(s string) string {
 	next:
 	}
 	return b.String()
+}
+
+// inDecimals reports that the digits just before s[i] follow a decimal
+// point.
+func inDecimals(s string, i int) bool {
+	k := i
+	for k > 0 && isDigit(s[k-1]) {
+		k--
+	}
+	return k > 1 && s[k-1] == '.' && isDigit(s[k-2])
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

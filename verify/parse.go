@@ -688,6 +688,11 @@ func (p *parser) parseTerm() (*node, error) {
 				return factors[0], nil
 			}
 			return &node{k: kMul, args: factors}, nil
+		case t.k == tText && !isConnective(t) && scaleWords[asciiLower(strings.TrimSpace(t.text))] != 0 && len(factors) == 1 && isScalarLit(factors[0]):
+			// 1.5 million
+			p.next()
+			scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(scaleWords[asciiLower(strings.TrimSpace(t.text))]), nil))
+			factors[0] = &node{k: kMul, args: []*node{factors[0], numNode(scale)}}
 		case t.k == tText && !isConnective(t):
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text + p.skipUnitTail())
@@ -774,6 +779,18 @@ func (p *parser) temperature() {
 		p.next()
 		p.note("fahrenheit")
 	}
+}
+
+// scaleWords are number words that scale the number before them.
+var scaleWords = map[string]int64{"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+
+// isScalarLit reports a number literal, maybe negated, without a percent
+// or degree sign.
+func isScalarLit(n *node) bool {
+	if n.k == kNeg {
+		n = n.args[0]
+	}
+	return n.k == kNum && !n.pct && !n.deg
 }
 
 // plainMixed reads the proper fraction a/b after the whole number w of a

@@ -106,6 +106,16 @@ var redteam2Cases = []hardCase{
 	{`\frac{\pi}{4}`, `\frac{\pi}{4} \approx 0.785`, []Verdict{Equal}},
 	{`\frac{\pi}{4}`, `\frac{\pi}{3} \approx 0.785`, notEqual},
 	{`0.785`, `\frac{\pi}{3} \approx 0.785`, notEqual},
+	// scale words multiply the number before them
+	{`1500000`, `1.5 million`, []Verdict{Equal}},
+	{`\$1.5 \text{ million}`, `1500000`, []Verdict{Equal}},
+	{`5000`, `5 \text{ thousand}`, []Verdict{Equal}},
+	{`1.5`, `1.5 million`, notEqual},
+	{`5`, `5 \text{ thousand}`, notEqual},
+	// a shorter last group of spaced decimals
+	{`3.14159`, `3.141\,59`, []Verdict{Equal}},
+	{`59`, `3.141\,59`, notEqual},
+	{`1.5`, `1\,5`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
