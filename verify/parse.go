@@ -369,6 +369,11 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 				}
 			}
 		}
+		if len(items) > 0 && isCondition(p.peek()) {
+			// f(x) = x \quad \text{for all } x: a condition after a separator
+			p.skipCondition(stop)
+			continue
+		}
 		if stop(p.peek()) {
 			break
 		}

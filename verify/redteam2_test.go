@@ -116,6 +116,14 @@ var redteam2Cases = []hardCase{
 	{`3.14159`, `3.141\,59`, []Verdict{Equal}},
 	{`59`, `3.141\,59`, notEqual},
 	{`1.5`, `1\,5`, notEqual},
+	// a condition after a separator is skipped like one after a value
+	{`f(x) = x \quad \text{for all} \; x \in \mathbb{R}`, `x`, []Verdict{Equal}},
+	{`f(x) = x \quad \text{for all} \; x > 0`, `f(x) = x \quad \text{for all} \; x > 1`, notEqual},
+	// the gold's words in parentheses annotate its values
+	{`4122 \text{ (minimum)}, 6049 \text{ (maximum)}`, `6049, 4122`, []Verdict{Equal}},
+	{`(4,4,4),(-4,-4,-4) \text{ (need both, but order doesn't matter)}`, `(4, 4, 4), (-4, -4, -4)`, []Verdict{Equal}},
+	{`4122 \text{ (minimum)}`, `4123`, notEqual},
+	{`n \text{ is even}`, `n`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

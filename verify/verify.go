@@ -224,7 +224,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
-		gc, gProse := splitConds(gProse)
+		gc, gProse := splitConds(dropAnnotations(gProse))
 		pc, pProse := splitConds(pProse)
 		gw, gu := splitUnits(gProse)
 		pw, pu := splitUnits(pProse)
@@ -298,6 +298,20 @@ func hasPi(n *node) bool {
 		}
 	}
 	return false
+}
+
+// dropAnnotations drops the gold's words in parentheses, which annotate
+// its values: 4122 \text{ (minimum)}, 6049 \text{ (maximum)}.
+func dropAnnotations(words []string) []string {
+	var out []string
+	for _, w := range words {
+		t := strings.TrimSpace(w)
+		if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") && strings.Count(t, "(") == 1 {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // conjunctionsDiffer reports inequalities joined by "and" on one side and
