@@ -47,6 +47,7 @@ type node struct {
 	amb  bool // tuple written with ( ) that may also be an open interval
 	pct  bool // number written with a percent sign
 	deg  bool // written with a degree sign
+	rad  bool // followed by the unit rad or radians
 }
 
 func (n *node) String() string {

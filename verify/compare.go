@@ -1323,6 +1323,11 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = "infinity against a value"
 		return cDiff
 	}
+	if radMarked(g) && p.deg || g.deg && radMarked(p) {
+		// 1 rad against 1^\circ: the radians are stated, so the degrees
+		// can only be converted
+		g, p = radians(g), radians(p)
+	}
 	r := c.scalarCore(g, p)
 	if r == cEqual {
 		return r
@@ -1343,19 +1348,29 @@ func (c *comparer) scalar(g, p *node) cmp {
 	}
 	// degrees against radians: 90^\circ = \pi/2
 	if g.deg != p.deg {
-		h := func(n *node) *node {
-			if n.deg {
-				return &node{k: kMul, args: []*node{n, {k: kDiv, args: []*node{{k: kConst, name: "pi"}, intNode(180)}}}}
-			}
-			return n
-		}
 		saved := c.reason
-		if c.scalarCore(h(g), h(p)) == cEqual {
+		if c.scalarCore(radians(g), radians(p)) == cEqual {
 			return cEqual
 		}
 		c.reason = saved
 	}
 	return r
+}
+
+// radMarked reports a value followed by the unit rad (2\pi \text{ rad}).
+func radMarked(n *node) bool {
+	if n.rad {
+		return true
+	}
+	return n.k == kMul && len(n.args) > 0 && n.args[len(n.args)-1].rad
+}
+
+// radians converts a value in degrees to radians.
+func radians(n *node) *node {
+	if !n.deg {
+		return n
+	}
+	return &node{k: kMul, args: []*node{n, {k: kDiv, args: []*node{{k: kConst, name: "pi"}, intNode(180)}}}}
 }
 
 func (c *comparer) scalarCore(g, p *node) cmp {

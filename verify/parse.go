@@ -707,9 +707,16 @@ func (p *parser) parseTerm() (*node, error) {
 			case "percent", "pct", "percentage":
 				// 25 percent is 25%
 				factors[len(factors)-1].pct = true
+			case "rad", "radian", "radians":
+				factors[len(factors)-1].rad = true
 			}
 
 		case p.startsFactor(t):
+			if t.k == tNum && len(factors) == 1 && factors[0].deg && p.peekAt(1).k == tOp && p.peekAt(1).text == "'" {
+				// 30^\circ 15': minutes (and seconds) of arc
+				factors[0] = p.arcMinutes(factors[0])
+				continue
+			}
 			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum && len(factors) == 1 {
 				// 4 4/9: a mixed number written in plain text
 				if m, ok := p.plainMixed(factors[0]); ok {
@@ -784,6 +791,30 @@ func (p *parser) temperature() {
 		p.next()
 		p.note("fahrenheit")
 	}
+}
+
+// arcMinutes reads the minutes (15') and seconds (20”) after the degrees
+// d of an angle, and returns the angle in degrees.
+func (p *parser) arcMinutes(d *node) *node {
+	sum := &node{k: kAdd, args: []*node{d}, deg: true}
+	d.deg = false
+	for _, div := range []int64{60, 3600} {
+		t := p.peek()
+		if t.k != tNum || p.peekAt(1).k != tOp || p.peekAt(1).text != "'" {
+			break
+		}
+		p.pos += 2
+		if div == 3600 && !p.accept("'") {
+			p.pos -= 2
+			break
+		}
+		v, _ := new(big.Rat).SetString(t.text)
+		if v == nil {
+			v = new(big.Rat)
+		}
+		sum.args = append(sum.args, &node{k: kDiv, args: []*node{numNode(v), intNode(div)}})
+	}
+	return sum
 }
 
 // scaleWords are number words that scale the number before them.

@@ -124,6 +124,15 @@ var redteam2Cases = []hardCase{
 	{`(4,4,4),(-4,-4,-4) \text{ (need both, but order doesn't matter)}`, `(4, 4, 4), (-4, -4, -4)`, []Verdict{Equal}},
 	{`4122 \text{ (minimum)}`, `4123`, notEqual},
 	{`n \text{ is even}`, `n`, notEqual},
+	// stated radians against degrees: the degrees are converted
+	{`1 \text{ rad}`, `1^\circ`, notEqual},
+	{`2\pi \text{ rad}`, `2^\circ`, notEqual},
+	{`\frac{\pi}{3} \text{ rad}`, `60^\circ`, []Verdict{Equal}},
+	{`1 \text{ rad}`, `1`, []Verdict{Equal}},
+	// minutes and seconds of arc
+	{`30^\circ 15'`, `30.25^\circ`, []Verdict{Equal}},
+	{`30.26^\circ`, `30^\circ 15' 36''`, []Verdict{Equal}},
+	{`30^\circ 15'`, `30.15^\circ`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
