@@ -48,6 +48,7 @@ type node struct {
 	pct  bool // number written with a percent sign
 	deg  bool // written with a degree sign
 	rad  bool // followed by the unit rad or radians
+	or   bool // list: its items are joined by "or"
 }
 
 func (n *node) String() string {

@@ -125,7 +125,7 @@ func norm(n *node) *node {
 			{k: kAdd, args: []*node{a, {k: kNeg, args: []*node{b}}}},
 		}})
 	case kList:
-		out := &node{k: kList}
+		out := &node{k: kList, or: n.or}
 		for _, a := range n.args {
 			if len(n.args) > 1 && isNumberSetMembership(a) {
 				continue // "f(x) = x + c, c \in \mathbb{R}": a condition, not an answer
@@ -244,6 +244,9 @@ func isNumberSetMembership(n *node) bool {
 		return false
 	}
 	s := n.args[1]
+	if s.k == kUnion && s.name == realsMinus {
+		return true // \alpha \in \mathbb{R} \setminus \{0\}
+	}
 	if s.k == kApply && len(s.name) > 0 {
 		s = &node{k: kVar, name: s.name}
 	}
@@ -392,6 +395,9 @@ func (c *comparer) compare(g, p *node) cmp {
 	case isScalar(g) && isScalar(p):
 		return c.scalar(g, p)
 	case isRelList(g) && intervalLike(p) || isRelList(p) && intervalLike(g):
+		return c.intervals(g, p)
+	case isRelList(g) && isInequality(p) || isRelList(p) && isInequality(g):
+		// -1 < x < 3 against x > -1 and x < 3
 		return c.intervals(g, p)
 	case isList(g) && isList(p):
 		return c.multiset(g.args, p.args)
@@ -542,6 +548,21 @@ func isRelList(n *node) bool {
 }
 
 // intervalLike reports an interval, a union or an open pair.
+// isInequality reports a relation made only of inequalities.
+func isInequality(n *node) bool {
+	if n.k != kRel {
+		return false
+	}
+	for _, op := range n.ops {
+		switch op {
+		case "<", "<=", ">", ">=", "!=":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func intervalLike(n *node) bool {
 	return n.k == kInterval || n.k == kUnion || n.k == kTuple && n.amb
 }
@@ -715,6 +736,17 @@ func asIntervals(n *node) ([]*node, bool) {
 			out = append(out, iv...)
 		}
 		if !disjoint(out) {
+			// x > -1 and x < 3: overlapping rays whose union would be the
+			// whole line are an intersection
+			if len(out) == 2 && !n.or {
+				lo, hi := out[0], out[1]
+				if infSign(lo.args[0]) < 0 {
+					lo, hi = hi, lo
+				}
+				if infSign(hi.args[0]) < 0 && infSign(hi.args[1]) == 0 && infSign(lo.args[1]) > 0 && infSign(lo.args[0]) == 0 {
+					return []*node{{k: kInterval, args: []*node{lo.args[0], hi.args[1]}, lo: lo.lo, hi: hi.hi}}, true
+				}
+			}
 			return nil, false
 		}
 		return out, true
@@ -793,6 +825,9 @@ func relInterval(n *node) ([]*node, bool) {
 			return nil, false
 		}
 		switch op {
+		case "!=":
+			// x \ne a: (-oo, a) U (a, oo)
+			return []*node{{k: kInterval, args: []*node{neg, r}}, {k: kInterval, args: []*node{r, pos}}}, true
 		case ">":
 			return []*node{{k: kInterval, args: []*node{r, pos}}}, true
 		case ">=":

@@ -403,6 +403,8 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tOp, "=")
 	case "cup":
 		emit(tOp, "U")
+	case "setminus", "backslash":
+		emit(tOp, "setminus")
 	case "in":
 		emit(tOp, "in")
 	case "circ", "degree":
@@ -565,7 +567,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "sum", "prod":
 		emit(tCmd, name)
 	case "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
-		"cap", "setminus", "subset", "subseteq", "exists", "partial", "nabla",
+		"cap", "subset", "subseteq", "exists", "partial", "nabla",
 		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
 		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
 		"wedge", "vee", "notin", "supset", "leftarrow", "Leftrightarrow", "overset", "underset", "stackrel":

@@ -353,7 +353,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	defer p.leave()
 	var items []*node
 	var groups [][]*node // items split at ';' when both ',' and ';' are used
-	semi, comma := false, false
+	semi, comma, sawOr := false, false, false
 	for {
 		for p.isOp(",") || p.isOp(";") || p.isOp("&") || p.peek().k == tRowSep || isConnective(p.peek()) {
 			t := p.next()
@@ -366,6 +366,9 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 				comma = true
 				if t.k == tText {
 					p.noteConnective(t.text)
+					if containsWordFold(strings.ToLower(t.text), "or") {
+						sawOr = true
+					}
 				}
 			}
 		}
@@ -413,7 +416,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	if len(items) == 1 {
 		return items[0], nil
 	}
-	return &node{k: kList, args: items}, nil
+	return &node{k: kList, args: items, or: sawOr}, nil
 }
 
 // isIntLit reports an integer literal written without a decimal point.
@@ -532,10 +535,30 @@ func (p *parser) parseRel() (*node, error) {
 	return rel, nil
 }
 
+// realsMinus names a union read from \mathbb{R} \setminus \{a\}, a number
+// set like \mathbb{R} in a condition.
+const realsMinus = `\mathbb{R} \setminus`
+
 func (p *parser) parseUnion() (*node, error) {
 	l, err := p.parseRatio()
 	if err != nil {
 		return nil, err
+	}
+	if p.isOp("setminus") && isRealLine(l) {
+		// \mathbb{R} \setminus \{a\}: (-oo, a) U (a, oo)
+		p.next()
+		r, err := p.parseRatio()
+		if err != nil {
+			return nil, err
+		}
+		if r.k != kSet || len(r.args) != 1 {
+			return nil, fmt.Errorf("%w: set difference", errUnsupported)
+		}
+		a := r.args[0]
+		return &node{k: kUnion, name: realsMinus, args: []*node{
+			{k: kInterval, args: []*node{{k: kNeg, args: []*node{{k: kInf}}}, a}},
+			{k: kInterval, args: []*node{a, {k: kInf}}},
+		}}, nil
 	}
 	if !p.isOp("U") {
 		return l, nil

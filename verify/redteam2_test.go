@@ -133,6 +133,17 @@ var redteam2Cases = []hardCase{
 	{`30^\circ 15'`, `30.25^\circ`, []Verdict{Equal}},
 	{`30.26^\circ`, `30^\circ 15' 36''`, []Verdict{Equal}},
 	{`30^\circ 15'`, `30.15^\circ`, notEqual},
+	// "and" between rays whose union is the whole line is an intersection
+	{`-1 < x < 3`, `x > -1 \text{ and } x < 3`, []Verdict{Equal}},
+	{`(-1,3)`, `x>-1 \text{ and } x<3`, []Verdict{Equal}},
+	{`(-1,3)`, `x>-1 \text{ or } x<3`, notEqual},
+	{`(-1,3)`, `x<-1 \text{ and } x>3`, notEqual},
+	// x \ne a and \mathbb{R} \setminus \{a\}
+	{`x \neq 0`, `(-\infty,0)\cup(0,\infty)`, []Verdict{Equal}},
+	{`x \ne 1`, `x \in \mathbb{R} \setminus \{1\}`, []Verdict{Equal}},
+	{`\mathbb{R}\setminus\{1\}`, `(-\infty,1)\cup(1,\infty)`, []Verdict{Equal}},
+	{`\mathbb{R}\setminus\{1\}`, `(-\infty,1]\cup(1,\infty)`, notEqual},
+	{`x \ne 1`, `\mathbb{R}\setminus\{2\}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

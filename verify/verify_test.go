@@ -603,7 +603,9 @@ func TestLongBareAnswers(t *testing.T) {
 
 func TestAndOrIntervals(t *testing.T) {
 	for _, c := range []pairCase{
-		{"(1,3)", "x > 1 \\text{ and } x < 3", Unsure},
+		// rays whose union is the whole line: "and" is their intersection
+		{"(1,3)", "x > 1 \\text{ and } x < 3", Equal},
+		{"(1,3)", "x > 1 \\text{ or } x < 3", Unsure},
 		{"(-\\infty,1) \\cup (3,\\infty)", "x < 1 \\text{ or } x > 3", Equal},
 		{"\\{1, 2\\} \\cup \\{3\\}", "\\{1,2,3\\}", Equal},
 	} {
