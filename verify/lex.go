@@ -450,6 +450,12 @@ func lexCommand(s string, i int, toks *[]token) int {
 			emitLetter(toks, c)
 			return k
 		}
+		if n := len(c) - 2; n > 0 && allDigitsStr(c[:n]) && ordinalSuffix[c[n:]] {
+			// \text{2nd}: an ordinal
+			emit(tNum, c[:n])
+			emit(tText, c[n:])
+			return k
+		}
 		emit(tText, c)
 		return k
 	case "mathrm", "mathbf", "mathit", "boldsymbol", "mathsf", "mathtt", "bm", "operatorname", "mathbb", "mathcal", "mathfrak", "pmb":
@@ -462,6 +468,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 		}
 		if f, ok := knownFuncs[c]; ok {
 			emit(tFunc, f)
+			return k
+		}
+		if n := len(*toks); n > 0 && (*toks)[n-1].k == tNum && name == "mathrm" && strings.ContainsAny(c, "abcdefghijklmnopqrstuvwxyz") && isUnitText(c) {
+			// 5\,\mathrm{m}, 5\ \mathrm{m/s}: a unit after a number
+			emit(tText, c)
 			return k
 		}
 		if name == "mathbb" && c == "R" {

@@ -163,7 +163,7 @@ var unitCanon = map[string]string{
 	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",
 	"numbers": "", "solutions": "", "items": "", "coins": "", "books": "", "cards": "", "games": "", "handshakes": "",
 	"rd": "", "th": "", "st": "", "nd": "",
-	"celsius": "celsius", "fahrenheit": "fahrenheit",
+	"celsius": "celsius", "fahrenheit": "fahrenheit", "per": "per", "o'clock": "oclock", "oclock": "oclock",
 }
 
 // unitKey is the canonical form of a unit text ("square meters" -> "m").
@@ -213,7 +213,7 @@ var unitWords = map[string]bool{
 	"am": true, "pm": true, "a.m.": true, "p.m.": true, "km/h": true, "m/s": true, "cm^2": true, "cm^3": true, "m^2": true, "m^3": true,
 	"people": true, "persons": true, "students": true, "ways": true, "times": true, "points": true, "pieces": true,
 	"numbers": true, "solutions": true, "items": true, "coins": true, "books": true, "cards": true, "games": true, "handshakes": true,
-	"celsius": true, "fahrenheit": true,
+	"celsius": true, "fahrenheit": true, "per": true, "o'clock": true, "oclock": true,
 	"rd": true, "th": true, "st": true, "nd": true, "dm": true, "ha": true, "w": true, "kw": true, "j": true, "n": true, "v": true, "hz": true,
 }
 
@@ -840,6 +840,9 @@ func (p *parser) arcMinutes(d *node) *node {
 	return sum
 }
 
+// ordinalSuffix are the endings of 1st, 2nd, 3rd, 4th.
+var ordinalSuffix = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
+
 // scaleWords are number words that scale the number before them.
 var scaleWords = map[string]int64{"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
 
@@ -991,7 +994,7 @@ func (p *parser) parsePower() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e.k == kText || e.k == kMul && len(e.args) == 2 && e.args[0].k == kVar && e.args[0].name == "t" && e.args[1].k == kVar && e.args[1].name == "h" {
+		if e.k == kText || e.k == kMul && len(e.args) == 2 && e.args[0].k == kVar && e.args[1].k == kVar && ordinalSuffix[e.args[0].name+e.args[1].name] {
 			// an ordinal: 12^{\text{th}}, 12^{th}
 			continue
 		}

@@ -144,6 +144,16 @@ var redteam2Cases = []hardCase{
 	{`\mathbb{R}\setminus\{1\}`, `(-\infty,1)\cup(1,\infty)`, []Verdict{Equal}},
 	{`\mathbb{R}\setminus\{1\}`, `(-\infty,1]\cup(1,\infty)`, notEqual},
 	{`x \ne 1`, `\mathbb{R}\setminus\{2\}`, notEqual},
+	// \mathrm{} units after a number, per, o'clock, ordinals
+	{`5`, `5\ \mathrm{m/s}`, []Verdict{Equal}},
+	{`5`, `5\,\mathrm{m}/\mathrm{s}`, []Verdict{Equal}},
+	{`5\,\mathrm{m}`, `5\,\mathrm{s}`, notEqual},
+	{`2e`, `2\mathrm{e}`, []Verdict{Equal}},
+	{`25`, `25 \text{ meters per second}`, []Verdict{Equal}},
+	{`8`, `8 \text{ o'clock}`, []Verdict{Equal}},
+	{`3`, `3^{rd}`, []Verdict{Equal}},
+	{`2`, `\text{2nd}`, []Verdict{Equal}},
+	{`5`, `\text{4th}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
