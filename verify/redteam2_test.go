@@ -154,6 +154,13 @@ var redteam2Cases = []hardCase{
 	{`3`, `3^{rd}`, []Verdict{Equal}},
 	{`2`, `\text{2nd}`, []Verdict{Equal}},
 	{`5`, `\text{4th}`, notEqual},
+	// multiple-select letters compare as sets
+	{`ACD`, `A, C, D`, []Verdict{Equal}},
+	{`BD`, `\text{B and D}`, []Verdict{Equal}},
+	{`CD`, `C, D`, []Verdict{Equal}},
+	{`ACD`, `\boxed{AC}`, notEqual},
+	{`(A)`, `\text{(A) and (B)}`, notEqual},
+	{`A`, `\boxed{A, B}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

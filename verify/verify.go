@@ -144,6 +144,15 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 			cp = rest
 		}
 	}
+	if mg, ok := choiceLetters(cg); ok {
+		// multiple-select answers: ACD against A, C, D
+		if mp, ok := choiceLetters(cp); ok {
+			if mg == mp {
+				return cg, cp, Equal, "same choices"
+			}
+			return cg, cp, Different, "different choices"
+		}
+	}
 	if lg, ok := choiceLetter(cg, false); ok {
 		if lp, ok := choiceLetter(cp, false); ok {
 			if lg == lp {
@@ -567,6 +576,29 @@ func proseKey(words []string) string {
 		}
 	}
 	return b.String()
+}
+
+// choiceWrapping is what may stand around and between the letters of a
+// multiple-select answer.
+var choiceWrapping = strings.NewReplacer(`\text`, "", `\textbf`, "", `\mathrm`, "", `\mathbf`, "", "{", "", "}", "",
+	"(", "", ")", "", ",", "", " ", "", "~", "", `\,`, "", `\quad`, "", "and", "", "&", "")
+
+// choiceLetters reads a multiple-select answer of two to five distinct
+// letters A to E (ACD, "A, C, D", \text{B and D}, (A)(C)) and returns them
+// sorted.
+func choiceLetters(s string) (string, bool) {
+	t := choiceWrapping.Replace(s)
+	if len(t) < 2 || len(t) > 5 {
+		return "", false
+	}
+	b := []byte(t)
+	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
+	for i, c := range b {
+		if c < 'A' || c > 'E' || i > 0 && b[i-1] == c {
+			return "", false
+		}
+	}
+	return string(b), true
 }
 
 // choiceLetter reads a multiple-choice answer: "C", "(C)", "\text{(C)}",
