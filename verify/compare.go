@@ -1358,6 +1358,9 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = "infinity against a value"
 		return cDiff
 	}
+	if g.pct && p.deg || g.deg && p.pct {
+		return c.fail("a percentage against degrees") // 3% against 3°
+	}
 	if radMarked(g) && p.deg || g.deg && radMarked(p) {
 		// 1 rad against 1^\circ: the radians are stated, so the degrees
 		// can only be converted

@@ -130,6 +130,7 @@ var redteam2Cases = []hardCase{
 	{`\frac{\pi}{3} \text{ rad}`, `60^\circ`, []Verdict{Equal}},
 	{`1 \text{ rad}`, `1`, []Verdict{Equal}},
 	{`30^\circ`, `30 radians`, notEqual}, // was equal (known in round one)
+	{`3^\circ`, `3\%`, notEqual},
 	// minutes and seconds of arc
 	{`30^\circ 15'`, `30.25^\circ`, []Verdict{Equal}},
 	{`30.26^\circ`, `30^\circ 15' 36''`, []Verdict{Equal}},
