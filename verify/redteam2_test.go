@@ -163,6 +163,20 @@ var redteam2Cases = []hardCase{
 	{`ACD`, `\boxed{AC}`, notEqual},
 	{`(A)`, `\text{(A) and (B)}`, notEqual},
 	{`A`, `\boxed{A, B}`, notEqual},
+	// exact trigonometric values at multiples of π/6 and π/4, and e^{iqπ}
+	// at multiples of π/2: a zero is a zero, not float noise
+	{`0`, `\sin\pi`, []Verdict{Equal}},
+	{`0`, `\cos 90^\circ`, []Verdict{Equal}},
+	{`0`, `\tan\pi`, []Verdict{Equal}},
+	{`0`, `\cot\frac{\pi}{2}`, []Verdict{Equal}},
+	{`0`, `\cos(\pi/3) - 0.5`, []Verdict{Equal}},
+	{`0`, `e^{i\pi}+1`, []Verdict{Equal}},
+	{`0`, `e^{i\frac{\pi}{2}}-i`, []Verdict{Equal}},
+	{`0`, `\sin(\pi + 10^{-20})`, notEqual},
+	{`0`, `e^{i\pi}-1`, notEqual},
+	{`0`, `\tan\frac{\pi}{2}`, notEqual},
+	{`\frac{1}{2}`, `\sin 150^\circ`, []Verdict{Equal}},
+	{`-1`, `\sec\pi`, []Verdict{Equal}},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
