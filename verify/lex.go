@@ -439,10 +439,19 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
-		if numberLike(c) || mathInText(c) || numberAndNoun(c) {
-			// \text{13}, \text{(0,1)}, \text{5 apples}: a number, a
-			// tuple or a counted noun set in text
+		if numberLike(c) || mathInText(c) {
+			// \text{13}, \text{(0,1)}: a number or a tuple set in text
 			*toks = append(*toks, lexInner(c, 1<<10)...)
+			return k
+		}
+		if num, rest, ok := numberAndUnit(c); ok {
+			// \text{5 apples}, \text{5 cm}, \text{5 km/h}, \text{5\%}
+			*toks = append(*toks, lexInner(num, 1<<10)...)
+			if rest == "%" || rest == `\%` {
+				emit(tOp, "%")
+			} else {
+				emit(tText, rest)
+			}
 			return k
 		}
 		if content == "i" {
@@ -765,11 +774,21 @@ func digitsAmong(s, other string) bool {
 	return digits > 0
 }
 
-// numberAndNoun reports text that is a number and one word, as in
-// \text{5 apples}.
-func numberAndNoun(s string) bool {
-	num, word, ok := strings.Cut(s, " ")
-	return ok && numberLike(num) && len(word) >= 3 && isLetters(word)
+// numberAndUnit splits text that is a number and a unit, a counted noun
+// or a percent sign, as in \text{5 apples}, \text{5cm}, \text{5 km/h}.
+func numberAndUnit(s string) (string, string, bool) {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == '-' && i == 0) {
+		i++
+	}
+	num, rest := s[:i], strings.TrimSpace(s[i:])
+	if !allDigitsStr(strings.Trim(strings.TrimPrefix(num, "-"), ".")) && !numberLike(num) || rest == "" || strings.ContainsAny(rest, "0123456789") {
+		return "", "", false
+	}
+	if rest == "%" || rest == `\%` || isLetters(rest) && len(rest) >= 3 || isUnitText(rest) {
+		return num, rest, true
+	}
+	return "", "", false
 }
 
 // isUpper reports a non-empty string of capital ASCII letters.

@@ -177,6 +177,15 @@ var redteam2Cases = []hardCase{
 	{`0`, `\tan\frac{\pi}{2}`, notEqual},
 	{`\frac{1}{2}`, `\sin 150^\circ`, []Verdict{Equal}},
 	{`-1`, `\sec\pi`, []Verdict{Equal}},
+	// a number and its unit set together in \text{}
+	{`5`, `\text{5 cm}`, []Verdict{Equal}},
+	{`5`, `\text{5cm}`, []Verdict{Equal}},
+	{`5`, `\text{5 km/h}`, []Verdict{Equal}},
+	{`5`, `\text{5 square units}`, []Verdict{Equal}},
+	{`0.05`, `\text{5\%}`, []Verdict{Equal}},
+	{`5`, `\text{5 thousand}`, notEqual},
+	{`5`, `\text{5 or more}`, notEqual},
+	{`5\text{ cm}`, `\text{5 m}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
