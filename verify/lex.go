@@ -439,8 +439,9 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
-		if numberLike(c) || mathInText(c) {
-			// \text{13}, \text{(0,1)}: a number or a tuple set in text
+		if numberLike(c) || mathInText(c) || nestedText(c) {
+			// \text{13}, \text{(0,1)}, \text{\textbf{5}}: a number, a
+			// tuple or another text command set in text
 			*toks = append(*toks, lexInner(c, 1<<10)...)
 			return k
 		}
@@ -772,6 +773,18 @@ func digitsAmong(s, other string) bool {
 		}
 	}
 	return digits > 0
+}
+
+// nestedText reports text that is one text or bold command and its
+// group, as in \text{\textbf{5}}.
+func nestedText(s string) bool {
+	for _, c := range []string{`\textbf{`, `\text{`, `\mathbf{`, `\mathrm{`, `\emph{`, `\textit{`, `\boxed{`} {
+		if strings.HasPrefix(s, c) {
+			_, end := readGroup(s, len(c)-1)
+			return end == len(s)
+		}
+	}
+	return false
 }
 
 // numberAndUnit splits text that is a number and a unit, a counted noun

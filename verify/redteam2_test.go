@@ -186,6 +186,9 @@ var redteam2Cases = []hardCase{
 	{`5`, `\text{5 thousand}`, notEqual},
 	{`5`, `\text{5 or more}`, notEqual},
 	{`5\text{ cm}`, `\text{5 m}`, notEqual},
+	// a text command inside \text{}
+	{`5`, `\boxed{\text{\textbf{5}}}`, []Verdict{Equal}},
+	{`6`, `\text{\textbf{5}}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
