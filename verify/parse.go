@@ -1292,12 +1292,32 @@ func (p *parser) parsePrimary() (*node, error) {
 		}
 	case tOp:
 		switch t.text {
-		case "(", "[":
-			x, err := p.parseList(func(t token) bool { return t.k == tOp && (t.text == ")" || t.text == "]") })
+		case "]":
+			// ]2, 5[ and ]2, 5]: intervals open at the low end (French style)
+			x, err := p.parseList(func(t token) bool { return t.k == tOp && (t.text == "]" || t.text == "[") })
 			if err != nil {
 				return nil, err
 			}
 			c := p.next().text
+			if x.k != kList || len(x.args) != 2 {
+				return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+			}
+			return &node{k: kInterval, args: x.args, hi: c == "]"}, nil
+		case "(", "[":
+			x, err := p.parseList(func(u token) bool {
+				return u.k == tOp && (u.text == ")" || u.text == "]" || u.text == "[" && t.text == "[")
+			})
+			if err != nil {
+				return nil, err
+			}
+			c := p.next().text
+			if c == "[" {
+				// [2, 5[: open at the high end (French style)
+				if x.k != kList || len(x.args) != 2 {
+					return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+				}
+				return &node{k: kInterval, args: x.args, lo: true}, nil
+			}
 			if x.k != kList {
 				if t.text == "(" && c == ")" || t.text == "[" && c == "]" {
 					return x, nil // a group: (x+1), [x+1], ((1,2))

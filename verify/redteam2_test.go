@@ -189,6 +189,12 @@ var redteam2Cases = []hardCase{
 	// a text command inside \text{}
 	{`5`, `\boxed{\text{\textbf{5}}}`, []Verdict{Equal}},
 	{`6`, `\text{\textbf{5}}`, notEqual},
+	// intervals written with reversed brackets (French style)
+	{`(2,5)`, `]2,5[`, []Verdict{Equal}},
+	{`[2,+\infty)`, `[2,+\infty[`, []Verdict{Equal}},
+	{`(2,5]`, `]2,5]`, []Verdict{Equal}},
+	{`(-\infty,1)\cup(2,\infty)`, `]-\infty,1[\cup]2,+\infty[`, []Verdict{Equal}},
+	{`[2,5]`, `]2,5[`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
