@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -59,6 +60,10 @@ func clean(s string) string {
 	s = commaBraces.Replace(s)
 	s = joinThousands(s)
 	s = cleanReplacer.Replace(s)
+	if strings.Contains(s, `\choose`) {
+		// {10 \choose 3} is \binom{10}{3}
+		s = chooseRE.ReplaceAllString(s, `\binom{$1}{$2}`)
+	}
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -82,6 +87,9 @@ func clean(s string) string {
 	}
 	return s
 }
+
+// chooseRE matches {n \choose k} with plain n and k.
+var chooseRE = regexp.MustCompile(`\{([^{}]*)\\choose([^{}]*)\}`)
 
 // unitWrappers strips the commands around a unit (\text{ dollars}).
 var unitWrappers = strings.NewReplacer(`\text{`, " ", `\mathrm{`, " ", `\textrm{`, " ", `\mbox{`, " ", "}", " ", `\,`, " ", "~", " ")

@@ -195,6 +195,10 @@ var redteam2Cases = []hardCase{
 	{`(2,5]`, `]2,5]`, []Verdict{Equal}},
 	{`(-\infty,1)\cup(2,\infty)`, `]-\infty,1[\cup]2,+\infty[`, []Verdict{Equal}},
 	{`[2,5]`, `]2,5[`, notEqual},
+	// {n \choose k}
+	{`\binom{10}{3}`, `{10 \choose 3}`, []Verdict{Equal}},
+	{`120`, `{10\choose 3}`, []Verdict{Equal}},
+	{`10`, `{10 \choose 2}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
