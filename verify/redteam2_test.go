@@ -2,6 +2,8 @@ package verify
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -232,5 +234,44 @@ func TestRedteam2Bounded(t *testing.T) {
 		if got.Verdict == Equal || strings.HasPrefix(got.Reason, "internal error") {
 			t.Errorf("%s: %s (%s)", c.name, got.Verdict, got.Reason)
 		}
+	}
+}
+
+// TestRedteam2Pairs runs the round's whole probe set (testdata/hardpairs.tsv):
+// no pair labelled not-equal may be equal, and at least 95% of the labelled
+// pairs must get the expected verdict (1178 of 1210 when written; 1110
+// and one false equal before this round).
+func TestRedteam2Pairs(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "hardpairs.tsv"))
+	if err != nil {
+		t.Fatalf("reading the probe set: %v", err)
+	}
+	total, ok := 0, 0
+	for i, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("testdata/hardpairs.tsv:%d: want 3 tab-separated fields, got %d", i+1, len(f))
+		}
+		lab, gold, pred := f[0], strings.ReplaceAll(f[1], "<NL>", "\n"), strings.ReplaceAll(f[2], "<NL>", "\n")
+		if lab == "A" {
+			continue
+		}
+		got := Check(context.Background(), gold, pred)
+		total++
+		switch {
+		case lab != "E" && got.Verdict == Equal:
+			t.Errorf("hardpairs.tsv:%d: %q vs %q is equal (%s), labelled %s", i+1, gold, pred, got.Reason, lab)
+		case lab == "E" && got.Verdict == Equal, lab == "D" && got.Verdict == Different, lab == "X":
+			ok++
+		default:
+			t.Logf("hardpairs.tsv:%d: %q vs %q: %s (%s), labelled %s", i+1, gold, pred, got.Verdict, got.Reason, lab)
+		}
+	}
+	t.Logf("%d of %d probe pairs as labelled", ok, total)
+	if total == 0 || float64(ok) < 0.95*float64(total) {
+		t.Errorf("%d of %d probe pairs as labelled, want at least 95%%", ok, total)
 	}
 }
