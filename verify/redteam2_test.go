@@ -201,6 +201,13 @@ var redteam2Cases = []hardCase{
 	{`\binom{10}{3}`, `{10 \choose 3}`, []Verdict{Equal}},
 	{`120`, `{10\choose 3}`, []Verdict{Equal}},
 	{`10`, `{10 \choose 2}`, notEqual},
+	// a choice letter with a period, colon or parenthesis before the value
+	{`12`, `\boxed{B. 12}`, []Verdict{Equal}},
+	{`12`, `\boxed{C: 12}`, []Verdict{Equal}},
+	{`13`, `\boxed{B. 12}`, notEqual},
+	// a percent sign after the number taken from the prose
+	{`\frac{3}{4}`, `Hence the probability is $\frac{3}{4}$, i.e. 75%.`, []Verdict{Equal}},
+	{`75`, `Hence the probability is $\frac{3}{4}$, i.e. 75%.`, []Verdict{Equal}},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

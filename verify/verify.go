@@ -668,6 +668,10 @@ func choiceValue(s string) (string, bool) {
 	if len(t) > 4 && t[0] == '(' && t[2] == ')' && t[1] >= 'A' && t[1] <= 'E' {
 		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t[3:]), `\ `)), true
 	}
+	if len(t) > 3 && t[0] >= 'A' && t[0] <= 'E' && (t[1] == '.' || t[1] == ':' || t[1] == ')') && t[2] == ' ' {
+		// B. 12, B: 12, B) 12
+		return strings.TrimSpace(t[3:]), true
+	}
 	return "", false
 }
 
