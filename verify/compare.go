@@ -76,7 +76,8 @@ func nameLike(n *node) bool {
 		}
 		return len(n.args) > 0
 	case kFunc:
-		return n.name == "abs" && nameLike(n.args[0])
+		// |AB|, \min f(x), \max S
+		return (n.name == "abs" || (n.name == "min" || n.name == "max") && len(n.args) == 1) && nameLike(n.args[0])
 	}
 	return false
 }

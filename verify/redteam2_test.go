@@ -208,6 +208,13 @@ var redteam2Cases = []hardCase{
 	// a percent sign after the number taken from the prose
 	{`\frac{3}{4}`, `Hence the probability is $\frac{3}{4}$, i.e. 75%.`, []Verdict{Equal}},
 	{`75`, `Hence the probability is $\frac{3}{4}$, i.e. 75%.`, []Verdict{Equal}},
+	// words that only name the extremum asked for; \min and \max as names
+	{`\text{minimum } 3`, `3`, []Verdict{Equal}},
+	{`\text{maximum value } 10`, `10`, []Verdict{Equal}},
+	{`\text{minimum } 3`, `\text{maximum } 3`, notEqual},
+	{`\min f(x) = -1`, `-1`, []Verdict{Equal}},
+	{`\min f(x) = -1`, `\max f(x) = -1`, notEqual},
+	{`\min f(x) = -1`, `1`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

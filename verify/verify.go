@@ -211,7 +211,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
 		verdict = c.compare(gn, pn)
 	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
-		c.relation(gn, pn) == cEqual:
+		!coordinatesDiffer(gn, pn) && c.relation(gn, pn) == cEqual:
 		// y = x^2 against x^2 = y: the same equation
 		verdict = cEqual
 	default:
@@ -240,7 +240,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		if condsConflict(gc, pc) {
 			// f(x) = x^c for some c > 0 against ... for some c > 1
 			res.Verdict, res.Reason = Unsure, "same value, different conditions"
-		} else if proseKey(gw) != proseKey(pw) {
+		} else if proseKey(gw) != proseKey(pw) && !(onlyExtremum(gw) && proseKey(pw) == "" || onlyExtremum(pw) && proseKey(gw) == "") {
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
@@ -307,6 +307,24 @@ func hasPi(n *node) bool {
 		}
 	}
 	return false
+}
+
+// onlyExtremum reports dropped words that only name the value asked for
+// ("minimum", "maximum value"): against a bare value they say nothing,
+// though "minimum" against "maximum" still differs.
+func onlyExtremum(words []string) bool {
+	k := proseKey(words)
+	if k == "" {
+		return false
+	}
+	for _, w := range strings.Fields(k) {
+		switch w {
+		case "minimum", "maximum", "min", "max", "smallest", "largest", "least", "greatest", "value", "possible":
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // dropAnnotations drops the gold's words in parentheses, which annotate
@@ -482,6 +500,9 @@ func coordinatesDiffer(g, p *node) bool {
 			case "x", "y", "z":
 				return n.args[0].name
 			}
+		}
+		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kFunc && (n.args[0].name == "min" || n.args[0].name == "max") {
+			return n.args[0].name // \min f = -1 against \max f = -1
 		}
 		return ""
 	}
