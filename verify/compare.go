@@ -351,7 +351,7 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kText {
 			text, other = g, p
 		}
-		if infSign(other) > 0 && (strings.EqualFold(strings.Trim(text.name, ". "), "infinity") || strings.EqualFold(strings.Trim(text.name, ". "), "infinite")) {
+		if infSign(other) > 0 && infinityWords(text.name) {
 			return cEqual // "infinity" against \infty
 		}
 		if allReals(text.name) {
@@ -566,6 +566,13 @@ func isInequality(n *node) bool {
 
 func intervalLike(n *node) bool {
 	return n.k == kInterval || n.k == kUnion || n.k == kTuple && n.amb
+}
+
+// infinityWords reports "infinity", "infinite", "infinitely many" (and
+// "infinitely many solutions"), which a count of +\infty may be written as.
+func infinityWords(s string) bool {
+	t := strings.ToLower(strings.Trim(s, ". "))
+	return t == "infinity" || t == "infinite" || t == "infinitely many" || strings.HasPrefix(t, "infinitely many ")
 }
 
 func isList(n *node) bool { return n.k == kList || n.k == kSet }

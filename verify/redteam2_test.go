@@ -215,6 +215,14 @@ var redteam2Cases = []hardCase{
 	{`\min f(x) = -1`, `-1`, []Verdict{Equal}},
 	{`\min f(x) = -1`, `\max f(x) = -1`, notEqual},
 	{`\min f(x) = -1`, `1`, notEqual},
+	// "does not exist", "infinitely many"
+	{`\text{DNE}`, `\text{does not exist}`, []Verdict{Equal}},
+	{`\text{does not exist}`, `DNE`, []Verdict{Equal}},
+	{`\text{undefined}`, `\text{DNE}`, []Verdict{Unsure}},
+	{`\infty`, `\text{infinitely many}`, []Verdict{Equal}},
+	{`\infty`, `\text{infinitely many solutions}`, []Verdict{Equal}},
+	{`5`, `\text{infinitely many}`, notEqual},
+	{`-\infty`, `\text{infinitely many}`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }

@@ -132,6 +132,10 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 	}
 	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
 		return cg, cp, Equal, "same text"
+	} else if sg, sp := textSynonym[tg], textSynonym[tp]; sg != "" && sg == sp {
+		return cg, cp, Equal, "same text"
+	} else if tg == "undefined" && sp == "dne" || tp == "undefined" && sg == "dne" {
+		return cg, cp, Unsure, "undefined against does not exist"
 	}
 	// "(D) 7" on one side and a bare value on the other: compare the values
 	if _, ok := choiceLetter(cp, false); !ok {
@@ -758,6 +762,12 @@ func decimalComma(a, b string) bool {
 
 // textWrappers are unwrapped for the text comparison.
 var textWrappers = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", `\operatorname{`, "", "{", "", "}", "", " ", "", "~", "")
+
+// textSynonym maps spellings of one text answer (as plainText returns
+// them) to one form.
+var textSynonym = map[string]string{
+	"dne": "dne", "doesnotexist": "dne", "doesntexist": "dne", "itdoesnotexist": "dne", "thelimitdoesnotexist": "dne",
+}
 
 // plainText returns the lower-cased letters of an answer made only of
 // words (two or more letters, maybe in \text{}), else "".
