@@ -261,7 +261,7 @@ func TestRedteam2Bounded(t *testing.T) {
 
 // TestRedteam2Pairs runs the round's whole probe set (testdata/hardpairs.tsv):
 // no pair labelled not-equal may be equal, and at least 95% of the labelled
-// pairs must get the expected verdict (1178 of 1210 when written; 1110
+// pairs must get the expected verdict (1225 of 1259 when written; 1151
 // and one false equal before this round).
 func TestRedteam2Pairs(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "hardpairs.tsv"))
