@@ -60,6 +60,14 @@ var greek = map[string]bool{
 	"Sigma": true, "Upsilon": true, "Phi": true, "Psi": true, "Omega": true, "ell": true,
 }
 
+// greekRunes names Greek letters typed as Unicode, as their commands.
+var greekRunes = map[rune]string{
+	'α': "alpha", 'β': "beta", 'γ': "gamma", 'δ': "delta", 'ε': "epsilon", 'ζ': "zeta", 'η': "eta", 'θ': "theta",
+	'ι': "iota", 'κ': "kappa", 'λ': "lambda", 'μ': "mu", 'ν': "nu", 'ξ': "xi", 'ρ': "rho", 'σ': "sigma",
+	'τ': "tau", 'υ': "upsilon", 'φ': "phi", 'χ': "chi", 'ψ': "psi", 'ω': "omega", 'Γ': "Gamma", 'Δ': "Delta",
+	'Θ': "Theta", 'Λ': "Lambda", 'Σ': "Sigma", 'Φ': "Phi", 'Ψ': "Psi", 'Ω': "Omega",
+}
+
 // plainWords are letter runs kept whole outside \text{}: connectives and units.
 var plainWords = map[string]bool{
 	"and": true, "or": true, "percent": true, "pct": true, "percentage": true,
@@ -277,7 +285,12 @@ func lex(s string, maxTokens int) ([]token, error) {
 					emit(tOp, "^")
 					emit(tNum, string(d))
 				case r >= 'Α' && r <= 'ω' && r != 'π':
-					emit(tIdent, string(r))
+					// α is \alpha
+					if name, ok := greekRunes[r]; ok {
+						emit(tIdent, name)
+					} else {
+						emit(tIdent, string(r))
+					}
 				default:
 					emit(tBad, string(r))
 				}
@@ -453,6 +466,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 			} else {
 				emit(tText, rest)
 			}
+			return k
+		}
+		if f, ok := knownFuncs[c]; ok && len(c) > 2 {
+			// \text{sqrt}(3), \text{sin} x: a function name set in text
+			emit(tFunc, f)
 			return k
 		}
 		if content == "i" {

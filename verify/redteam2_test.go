@@ -223,6 +223,11 @@ var redteam2Cases = []hardCase{
 	{`\infty`, `\text{infinitely many solutions}`, []Verdict{Equal}},
 	{`5`, `\text{infinitely many}`, notEqual},
 	{`-\infty`, `\text{infinitely many}`, notEqual},
+	// Greek letters typed as Unicode; a function name set in \text{}
+	{`\alpha+\beta`, `α+β`, []Verdict{Equal}},
+	{`\theta=30^\circ`, `θ = 30°`, []Verdict{Equal}},
+	{`\sqrt{3}`, `\text{sqrt}(3)`, []Verdict{Equal}},
+	{`3`, `\text{sqrt}(3)`, notEqual},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
