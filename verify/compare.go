@@ -354,6 +354,9 @@ func (c *comparer) compare(g, p *node) cmp {
 		if infSign(other) > 0 && infinityWords(text.name) {
 			return cEqual // "infinity" against \infty
 		}
+		if other.k == kVar && other.name == "mathbb Z" && allIntegers(text.name) {
+			return cEqual // "all integers" against \mathbb{Z}
+		}
 		if allReals(text.name) {
 			if iv, ok := asIntervals(other); ok && len(iv) == 1 && infSign(iv[0].args[0]) < 0 && infSign(iv[0].args[1]) > 0 {
 				return cEqual // "all real numbers" against (-oo, oo)
@@ -468,6 +471,15 @@ func allReals(s string) bool {
 	t = strings.Trim(t, ". ")
 	switch t {
 	case "all real numbers", "all reals", "all real x", "every real number", "any real number", "all real values", "real numbers", "x is any real number":
+		return true
+	}
+	return false
+}
+
+// allIntegers reports a text naming the set of all integers.
+func allIntegers(s string) bool {
+	switch strings.Trim(strings.Join(strings.Fields(asciiLower(s)), " "), ". ") {
+	case "all integers", "integers", "the integers", "the set of integers", "all integer values", "every integer", "any integer":
 		return true
 	}
 	return false

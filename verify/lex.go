@@ -259,6 +259,12 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tOp, "U")
 			case 'ℝ':
 				emit(tIdent, "mathbb R")
+			case 'ℤ':
+				emit(tIdent, "mathbb Z")
+			case 'ℚ':
+				emit(tIdent, "mathbb Q")
+			case 'ℕ':
+				emit(tIdent, "mathbb N")
 			case '∈':
 				emit(tOp, "in")
 			case '√':
@@ -505,6 +511,11 @@ func lexCommand(s string, i int, toks *[]token) int {
 		}
 		if name == "mathbb" && c == "R" {
 			emit(tIdent, "mathbb R")
+			return k
+		}
+		if name == "mathbb" && (c == "Z" || c == "Q" || c == "N") {
+			// the integers, rationals, natural numbers: not a letter
+			emit(tIdent, "mathbb "+c)
 			return k
 		}
 		if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {

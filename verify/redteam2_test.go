@@ -228,6 +228,12 @@ var redteam2Cases = []hardCase{
 	{`\theta=30^\circ`, `θ = 30°`, []Verdict{Equal}},
 	{`\sqrt{3}`, `\text{sqrt}(3)`, []Verdict{Equal}},
 	{`3`, `\text{sqrt}(3)`, notEqual},
+	// \mathbb{Z} is the integers, not the letter Z
+	{`\mathbb{Z}`, `\text{all integers}`, []Verdict{Equal}},
+	{`\mathbb{Z}`, `ℤ`, []Verdict{Equal}},
+	{`\mathbb{Z}`, `\mathbb{R}`, notEqual},
+	{`\mathbb{N}`, `\text{all integers}`, notEqual},
+	{`n \in \mathbb{Z}`, `\mathbb{Z}`, []Verdict{Equal}},
 }
 
 func TestRedteam2(t *testing.T) { checkHardCases(t, redteam2Cases) }
