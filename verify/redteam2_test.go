@@ -272,7 +272,7 @@ func TestRedteam2Bounded(t *testing.T) {
 
 // TestRedteam2Pairs runs the round's whole probe set (testdata/hardpairs.tsv):
 // no pair labelled not-equal may be equal, and at least 95% of the labelled
-// pairs must get the expected verdict (1225 of 1259 when written; 1151
+// pairs must get the expected verdict (1251 of 1285 when written; 1173
 // and one false equal before this round).
 func TestRedteam2Pairs(t *testing.T) {
 	data, err := os.ReadFile(filepath.Join("testdata", "hardpairs.tsv"))
