@@ -654,7 +654,9 @@ func (e *evaluator) fn(n *node) (val, error) {
 // -2\pi, \pi/2 + \pi, 30^\circ when inTrig).
 func (e *evaluator) piRatio(n *node, inTrig bool) (*big.Rat, bool) {
 	if n.deg && inTrig {
-		v, err := e.eval(&node{k: n.k, num: n.num, dec: n.dec, name: n.name, args: n.args, ops: n.ops})
+		plain := *n
+		plain.deg = false
+		v, err := e.eval(&plain)
 		if err != nil || v.r == nil {
 			return nil, false
 		}
