@@ -47,6 +47,8 @@ type node struct {
 	amb  bool // tuple written with ( ) that may also be an open interval
 	pct  bool // number written with a percent sign
 	deg  bool // written with a degree sign
+	rad  bool // followed by the unit rad or radians
+	or   bool // list: its items are joined by "or"
 }
 
 func (n *node) String() string {

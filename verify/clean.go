@@ -1,6 +1,7 @@
 package verify
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -59,17 +60,71 @@ func clean(s string) string {
 	s = commaBraces.Replace(s)
 	s = joinThousands(s)
 	s = cleanReplacer.Replace(s)
+	if strings.Contains(s, `\choose`) {
+		// {10 \choose 3} is \binom{10}{3}
+		s = chooseRE.ReplaceAllString(s, `\binom{$1}{$2}`)
+	}
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
+	ellipsis := decimalEllipsis(s)
+	if t := strings.TrimRight(strings.TrimSuffix(strings.TrimSuffix(s, "..."), "…"), " "); t != s && strings.HasSuffix(t, ",") {
+		// 1, 2, 3, ...: a list that goes on is not its first elements
+		s = t + ` \ldots`
+	}
 	s = strings.TrimRight(s, ".;, ")
+	if ellipsis {
+		// 0.666...: the dots say the digits go on
+		s += "..."
+	}
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), `\\`))
 	// "= 10/9" left over from a chain, ": 5" after a label
 	s = strings.TrimSpace(strings.TrimLeft(s, "=:"))
 	s = strings.TrimSpace(strings.TrimPrefix(s, `\approx`))
 	if t, ok := plainThousands(s); ok {
 		s = t
+	} else if t, ok := thousandsBeforeUnit(s); ok {
+		s = t
 	}
 	return s
+}
+
+// chooseRE matches {n \choose k} with plain n and k.
+var chooseRE = regexp.MustCompile(`\{([^{}]*)\\choose([^{}]*)\}`)
+
+// unitWrappers strips the commands around a unit (\text{ dollars}).
+var unitWrappers = strings.NewReplacer(`\text{`, " ", `\mathrm{`, " ", `\textrm{`, " ", `\mbox{`, " ", "}", " ", `\,`, " ", "~", " ")
+
+// decimalEllipsis reports a decimal number ending in "..." (0.666...).
+func decimalEllipsis(s string) bool {
+	t, ok := strings.CutSuffix(s, "...")
+	if !ok || t == "" || !isDigit(t[len(t)-1]) {
+		return false
+	}
+	i := len(t)
+	for i > 0 && isDigit(t[i-1]) {
+		i--
+	}
+	return i > 0 && t[i-1] == '.' && i >= 2 && isDigit(t[i-2])
+}
+
+// thousandsBeforeUnit rewrites "2,000 \text{ dollars}" or "1 000 km" as
+// "2000 \text{ dollars}": a number with thousands separators followed by
+// words without digits.
+func thousandsBeforeUnit(s string) (string, bool) {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == ',' || s[i] == '.' || s[i] == ' ' || i == 0 && s[i] == '-') {
+		i++
+	}
+	num, rest := strings.TrimSpace(s[:i]), s[i:]
+	words := unitWrappers.Replace(rest)
+	if strings.TrimSpace(words) == "" || strings.ContainsAny(words, "0123456789()") || !isUnitText(words) {
+		return s, false
+	}
+	t, ok := plainThousands(num)
+	if !ok {
+		return s, false
+	}
+	return t + " " + rest, true
 }
 
 // doubledCommands are commands seen written with a doubled backslash when
@@ -120,6 +175,17 @@ func joinThousands(s string) string {
 						i = j - 1
 						goto next
 					}
+					// 3.141\,59: the last group of decimals may be shorter
+					if j < len(s) && isDigit(s[j]) && inDecimals(s, i) {
+						e := j
+						for e < len(s) && isDigit(s[e]) {
+							e++
+						}
+						if e-j <= 3 {
+							i = j - 1
+							goto next
+						}
+					}
 				}
 			}
 		}
@@ -127,6 +193,16 @@ func joinThousands(s string) string {
 	next:
 	}
 	return b.String()
+}
+
+// inDecimals reports that the digits just before s[i] follow a decimal
+// point.
+func inDecimals(s string, i int) bool {
+	k := i
+	for k > 0 && isDigit(s[k-1]) {
+		k--
+	}
+	return k > 1 && s[k-1] == '.' && isDigit(s[k-2])
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

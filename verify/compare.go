@@ -76,7 +76,8 @@ func nameLike(n *node) bool {
 		}
 		return len(n.args) > 0
 	case kFunc:
-		return n.name == "abs" && nameLike(n.args[0])
+		// |AB|, \min f(x), \max S
+		return (n.name == "abs" || (n.name == "min" || n.name == "max") && len(n.args) == 1) && nameLike(n.args[0])
 	}
 	return false
 }
@@ -104,11 +105,15 @@ func norm(n *node) *node {
 			if nameLike(n.args[0]) || len(n.args) >= 3 || constant(n.args[0]) && constant(n.args[1]) {
 				// the last value after an '=' (drop "≈ 1.3" tails)
 				v := n.args[len(n.args)-1]
+				found := false
 				for i := len(n.ops) - 1; i >= 0; i-- {
 					if n.ops[i] == "=" {
-						v = n.args[i+1]
+						v, found = n.args[i+1], true
 						break
 					}
+				}
+				if !found && !nameLike(n.args[0]) {
+					v = n.args[0] // \sqrt{3} \approx 1.732
 				}
 				return norm(v)
 			}
@@ -121,7 +126,7 @@ func norm(n *node) *node {
 			{k: kAdd, args: []*node{a, {k: kNeg, args: []*node{b}}}},
 		}})
 	case kList:
-		out := &node{k: kList}
+		out := &node{k: kList, or: n.or}
 		for _, a := range n.args {
 			if len(n.args) > 1 && isNumberSetMembership(a) {
 				continue // "f(x) = x + c, c \in \mathbb{R}": a condition, not an answer
@@ -240,6 +245,9 @@ func isNumberSetMembership(n *node) bool {
 		return false
 	}
 	s := n.args[1]
+	if s.k == kUnion && s.name == realsMinus {
+		return true // \alpha \in \mathbb{R} \setminus \{0\}
+	}
 	if s.k == kApply && len(s.name) > 0 {
 		s = &node{k: kVar, name: s.name}
 	}
@@ -343,8 +351,11 @@ func (c *comparer) compare(g, p *node) cmp {
 		if g.k == kText {
 			text, other = g, p
 		}
-		if infSign(other) > 0 && (strings.EqualFold(strings.Trim(text.name, ". "), "infinity") || strings.EqualFold(strings.Trim(text.name, ". "), "infinite")) {
+		if infSign(other) > 0 && infinityWords(text.name) {
 			return cEqual // "infinity" against \infty
+		}
+		if other.k == kVar && other.name == "mathbb Z" && allIntegers(text.name) {
+			return cEqual // "all integers" against \mathbb{Z}
 		}
 		if allReals(text.name) {
 			if iv, ok := asIntervals(other); ok && len(iv) == 1 && infSign(iv[0].args[0]) < 0 && infSign(iv[0].args[1]) > 0 {
@@ -388,6 +399,9 @@ func (c *comparer) compare(g, p *node) cmp {
 	case isScalar(g) && isScalar(p):
 		return c.scalar(g, p)
 	case isRelList(g) && intervalLike(p) || isRelList(p) && intervalLike(g):
+		return c.intervals(g, p)
+	case isRelList(g) && isInequality(p) || isRelList(p) && isInequality(g):
+		// -1 < x < 3 against x > -1 and x < 3
 		return c.intervals(g, p)
 	case isList(g) && isList(p):
 		return c.multiset(g.args, p.args)
@@ -457,6 +471,15 @@ func allReals(s string) bool {
 	t = strings.Trim(t, ". ")
 	switch t {
 	case "all real numbers", "all reals", "all real x", "every real number", "any real number", "all real values", "real numbers", "x is any real number":
+		return true
+	}
+	return false
+}
+
+// allIntegers reports a text naming the set of all integers.
+func allIntegers(s string) bool {
+	switch strings.Trim(strings.Join(strings.Fields(asciiLower(s)), " "), ". ") {
+	case "all integers", "integers", "the integers", "the set of integers", "all integer values", "every integer", "any integer":
 		return true
 	}
 	return false
@@ -538,8 +561,30 @@ func isRelList(n *node) bool {
 }
 
 // intervalLike reports an interval, a union or an open pair.
+// isInequality reports a relation made only of inequalities.
+func isInequality(n *node) bool {
+	if n.k != kRel {
+		return false
+	}
+	for _, op := range n.ops {
+		switch op {
+		case "<", "<=", ">", ">=", "!=":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func intervalLike(n *node) bool {
 	return n.k == kInterval || n.k == kUnion || n.k == kTuple && n.amb
+}
+
+// infinityWords reports "infinity", "infinite", "infinitely many" (and
+// "infinitely many solutions"), which a count of +\infty may be written as.
+func infinityWords(s string) bool {
+	t := strings.ToLower(strings.Trim(s, ". "))
+	return t == "infinity" || t == "infinite" || t == "infinitely many" || strings.HasPrefix(t, "infinitely many ")
 }
 
 func isList(n *node) bool { return n.k == kList || n.k == kSet }
@@ -711,6 +756,17 @@ func asIntervals(n *node) ([]*node, bool) {
 			out = append(out, iv...)
 		}
 		if !disjoint(out) {
+			// x > -1 and x < 3: overlapping rays whose union would be the
+			// whole line are an intersection
+			if len(out) == 2 && !n.or {
+				lo, hi := out[0], out[1]
+				if infSign(lo.args[0]) < 0 {
+					lo, hi = hi, lo
+				}
+				if infSign(hi.args[0]) < 0 && infSign(hi.args[1]) == 0 && infSign(lo.args[1]) > 0 && infSign(lo.args[0]) == 0 {
+					return []*node{{k: kInterval, args: []*node{lo.args[0], hi.args[1]}, lo: lo.lo, hi: hi.hi}}, true
+				}
+			}
 			return nil, false
 		}
 		return out, true
@@ -789,6 +845,9 @@ func relInterval(n *node) ([]*node, bool) {
 			return nil, false
 		}
 		switch op {
+		case "!=":
+			// x \ne a: (-oo, a) U (a, oo)
+			return []*node{{k: kInterval, args: []*node{neg, r}}, {k: kInterval, args: []*node{r, pos}}}, true
 		case ">":
 			return []*node{{k: kInterval, args: []*node{r, pos}}}, true
 		case ">=":
@@ -1319,6 +1378,14 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = "infinity against a value"
 		return cDiff
 	}
+	if g.pct && p.deg || g.deg && p.pct {
+		return c.fail("a percentage against degrees") // 3% against 3°
+	}
+	if radMarked(g) && p.deg || g.deg && radMarked(p) {
+		// 1 rad against 1^\circ: the radians are stated, so the degrees
+		// can only be converted
+		g, p = radians(g), radians(p)
+	}
 	r := c.scalarCore(g, p)
 	if r == cEqual {
 		return r
@@ -1339,19 +1406,29 @@ func (c *comparer) scalar(g, p *node) cmp {
 	}
 	// degrees against radians: 90^\circ = \pi/2
 	if g.deg != p.deg {
-		h := func(n *node) *node {
-			if n.deg {
-				return &node{k: kMul, args: []*node{n, {k: kDiv, args: []*node{{k: kConst, name: "pi"}, intNode(180)}}}}
-			}
-			return n
-		}
 		saved := c.reason
-		if c.scalarCore(h(g), h(p)) == cEqual {
+		if c.scalarCore(radians(g), radians(p)) == cEqual {
 			return cEqual
 		}
 		c.reason = saved
 	}
 	return r
+}
+
+// radMarked reports a value followed by the unit rad (2\pi \text{ rad}).
+func radMarked(n *node) bool {
+	if n.rad {
+		return true
+	}
+	return n.k == kMul && len(n.args) > 0 && n.args[len(n.args)-1].rad
+}
+
+// radians converts a value in degrees to radians.
+func radians(n *node) *node {
+	if !n.deg {
+		return n
+	}
+	return &node{k: kMul, args: []*node{n, {k: kDiv, args: []*node{{k: kConst, name: "pi"}, intNode(180)}}}}
 }
 
 func (c *comparer) scalarCore(g, p *node) cmp {

@@ -172,6 +172,9 @@ func (e *evaluator) evalNode(n *node) (val, error) {
 		}
 		return inexact(a.c / b.c), nil
 	case kPow:
+		if v, ok := e.eulerQuarter(n); ok {
+			return v, nil
+		}
 		a, err := e.eval(n.args[0])
 		if err != nil {
 			return val{}, err
@@ -471,6 +474,12 @@ func (e *evaluator) fn(n *node) (val, error) {
 			return val{}, err
 		}
 		return pow(a, exact(big.NewRat(1, 2)))
+	case "conj":
+		a, err := one()
+		if err != nil || a.r != nil {
+			return a, err
+		}
+		return inexact(cmplx.Conj(a.c)), nil
 	case "abs":
 		a, err := one()
 		if err != nil {
@@ -597,6 +606,14 @@ func (e *evaluator) fn(n *node) (val, error) {
 		return val{}, err
 	}
 	x := a.c
+	if trig[n.name] {
+		// \sin\pi, \cos 90^\circ: exact at multiples of π/6 and π/4
+		if q, ok := e.piRatio(n.args[0], true); ok {
+			if v, ok, err := exactTrig(n.name, q); ok || err != nil {
+				return v, err
+			}
+		}
+	}
 	// exact values at exact zero
 	if a.r != nil && a.r.Sign() == 0 {
 		switch n.name {
@@ -631,6 +648,208 @@ func (e *evaluator) fn(n *node) (val, error) {
 		r = complex(real(r), 0)
 	}
 	return inexact(r), nil
+}
+
+// piRatio returns q when n is the exact angle qπ (π, \frac{5\pi}{6},
+// -2\pi, \pi/2 + \pi, 30^\circ when inTrig).
+func (e *evaluator) piRatio(n *node, inTrig bool) (*big.Rat, bool) {
+	if n.deg && inTrig {
+		plain := *n
+		plain.deg = false
+		v, err := e.eval(&plain)
+		if err != nil || v.r == nil {
+			return nil, false
+		}
+		return new(big.Rat).Quo(v.r, big.NewRat(180, 1)), true
+	}
+	if n.deg || n.pct {
+		return nil, false
+	}
+	switch n.k {
+	case kConst:
+		if n.name == "pi" {
+			return big.NewRat(1, 1), true
+		}
+	case kNeg:
+		if q, ok := e.piRatio(n.args[0], inTrig); ok {
+			return q.Neg(q), true
+		}
+	case kAdd:
+		sum := new(big.Rat)
+		for _, a := range n.args {
+			q, ok := e.piRatio(a, inTrig)
+			if !ok {
+				return nil, false
+			}
+			sum.Add(sum, q)
+		}
+		return sum, true
+	case kMul, kDiv:
+		var q *big.Rat
+		coef := big.NewRat(1, 1)
+		for i, a := range n.args {
+			if qa, ok := e.piRatio(a, inTrig); ok && q == nil && !(n.k == kDiv && i == 1) {
+				q = qa
+				continue
+			}
+			if hasVar(a) {
+				return nil, false
+			}
+			v, err := e.eval(a)
+			if err != nil || v.r == nil || n.k == kDiv && i == 1 && v.r.Sign() == 0 {
+				return nil, false
+			}
+			if n.k == kDiv && i == 1 {
+				coef.Quo(coef, v.r)
+			} else {
+				coef.Mul(coef, v.r)
+			}
+		}
+		if q == nil {
+			return nil, false
+		}
+		return q.Mul(q, coef), true
+	}
+	return nil, false
+}
+
+// eulerQuarter evaluates e^{i qπ} exactly when q is a multiple of 1/2
+// (e^{i\pi} = -1, e^{i\pi/2} = i).
+func (e *evaluator) eulerQuarter(n *node) (val, bool) {
+	if b := n.args[0]; b.k != kConst || b.name != "e" {
+		return val{}, false
+	}
+	x := n.args[1]
+	if x.k != kMul && x.k != kDiv {
+		return val{}, false
+	}
+	// drop one factor i from the numerator
+	num := x
+	if x.k == kDiv {
+		num = x.args[0]
+	}
+	if num.k != kMul {
+		return val{}, false
+	}
+	rest := make([]*node, 0, len(num.args))
+	found := false
+	for _, a := range num.args {
+		if !found && a.k == kConst && a.name == "i" {
+			found = true
+			continue
+		}
+		rest = append(rest, a)
+	}
+	if !found || len(rest) == 0 {
+		return val{}, false
+	}
+	var m *node = &node{k: kMul, args: rest}
+	if len(rest) == 1 {
+		m = rest[0]
+	}
+	if x.k == kDiv {
+		m = &node{k: kDiv, args: []*node{m, x.args[1]}}
+	}
+	q, ok := e.piRatio(m, false)
+	if !ok {
+		return val{}, false
+	}
+	t := new(big.Rat).Mul(q, big.NewRat(2, 1))
+	if !t.IsInt() || t.Num().BitLen() > 62 {
+		return val{}, false
+	}
+	k := t.Num().Int64() % 4
+	if k < 0 {
+		k += 4
+	}
+	return [4]val{exact(big.NewRat(1, 1)), inexact(complex(0, 1)), exact(big.NewRat(-1, 1)), inexact(complex(0, -1))}[k], true
+}
+
+// hasVar reports a variable or π, e, i in n.
+func hasVar(n *node) bool {
+	if n.k == kVar || n.k == kConst || n.k == kApply {
+		return true
+	}
+	for _, a := range n.args {
+		if hasVar(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// exactTrig is sin, cos, tan, cot, sec or csc of qπ where the value is
+// rational (multiples of π/6 for sin and cos, of π/4 for tan and cot).
+// ok is false where it is not; err is set where the function is undefined.
+func exactTrig(name string, q *big.Rat) (val, bool, error) {
+	// r = q mod 2, in 12ths of π
+	t := new(big.Rat).Mul(q, big.NewRat(12, 1))
+	if !t.IsInt() || t.Num().BitLen() > 62 {
+		return val{}, false, nil
+	}
+	k := t.Num().Int64() % 24
+	if k < 0 {
+		k += 24
+	}
+	// sin at k·15°, as a rational when it is one
+	sinAt := func(k int64) (*big.Rat, bool) {
+		switch k % 24 {
+		case 0, 12:
+			return new(big.Rat), true
+		case 2, 10:
+			return big.NewRat(1, 2), true
+		case 6:
+			return big.NewRat(1, 1), true
+		case 14, 22:
+			return big.NewRat(-1, 2), true
+		case 18:
+			return big.NewRat(-1, 1), true
+		}
+		return nil, false
+	}
+	switch name {
+	case "sin", "csc", "cos", "sec":
+		kk := k
+		if name == "cos" || name == "sec" {
+			kk = (k + 6) % 24
+		}
+		v, ok := sinAt(kk)
+		if !ok {
+			return val{}, false, nil
+		}
+		if name == "csc" || name == "sec" {
+			if v.Sign() == 0 {
+				return val{}, false, errEval
+			}
+			v.Inv(v)
+		}
+		return exact(v), true, nil
+	case "tan", "cot":
+		var v *big.Rat
+		switch k % 12 {
+		case 0:
+			v = new(big.Rat)
+		case 3:
+			v = big.NewRat(1, 1)
+		case 9:
+			v = big.NewRat(-1, 1)
+		case 6:
+			if name == "tan" {
+				return val{}, false, errEval
+			}
+			return exact(new(big.Rat)), true, nil
+		default:
+			return val{}, false, nil
+		}
+		if name == "cot" {
+			if v.Sign() == 0 {
+				return val{}, false, errEval
+			}
+			v.Inv(v)
+		}
+		return exact(v), true, nil
+	}
+	return val{}, false, nil
 }
 
 // elementary evaluates a named function of one argument in complex128.

@@ -407,6 +407,9 @@ func lastNumber(text string) (string, bool) {
 		start--
 	}
 	s := strings.Trim(text[start:end], ".,/")
+	if s != "" && (strings.HasPrefix(text[end:], "%") || strings.HasPrefix(text[end:], `\%`)) && strings.HasSuffix(text[start:end], s) {
+		s += "%" // "i.e. 75%."
+	}
 	return s, s != ""
 }
 

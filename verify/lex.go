@@ -60,6 +60,14 @@ var greek = map[string]bool{
 	"Sigma": true, "Upsilon": true, "Phi": true, "Psi": true, "Omega": true, "ell": true,
 }
 
+// greekRunes names Greek letters typed as Unicode, as their commands.
+var greekRunes = map[rune]string{
+	'α': "alpha", 'β': "beta", 'γ': "gamma", 'δ': "delta", 'ε': "epsilon", 'ζ': "zeta", 'η': "eta", 'θ': "theta",
+	'ι': "iota", 'κ': "kappa", 'λ': "lambda", 'μ': "mu", 'ν': "nu", 'ξ': "xi", 'ρ': "rho", 'σ': "sigma",
+	'τ': "tau", 'υ': "upsilon", 'φ': "phi", 'χ': "chi", 'ψ': "psi", 'ω': "omega", 'Γ': "Gamma", 'Δ': "Delta",
+	'Θ': "Theta", 'Λ': "Lambda", 'Σ': "Sigma", 'Φ': "Phi", 'Ψ': "Psi", 'Ω': "Omega",
+}
+
 // plainWords are letter runs kept whole outside \text{}: connectives and units.
 var plainWords = map[string]bool{
 	"and": true, "or": true, "percent": true, "pct": true, "percentage": true,
@@ -251,6 +259,12 @@ func lex(s string, maxTokens int) ([]token, error) {
 				emit(tOp, "U")
 			case 'ℝ':
 				emit(tIdent, "mathbb R")
+			case 'ℤ':
+				emit(tIdent, "mathbb Z")
+			case 'ℚ':
+				emit(tIdent, "mathbb Q")
+			case 'ℕ':
+				emit(tIdent, "mathbb N")
 			case '∈':
 				emit(tOp, "in")
 			case '√':
@@ -277,7 +291,12 @@ func lex(s string, maxTokens int) ([]token, error) {
 					emit(tOp, "^")
 					emit(tNum, string(d))
 				case r >= 'Α' && r <= 'ω' && r != 'π':
-					emit(tIdent, string(r))
+					// α is \alpha
+					if name, ok := greekRunes[r]; ok {
+						emit(tIdent, name)
+					} else {
+						emit(tIdent, string(r))
+					}
 				default:
 					emit(tBad, string(r))
 				}
@@ -403,6 +422,8 @@ func lexCommand(s string, i int, toks *[]token) int {
 		emit(tOp, "=")
 	case "cup":
 		emit(tOp, "U")
+	case "setminus", "backslash":
+		emit(tOp, "setminus")
 	case "in":
 		emit(tOp, "in")
 	case "circ", "degree":
@@ -437,15 +458,36 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
-		if numberLike(c) {
-			// \text{13}: a number set in text
-			sub, _ := lex(c, 1<<10)
-			*toks = append(*toks, sub[:len(sub)-1]...)
+		if numberLike(c) || mathInText(c) || nestedText(c) {
+			// \text{13}, \text{(0,1)}, \text{\textbf{5}}: a number, a
+			// tuple or another text command set in text
+			*toks = append(*toks, lexInner(c, 1<<10)...)
+			return k
+		}
+		if num, rest, ok := numberAndUnit(c); ok {
+			// \text{5 apples}, \text{5 cm}, \text{5 km/h}, \text{5\%}
+			*toks = append(*toks, lexInner(num, 1<<10)...)
+			if rest == "%" || rest == `\%` {
+				emit(tOp, "%")
+			} else {
+				emit(tText, rest)
+			}
+			return k
+		}
+		if f, ok := knownFuncs[c]; ok && len(c) > 2 {
+			// \text{sqrt}(3), \text{sin} x: a function name set in text
+			emit(tFunc, f)
 			return k
 		}
 		if content == "i" {
 			// 1+2\text{i}: the imaginary unit set upright
 			emitLetter(toks, c)
+			return k
+		}
+		if n := len(c) - 2; n > 0 && allDigitsStr(c[:n]) && ordinalSuffix[c[n:]] {
+			// \text{2nd}: an ordinal
+			emit(tNum, c[:n])
+			emit(tText, c[n:])
 			return k
 		}
 		emit(tText, c)
@@ -462,8 +504,18 @@ func lexCommand(s string, i int, toks *[]token) int {
 			emit(tFunc, f)
 			return k
 		}
+		if n := len(*toks); n > 0 && (*toks)[n-1].k == tNum && name == "mathrm" && strings.ContainsAny(c, "abcdefghijklmnopqrstuvwxyz") && isUnitText(c) {
+			// 5\,\mathrm{m}, 5\ \mathrm{m/s}: a unit after a number
+			emit(tText, c)
+			return k
+		}
 		if name == "mathbb" && c == "R" {
 			emit(tIdent, "mathbb R")
+			return k
+		}
+		if name == "mathbb" && (c == "Z" || c == "Q" || c == "N") {
+			// the integers, rationals, natural numbers: not a letter
+			emit(tIdent, "mathbb "+c)
 			return k
 		}
 		if len(c) == 1 && (c[0] >= 'a' && c[0] <= 'z' || c[0] >= 'A' && c[0] <= 'Z') {
@@ -486,21 +538,36 @@ func lexCommand(s string, i int, toks *[]token) int {
 		}
 		// mixed content: re-lex it inline
 		*toks = append(*toks, token{tOp, "{"})
-		sub, _ := lex(c, 1<<20)
-		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, lexInner(c, 1<<20)...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
 	case "overline", "vec", "hat", "bar", "widehat", "overrightarrow", "overleftrightarrow", "tilde", "widetilde", "underline", "dot", "ddot", "mathring":
 		// geometric names: \overline{AB} is the segment AB
 		content, k := readGroup(s, j)
 		c := strings.TrimSpace(content)
+		if (name == "overline" || name == "underline") && len(c) >= 2 && isUpper(c) {
+			// \overline{AB}: the segment AB, written AB as often
+			for _, r := range c {
+				emitLetter(toks, string(r))
+			}
+			return k
+		}
 		if isLetters(c) {
 			emit(tIdent, name[:1]+c)
 			return k
 		}
+		sub := lexInner(c, 1<<20)
+		if name == "overline" || name == "bar" {
+			for _, t := range sub {
+				if t.k == tConst && t.text == "i" {
+					// \overline{1+i}: the complex conjugate
+					emit(tFunc, "conj")
+					break
+				}
+			}
+		}
 		*toks = append(*toks, token{tOp, "{"})
-		sub, _ := lex(c, 1<<20)
-		*toks = append(*toks, sub[:len(sub)-1]...)
+		*toks = append(*toks, sub...)
 		*toks = append(*toks, token{tOp, "}"})
 		return k
 	case "forall":
@@ -520,6 +587,10 @@ func lexCommand(s string, i int, toks *[]token) int {
 				e++
 			}
 			content, k = s[k:e], e
+		}
+		if strings.TrimSpace(content) == "" && k < len(s) && (isDigit(s[k]) || s[k] == '-') {
+			// \angle 45^\circ: the sign of an angle before its size
+			return k
 		}
 		emit(tIdent, "angle "+strings.TrimSpace(content))
 		return k
@@ -546,7 +617,7 @@ func lexCommand(s string, i int, toks *[]token) int {
 	case "sum", "prod":
 		emit(tCmd, name)
 	case "int", "iint", "oint", "lim", "to", "rightarrow", "Rightarrow", "implies",
-		"cap", "setminus", "subset", "subseteq", "exists", "partial", "nabla",
+		"cap", "subset", "subseteq", "exists", "partial", "nabla",
 		"dots", "ldots", "cdots", "vdots", "ddots", "mod", "bmod", "pmod", "perp", "parallel",
 		"triangle", "sim", "cong", "mapsto", "choose", "iff", "land", "lor", "neg",
 		"wedge", "vee", "notin", "supset", "leftarrow", "Leftrightarrow", "overset", "underset", "stackrel":
@@ -579,8 +650,18 @@ func repeating(s string, i, j int) (string, int, bool) {
 	var period string
 	var end int
 	switch {
-	case strings.HasPrefix(s[k:], `\overline{`):
+	case strings.HasPrefix(s[k:], `\overline`) && !letterAt(s, k+len(`\overline`)):
 		period, end = readGroup(s, k+len(`\overline`))
+	case strings.HasPrefix(s[k:], `\bar`) && !letterAt(s, k+len(`\bar`)):
+		// 0.1\bar{6}, 0.\bar3
+		period, end = readGroup(s, k+len(`\bar`))
+	case k < len(s) && s[k] == '(' && (strings.HasSuffix(fixed, ".") || strings.HasPrefix(fixed, "0.") || strings.HasPrefix(fixed, ".")):
+		// 0.(3), 0.1(6): the period in parentheses
+		e := strings.IndexByte(s[k:], ')')
+		if e < 0 {
+			return "", 0, false
+		}
+		period, end = s[k+1:k+e], k+e+1
 	case strings.HasPrefix(s[k:], `\dot{`):
 		period, end = readGroup(s, k+len(`\dot`))
 		// 0.\dot{1}\dot{2}, 0.\dot{1}2\dot{3}: dots over the first and
@@ -594,7 +675,17 @@ func repeating(s string, i, j int) (string, int, bool) {
 			period, end = period+s[end:m]+last, end2
 		}
 	default:
-		return "", 0, false
+		// 0.333..., 0.4545\ldots: a period written out at least twice
+		e, ok := ellipsisAt(s, k)
+		if !ok {
+			return "", 0, false
+		}
+		dot := strings.IndexByte(fixed, '.')
+		f, p := writtenPeriod(fixed[dot+1:])
+		if p == "" {
+			return "", 0, false
+		}
+		fixed, period, end = fixed[:dot+1]+f, p, e
 	}
 	period = strings.TrimSpace(period)
 	if period == "" || len(period) > 30 || len(fixed) > 30 || !allDigitsStr(period) {
@@ -617,6 +708,67 @@ func repeating(s string, i, j int) (string, int, bool) {
 	return new(big.Rat).SetFrac(num, den).String(), end, true
 }
 
+// lexInner lexes the content of a command for the tokens around it: no
+// end token, and one bad token for content over max tokens.
+func lexInner(s string, max int) []token {
+	sub, err := lex(s, max)
+	if err != nil {
+		return []token{{tBad, "too long"}}
+	}
+	return sub[:len(sub)-1]
+}
+
+// letterAt reports an ASCII letter at s[i].
+func letterAt(s string, i int) bool { return i < len(s) && isLetter(s[i]) }
+
+// ellipsisAt reads an ellipsis (..., \ldots, \dots, \cdots, …) at s[k],
+// after optional spaces, and returns the index after it.
+func ellipsisAt(s string, k int) (int, bool) {
+	for k < len(s) && s[k] == ' ' {
+		k++
+	}
+	for _, e := range []string{"...", `\ldots`, `\dots`, `\cdots`, "…"} {
+		if strings.HasPrefix(s[k:], e) && (e[0] != '\\' || !letterAt(s, k+len(e))) {
+			return k + len(e), true
+		}
+	}
+	return 0, false
+}
+
+// writtenPeriod splits the decimals of 0.1666... or 0.4545... into the
+// digits before the period and the period: the shortest block (up to 6
+// digits) that the decimals end with at least twice, and in at least three
+// digits (0.66... is not read as 2/3). It returns "" for no period
+// (3.14159...).
+func writtenPeriod(frac string) (string, string) {
+	for n := 1; n <= 6; n++ {
+		reps := 2
+		if n == 1 {
+			reps = 3
+		}
+		if len(frac) < reps*n {
+			return "", ""
+		}
+		blk := frac[len(frac)-n:]
+		ok := true
+		for r := 2; r <= reps; r++ {
+			if frac[len(frac)-r*n:len(frac)-(r-1)*n] != blk {
+				ok = false
+			}
+		}
+		if !ok {
+			continue
+		}
+		// move the start of the period left as far as the digits repeat
+		start := len(frac) - reps*n
+		for start > 0 && frac[start-1] == frac[start-1+n] {
+			start--
+		}
+		return frac[:start], frac[start : start+n]
+	}
+	return "", ""
+}
+
 func allDigitsStr(s string) bool {
 	if s == "" {
 		return false
@@ -630,18 +782,65 @@ func allDigitsStr(s string) bool {
 }
 
 // numberLike reports a non-empty string of digits with '.', ',' or a sign.
-func numberLike(s string) bool {
+func numberLike(s string) bool { return digitsAmong(s, ".,- ") }
+
+// mathInText reports text that is only numbers and signs, such as a
+// tuple or an interval set in \text{(0,1)}.
+func mathInText(s string) bool { return digitsAmong(s, " .,+-*/^()[]") }
+
+// digitsAmong reports a string of digits and the bytes in other, with at
+// least one digit.
+func digitsAmong(s, other string) bool {
 	digits := 0
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; {
 		case c >= '0' && c <= '9':
 			digits++
-		case c == '.' || c == ',' || c == '-' || c == ' ':
+		case strings.IndexByte(other, c) >= 0:
 		default:
 			return false
 		}
 	}
 	return digits > 0
+}
+
+// nestedText reports text that is one text or bold command and its
+// group, as in \text{\textbf{5}}.
+func nestedText(s string) bool {
+	for _, c := range []string{`\textbf{`, `\text{`, `\mathbf{`, `\mathrm{`, `\emph{`, `\textit{`, `\boxed{`} {
+		if strings.HasPrefix(s, c) {
+			_, end := readGroup(s, len(c)-1)
+			return end == len(s)
+		}
+	}
+	return false
+}
+
+// numberAndUnit splits text that is a number and a unit, a counted noun
+// or a percent sign, as in \text{5 apples}, \text{5cm}, \text{5 km/h}.
+func numberAndUnit(s string) (string, string, bool) {
+	i := 0
+	for i < len(s) && (isDigit(s[i]) || s[i] == '.' || s[i] == '-' && i == 0) {
+		i++
+	}
+	num, rest := s[:i], strings.TrimSpace(s[i:])
+	if !allDigitsStr(strings.Trim(strings.TrimPrefix(num, "-"), ".")) && !numberLike(num) || rest == "" || strings.ContainsAny(rest, "0123456789") {
+		return "", "", false
+	}
+	if rest == "%" || rest == `\%` || isLetters(rest) && len(rest) >= 3 || isUnitText(rest) {
+		return num, rest, true
+	}
+	return "", "", false
+}
+
+// isUpper reports a non-empty string of capital ASCII letters.
+func isUpper(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'A' || s[i] > 'Z' {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func isLetters(s string) bool {

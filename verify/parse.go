@@ -163,6 +163,7 @@ var unitCanon = map[string]string{
 	"people": "", "persons": "", "students": "", "ways": "", "times": "", "points": "", "pieces": "",
 	"numbers": "", "solutions": "", "items": "", "coins": "", "books": "", "cards": "", "games": "", "handshakes": "",
 	"rd": "", "th": "", "st": "", "nd": "",
+	"celsius": "celsius", "fahrenheit": "fahrenheit", "per": "per", "o'clock": "oclock", "oclock": "oclock",
 }
 
 // unitKey is the canonical form of a unit text ("square meters" -> "m").
@@ -182,6 +183,9 @@ func unitKey(s string) string {
 		if w != "" {
 			parts = append(parts, w)
 		}
+	}
+	if len(parts) == 1 && countNoun(parts[0]) {
+		return parts[0] + exp
 	}
 	if len(parts) == 0 {
 		if exp != "" {
@@ -209,6 +213,7 @@ var unitWords = map[string]bool{
 	"am": true, "pm": true, "a.m.": true, "p.m.": true, "km/h": true, "m/s": true, "cm^2": true, "cm^3": true, "m^2": true, "m^3": true,
 	"people": true, "persons": true, "students": true, "ways": true, "times": true, "points": true, "pieces": true,
 	"numbers": true, "solutions": true, "items": true, "coins": true, "books": true, "cards": true, "games": true, "handshakes": true,
+	"celsius": true, "fahrenheit": true, "per": true, "o'clock": true, "oclock": true,
 	"rd": true, "th": true, "st": true, "nd": true, "dm": true, "ha": true, "w": true, "kw": true, "j": true, "n": true, "v": true, "hz": true,
 }
 
@@ -221,8 +226,40 @@ func isUnitText(s string) bool {
 	words := strings.FieldsFunc(s, func(r rune) bool {
 		return r == ' ' || r == '/' || r == '^' || r == '~' || r == '\\' || r >= '0' && r <= '9' || r == '{' || r == '}' || r == '(' || r == ')'
 	})
+	if len(words) == 1 && countNoun(strings.Trim(words[0], ".,")) {
+		return true
+	}
 	for _, w := range words {
 		if _, ok := unitCanon[strings.Trim(w, ".,")]; !unitWords[strings.Trim(w, ".,")] && !unitWords[w] && !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// notCounted are words ending in s that do not name what was counted:
+// "5 less", "5 thousands" are not the number 5.
+var notCounted = map[string]bool{
+	"less": true, "unless": true, "plus": true, "minus": true, "thus": true, "this": true, "always": true,
+	"perhaps": true, "sometimes": true, "hundreds": true, "thousands": true, "millions": true, "billions": true,
+	"trillions": true, "dozens": true, "tens": true, "besides": true, "towards": true, "afterwards": true,
+	"whereas": true, "nevertheless": true, "regardless": true, "does": true, "goes": true, "yes": true,
+	"otherwise": true, "lakhs": true, "crores": true, "halves": true, "thirds": true,
+	"quarters": true, "fourths": true, "fifths": true, "sixths": true, "sevenths": true, "eighths": true,
+	"ninths": true, "tenths": true, "hundredths": true, "thousandths": true, "squares": true, "cubes": true,
+	"powers": true, "multiples": true, "factorials": true, "ones": true, "zeros": true, "zeroes": true,
+}
+
+// countNoun reports one lower-case plural word naming what a number counts
+// ("5 apples", "12 students"). Units of the same value must then match,
+// like other units ("5 apples" against "5 pears" is unsure).
+func countNoun(w string) bool {
+	if len(w) < 4 || !strings.HasSuffix(w, "s") || strings.HasSuffix(w, "ss") || strings.HasSuffix(w, "us") ||
+		strings.HasSuffix(w, "is") || notCounted[w] {
+		return false
+	}
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
 			return false
 		}
 	}
@@ -316,7 +353,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	defer p.leave()
 	var items []*node
 	var groups [][]*node // items split at ';' when both ',' and ';' are used
-	semi, comma := false, false
+	semi, comma, sawOr := false, false, false
 	for {
 		for p.isOp(",") || p.isOp(";") || p.isOp("&") || p.peek().k == tRowSep || isConnective(p.peek()) {
 			t := p.next()
@@ -329,8 +366,16 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 				comma = true
 				if t.k == tText {
 					p.noteConnective(t.text)
+					if containsWordFold(strings.ToLower(t.text), "or") {
+						sawOr = true
+					}
 				}
 			}
+		}
+		if len(items) > 0 && isCondition(p.peek()) {
+			// f(x) = x \quad \text{for all } x: a condition after a separator
+			p.skipCondition(stop)
+			continue
 		}
 		if stop(p.peek()) {
 			break
@@ -371,7 +416,7 @@ func (p *parser) parseList(stop func(token) bool) (*node, error) {
 	if len(items) == 1 {
 		return items[0], nil
 	}
-	return &node{k: kList, args: items}, nil
+	return &node{k: kList, args: items, or: sawOr}, nil
 }
 
 // isIntLit reports an integer literal written without a decimal point.
@@ -490,10 +535,30 @@ func (p *parser) parseRel() (*node, error) {
 	return rel, nil
 }
 
+// realsMinus names a union read from \mathbb{R} \setminus \{a\}, a number
+// set like \mathbb{R} in a condition.
+const realsMinus = `\mathbb{R} \setminus`
+
 func (p *parser) parseUnion() (*node, error) {
 	l, err := p.parseRatio()
 	if err != nil {
 		return nil, err
+	}
+	if p.isOp("setminus") && isRealLine(l) {
+		// \mathbb{R} \setminus \{a\}: (-oo, a) U (a, oo)
+		p.next()
+		r, err := p.parseRatio()
+		if err != nil {
+			return nil, err
+		}
+		if r.k != kSet || len(r.args) != 1 {
+			return nil, fmt.Errorf("%w: set difference", errUnsupported)
+		}
+		a := r.args[0]
+		return &node{k: kUnion, name: realsMinus, args: []*node{
+			{k: kInterval, args: []*node{{k: kNeg, args: []*node{{k: kInf}}}, a}},
+			{k: kInterval, args: []*node{a, {k: kInf}}},
+		}}, nil
 	}
 	if !p.isOp("U") {
 		return l, nil
@@ -651,14 +716,37 @@ func (p *parser) parseTerm() (*node, error) {
 				return factors[0], nil
 			}
 			return &node{k: kMul, args: factors}, nil
+		case t.k == tText && !isConnective(t) && scaleWords[asciiLower(strings.TrimSpace(t.text))] != 0 && len(factors) == 1 && isScalarLit(factors[0]):
+			// 1.5 million
+			p.next()
+			scale := new(big.Rat).SetInt(new(big.Int).Exp(big.NewInt(10), big.NewInt(scaleWords[asciiLower(strings.TrimSpace(t.text))]), nil))
+			factors[0] = &node{k: kMul, args: []*node{factors[0], numNode(scale)}}
 		case t.k == tText && !isConnective(t):
 			p.next() // a unit after a value, or words the checker ignores
 			p.note(t.text + p.skipUnitTail())
-			if w := asciiLower(strings.TrimSpace(t.text)); w == "degrees" || w == "degree" || w == "deg" {
+			switch asciiLower(strings.TrimSpace(t.text)) {
+			case "degrees", "degree", "deg":
 				factors[len(factors)-1].deg = true
+			case "percent", "pct", "percentage":
+				// 25 percent is 25%
+				factors[len(factors)-1].pct = true
+			case "rad", "radian", "radians":
+				factors[len(factors)-1].rad = true
 			}
 
 		case p.startsFactor(t):
+			if t.k == tNum && len(factors) == 1 && factors[0].deg && p.peekAt(1).k == tOp && p.peekAt(1).text == "'" {
+				// 30^\circ 15': minutes (and seconds) of arc
+				factors[0] = p.arcMinutes(factors[0])
+				continue
+			}
+			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum && len(factors) == 1 {
+				// 4 4/9: a mixed number written in plain text
+				if m, ok := p.plainMixed(factors[0]); ok {
+					factors[0] = m
+					continue
+				}
+			}
 			if t.k == tNum && p.pos > 0 && p.toks[p.pos-1].k == tNum {
 				// "2 3" is not 2·3: two numbers side by side are not read
 				return nil, fmt.Errorf("%w: two numbers side by side", errUnsupported)
@@ -670,14 +758,18 @@ func (p *parser) parseTerm() (*node, error) {
 			// a mixed number: 2\frac{1}{2} is 5/2
 			if len(factors) == 1 && t.k == tCmd && t.text == "frac" && r.k == kDiv &&
 				isIntLit(r.args[0]) && isIntLit(r.args[1]) && r.args[0].num.Cmp(r.args[1].num) < 0 && r.args[0].num.Sign() > 0 {
+				// 33\frac{1}{3}\%: the percent sign is the whole number's
+				pct := r.pct
+				r.pct = false
 				if isIntLit(factors[0]) {
-					factors[0] = &node{k: kAdd, args: []*node{factors[0], r}}
+					factors[0] = &node{k: kAdd, args: []*node{factors[0], r}, pct: pct}
 					continue
 				}
 				if f := factors[0]; f.k == kNeg && isIntLit(f.args[0]) {
-					factors[0] = &node{k: kNeg, args: []*node{{k: kAdd, args: []*node{f.args[0], r}}}}
+					factors[0] = &node{k: kNeg, args: []*node{{k: kAdd, args: []*node{f.args[0], r}}}, pct: pct}
 					continue
 				}
+				r.pct = pct
 			}
 			if r.k == kTuple && factors[len(factors)-1].k == kTuple && len(factors) == 1 {
 				// (0, 0, 0)(1, 2, 3): points, not a product
@@ -702,6 +794,94 @@ func (p *parser) parseTerm() (*node, error) {
 			return &node{k: kMul, args: factors}, nil
 		}
 	}
+}
+
+// degreeO reports the letter o written for a degree sign (30^o).
+func degreeO(t token) bool { return t.k == tIdent && t.text == "o" }
+
+// temperature reads the C or F after a degree sign (25^\circ\mathrm{C},
+// 25°C, 77^\circ F) as a unit, so that 25°C and 25°F stay apart.
+func (p *parser) temperature() {
+	t := p.peek()
+	if t.k != tIdent && t.k != tText {
+		return
+	}
+	switch strings.TrimSpace(t.text) {
+	case "C":
+		p.next()
+		p.note("celsius")
+	case "F":
+		p.next()
+		p.note("fahrenheit")
+	}
+}
+
+// arcMinutes reads the minutes (15') and seconds (20”) after the degrees
+// d of an angle, and returns the angle in degrees.
+func (p *parser) arcMinutes(d *node) *node {
+	sum := &node{k: kAdd, args: []*node{d}, deg: true}
+	d.deg = false
+	for _, div := range []int64{60, 3600} {
+		t := p.peek()
+		if t.k != tNum || p.peekAt(1).k != tOp || p.peekAt(1).text != "'" {
+			break
+		}
+		p.pos += 2
+		if div == 3600 && !p.accept("'") {
+			p.pos -= 2
+			break
+		}
+		v, _ := new(big.Rat).SetString(t.text)
+		if v == nil {
+			v = new(big.Rat)
+		}
+		sum.args = append(sum.args, &node{k: kDiv, args: []*node{numNode(v), intNode(div)}})
+	}
+	return sum
+}
+
+// ordinalSuffix are the endings of 1st, 2nd, 3rd, 4th.
+var ordinalSuffix = map[string]bool{"st": true, "nd": true, "rd": true, "th": true}
+
+// scaleWords are number words that scale the number before them.
+var scaleWords = map[string]int64{"thousand": 3, "million": 6, "billion": 9, "trillion": 12}
+
+// isScalarLit reports a number literal, maybe negated, without a percent
+// or degree sign.
+func isScalarLit(n *node) bool {
+	if n.k == kNeg {
+		n = n.args[0]
+	}
+	return n.k == kNum && !n.pct && !n.deg
+}
+
+// plainMixed reads the proper fraction a/b after the whole number w of a
+// mixed number written in plain text (4 4/9, -4 4/9, 4 0/9). It reads
+// nothing and returns false for anything else (4 7/6, 4 4/9^2, 11.0 4/9).
+func (p *parser) plainMixed(w *node) (*node, bool) {
+	neg := w.k == kNeg
+	if neg {
+		w = w.args[0]
+	}
+	a, slash, b, after := p.peek(), p.peekAt(1), p.peekAt(2), p.peekAt(3)
+	if !isIntLit(w) || w.pct || w.deg || w.num.Sign() < 0 || !allDigitsStr(a.text) || slash.k != tOp || slash.text != "/" ||
+		b.k != tNum || !allDigitsStr(b.text) || after.k == tOp && (after.text == "^" || after.text == "!") || p.startsFactor(after) {
+		return nil, false
+	}
+	num, _ := new(big.Rat).SetString(a.text)
+	den, _ := new(big.Rat).SetString(b.text)
+	if den.Sign() == 0 || num.Cmp(den) >= 0 {
+		return nil, false
+	}
+	p.pos += 3
+	m := &node{k: kAdd, args: []*node{w, {k: kDiv, args: []*node{numNode(num), numNode(den)}}}}
+	if p.accept("%") {
+		m.pct = true
+	}
+	if neg {
+		m = &node{k: kNeg, args: []*node{m}}
+	}
+	return m, true
 }
 
 // skipUnitTail skips the exponent of a unit (cm^3, cm^{2}).
@@ -787,13 +967,25 @@ func (p *parser) parsePower() (*node, error) {
 	}
 	for p.isOp("^") {
 		p.next()
-		// degrees: x^\circ, x^{\circ}
+		// degrees: x^\circ, x^{\circ}, and 30^o, 30^{o} after a number
 		if p.isOp("deg") {
+			p.next()
+			base.deg = true
+			p.temperature()
+			continue
+		}
+		if p.isOp("{") && p.peekAt(1).k == tOp && p.peekAt(1).text == "deg" && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
+			p.pos += 3
+			base.deg = true
+			p.temperature()
+			continue
+		}
+		if base.k == kNum && degreeO(p.peek()) && !p.startsFactor(p.peekAt(1)) {
 			p.next()
 			base.deg = true
 			continue
 		}
-		if p.isOp("{") && p.peekAt(1).k == tOp && p.peekAt(1).text == "deg" && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
+		if base.k == kNum && p.isOp("{") && degreeO(p.peekAt(1)) && p.peekAt(2).k == tOp && p.peekAt(2).text == "}" {
 			p.pos += 3
 			base.deg = true
 			continue
@@ -802,7 +994,7 @@ func (p *parser) parsePower() (*node, error) {
 		if err != nil {
 			return nil, err
 		}
-		if e.k == kText || e.k == kMul && len(e.args) == 2 && e.args[0].k == kVar && e.args[0].name == "t" && e.args[1].k == kVar && e.args[1].name == "h" {
+		if e.k == kText || e.k == kMul && len(e.args) == 2 && e.args[0].k == kVar && e.args[1].k == kVar && ordinalSuffix[e.args[0].name+e.args[1].name] {
 			// an ordinal: 12^{\text{th}}, 12^{th}
 			continue
 		}
@@ -836,6 +1028,7 @@ func (p *parser) parsePostfix() (*node, error) {
 		case p.isOp("deg"):
 			p.next()
 			x.deg = true
+			p.temperature()
 		case p.isOp("_") && x.k == kNum:
 			// base notation 204_5: keep as text
 			p.next()
@@ -1099,12 +1292,32 @@ func (p *parser) parsePrimary() (*node, error) {
 		}
 	case tOp:
 		switch t.text {
-		case "(", "[":
-			x, err := p.parseList(func(t token) bool { return t.k == tOp && (t.text == ")" || t.text == "]") })
+		case "]":
+			// ]2, 5[ and ]2, 5]: intervals open at the low end (French style)
+			x, err := p.parseList(func(t token) bool { return t.k == tOp && (t.text == "]" || t.text == "[") })
 			if err != nil {
 				return nil, err
 			}
 			c := p.next().text
+			if x.k != kList || len(x.args) != 2 {
+				return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+			}
+			return &node{k: kInterval, args: x.args, hi: c == "]"}, nil
+		case "(", "[":
+			x, err := p.parseList(func(u token) bool {
+				return u.k == tOp && (u.text == ")" || u.text == "]" || u.text == "[" && t.text == "[")
+			})
+			if err != nil {
+				return nil, err
+			}
+			c := p.next().text
+			if c == "[" {
+				// [2, 5[: open at the high end (French style)
+				if x.k != kList || len(x.args) != 2 {
+					return nil, fmt.Errorf("%w: mismatched brackets", errUnsupported)
+				}
+				return &node{k: kInterval, args: x.args, lo: true}, nil
+			}
 			if x.k != kList {
 				if t.text == "(" && c == ")" || t.text == "[" && c == "]" {
 					return x, nil // a group: (x+1), [x+1], ((1,2))
@@ -1142,6 +1355,9 @@ func (p *parser) parsePrimary() (*node, error) {
 			return &node{k: kFunc, name: "abs", args: []*node{x}}, nil
 		}
 	case tSetOpen:
+		if r, ok, err := p.setBuilder(); ok || err != nil {
+			return r, err
+		}
 		start := p.pos
 		x, err := p.parseList(func(t token) bool { return t.k == tSetClose })
 		if err != nil {
@@ -1173,6 +1389,47 @@ func (p *parser) parsePrimary() (*node, error) {
 	}
 	return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, t.text)
 }
+
+// setBuilder reads \{x \mid 1 \le x \le 2\}, \{x : x > 0\} or
+// \{x \in \mathbb{R} \mid x > 0\} (after the \{) as the inequality in
+// its one variable. ok is false, and nothing is read, for any other set.
+func (p *parser) setBuilder() (*node, bool, error) {
+	v := p.peek()
+	k := 1
+	if v.k != tIdent {
+		return nil, false, nil
+	}
+	if t := p.peekAt(k); t.k == tOp && t.text == "in" && p.peekAt(k+1).k == tIdent && p.peekAt(k+1).text == "mathbb R" {
+		k += 2
+	}
+	if t := p.peekAt(k); t.k != tOp || t.text != "|" && t.text != ":" {
+		return nil, false, nil
+	}
+	save := p.pos
+	p.pos += k + 1
+	r, err := p.parseList(func(t token) bool { return t.k == tSetClose })
+	if err != nil || r.k != kRel || !p.isOpKind(tSetClose) {
+		p.pos = save
+		return nil, false, err
+	}
+	for _, op := range r.ops {
+		if op != "<" && op != "<=" && op != ">" && op != ">=" {
+			p.pos = save
+			return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+		}
+	}
+	vars := map[string]bool{}
+	collectVars(r, vars)
+	if len(vars) != 1 || !vars[v.text] {
+		p.pos = save
+		return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+	}
+	p.next()
+	return r, true, nil
+}
+
+// isOpKind reports the next token's kind.
+func (p *parser) isOpKind(k tokKind) bool { return p.peek().k == k }
 
 func (p *parser) parseMatrix() (*node, error) {
 	m := &node{k: kMatrix}

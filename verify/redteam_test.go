@@ -9,10 +9,7 @@ import (
 
 // redteamCases are adversarial pairs: mostly wrong answers that must not be
 // accepted. want lists the acceptable verdicts.
-var redteamCases = []struct {
-	gold, pred string
-	want       []Verdict
-}{
+var redteamCases = []hardCase{
 	// assignments against a bare list: the names fix the order
 	{`x=1,y=2`, `2,1`, notEqual},
 	{`a=1, b=2, c=3`, `3,2,1`, notEqual},
@@ -111,8 +108,18 @@ var redteamCases = []struct {
 
 var notEqual = []Verdict{Different, Unsure}
 
-func TestRedteam(t *testing.T) {
-	for _, c := range redteamCases {
+// hardCase is a pair and the verdicts acceptable for it.
+type hardCase struct {
+	gold, pred string
+	want       []Verdict
+}
+
+func TestRedteam(t *testing.T) { checkHardCases(t, redteamCases) }
+
+// checkHardCases checks each pair within a second and against its verdicts.
+func checkHardCases(t *testing.T, cases []hardCase) {
+	t.Helper()
+	for _, c := range cases {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		start := time.Now()
 		got := Check(ctx, c.gold, c.pred)

@@ -132,6 +132,10 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 	}
 	if tg, tp := plainText(cg), plainText(cp); tg != "" && tg == tp {
 		return cg, cp, Equal, "same text"
+	} else if sg, sp := textSynonym[tg], textSynonym[tp]; sg != "" && sg == sp {
+		return cg, cp, Equal, "same text"
+	} else if tg == "undefined" && sp == "dne" || tp == "undefined" && sg == "dne" {
+		return cg, cp, Unsure, "undefined against does not exist"
 	}
 	// "(D) 7" on one side and a bare value on the other: compare the values
 	if _, ok := choiceLetter(cp, false); !ok {
@@ -142,6 +146,15 @@ func textRules(cg, cp string) (string, string, Verdict, string) {
 	if _, ok := choiceLetter(cg, false); !ok {
 		if rest, ok := choiceValue(cp); ok {
 			cp = rest
+		}
+	}
+	if mg, ok := choiceLetters(cg); ok {
+		// multiple-select answers: ACD against A, C, D
+		if mp, ok := choiceLetters(cp); ok {
+			if mg == mp {
+				return cg, cp, Equal, "same choices"
+			}
+			return cg, cp, Different, "different choices"
 		}
 	}
 	if lg, ok := choiceLetter(cg, false); ok {
@@ -202,13 +215,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
 		verdict = c.compare(gn, pn)
 	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
-		c.relation(gn, pn) == cEqual:
+		!coordinatesDiffer(gn, pn) && c.relation(gn, pn) == cEqual:
 		// y = x^2 against x^2 = y: the same equation
 		verdict = cEqual
 	default:
 		c.reason = ""
 		og, op := gn, pn
 		gn, pn = norm(gn), norm(pn)
+		pn = renameIndex(gn, pn)
 		verdict = c.compare(gn, pn)
 		if verdict == cEqual && coordinatesDiffer(og, op) {
 			// y = 3 against x = 3: two different lines
@@ -223,14 +237,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	switch verdict {
 	case cEqual:
 		res.Verdict, res.Reason = Equal, "equivalent"
-		gc, gProse := splitConds(gProse)
+		gc, gProse := splitConds(dropAnnotations(gProse))
 		pc, pProse := splitConds(pProse)
 		gw, gu := splitUnits(gProse)
 		pw, pu := splitUnits(pProse)
 		if condsConflict(gc, pc) {
 			// f(x) = x^c for some c > 0 against ... for some c > 1
 			res.Verdict, res.Reason = Unsure, "same value, different conditions"
-		} else if proseKey(gw) != proseKey(pw) {
+		} else if proseKey(gw) != proseKey(pw) && !(onlyExtremum(gw) && proseKey(pw) == "" || onlyExtremum(pw) && proseKey(gw) == "") {
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
@@ -259,6 +273,76 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		res.Verdict, res.Reason = Unsure, "deadline"
 	}
 	return res
+}
+
+// renameIndex renames the integer parameter of a family of angles
+// (\frac{\pi}{6} + n\pi against \frac{\pi}{6} + k\pi): when each side has
+// one variable, k, n or m, and both contain π, p's is renamed to g's.
+func renameIndex(g, p *node) *node {
+	gv, pv := map[string]bool{}, map[string]bool{}
+	collectVars(g, gv)
+	collectVars(p, pv)
+	index := func(vs map[string]bool) string {
+		if len(vs) != 1 {
+			return ""
+		}
+		for v := range vs {
+			if v == "k" || v == "n" || v == "m" {
+				return v
+			}
+		}
+		return ""
+	}
+	a, b := index(gv), index(pv)
+	if a == "" || b == "" || a == b || !hasPi(g) || !hasPi(p) {
+		return p
+	}
+	return renameVars(p, map[string]string{b: a})
+}
+
+// hasPi reports π in n.
+func hasPi(n *node) bool {
+	if n.k == kConst && n.name == "pi" {
+		return true
+	}
+	for _, a := range n.args {
+		if hasPi(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// onlyExtremum reports dropped words that only name the value asked for
+// ("minimum", "maximum value"): against a bare value they say nothing,
+// though "minimum" against "maximum" still differs.
+func onlyExtremum(words []string) bool {
+	k := proseKey(words)
+	if k == "" {
+		return false
+	}
+	for _, w := range strings.Fields(k) {
+		switch w {
+		case "minimum", "maximum", "min", "max", "smallest", "largest", "least", "greatest", "value", "possible":
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// dropAnnotations drops the gold's words in parentheses, which annotate
+// its values: 4122 \text{ (minimum)}, 6049 \text{ (maximum)}.
+func dropAnnotations(words []string) []string {
+	var out []string
+	for _, w := range words {
+		t := strings.TrimSpace(w)
+		if strings.HasPrefix(t, "(") && strings.HasSuffix(t, ")") && strings.Count(t, "(") == 1 {
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
 }
 
 // conjunctionsDiffer reports inequalities joined by "and" on one side and
@@ -421,6 +505,9 @@ func coordinatesDiffer(g, p *node) bool {
 				return n.args[0].name
 			}
 		}
+		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kFunc && (n.args[0].name == "min" || n.args[0].name == "max") {
+			return n.args[0].name // \min f = -1 against \max f = -1
+		}
 		return ""
 	}
 	a, b := coord(g), coord(p)
@@ -516,6 +603,29 @@ func proseKey(words []string) string {
 	return b.String()
 }
 
+// choiceWrapping is what may stand around and between the letters of a
+// multiple-select answer.
+var choiceWrapping = strings.NewReplacer(`\text`, "", `\textbf`, "", `\mathrm`, "", `\mathbf`, "", "{", "", "}", "",
+	"(", "", ")", "", ",", "", " ", "", "~", "", `\,`, "", `\quad`, "", "and", "", "&", "")
+
+// choiceLetters reads a multiple-select answer of two to five distinct
+// letters A to E (ACD, "A, C, D", \text{B and D}, (A)(C)) and returns them
+// sorted.
+func choiceLetters(s string) (string, bool) {
+	t := choiceWrapping.Replace(s)
+	if len(t) < 2 || len(t) > 5 {
+		return "", false
+	}
+	b := []byte(t)
+	sort.Slice(b, func(i, j int) bool { return b[i] < b[j] })
+	for i, c := range b {
+		if c < 'A' || c > 'E' || i > 0 && b[i-1] == c {
+			return "", false
+		}
+	}
+	return string(b), true
+}
+
 // choiceLetter reads a multiple-choice answer: "C", "(C)", "\text{(C)}",
 // and for the prediction also "(C) 12" or "C. 12". Only A to E count.
 func choiceLetter(s string, bare bool) (string, bool) {
@@ -583,6 +693,10 @@ func choiceValue(s string) (string, bool) {
 	if len(t) > 4 && t[0] == '(' && t[2] == ')' && t[1] >= 'A' && t[1] <= 'E' {
 		return strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(t[3:]), `\ `)), true
 	}
+	if len(t) > 3 && t[0] >= 'A' && t[0] <= 'E' && (t[1] == '.' || t[1] == ':' || t[1] == ')') && t[2] == ' ' {
+		// B. 12, B: 12, B) 12
+		return strings.TrimSpace(t[3:]), true
+	}
 	return "", false
 }
 
@@ -648,6 +762,12 @@ func decimalComma(a, b string) bool {
 
 // textWrappers are unwrapped for the text comparison.
 var textWrappers = strings.NewReplacer(`\text{`, "", `\textbf{`, "", `\mathrm{`, "", `\mbox{`, "", `\textit{`, "", `\textnormal{`, "", `\operatorname{`, "", "{", "", "}", "", " ", "", "~", "")
+
+// textSynonym maps spellings of one text answer (as plainText returns
+// them) to one form.
+var textSynonym = map[string]string{
+	"dne": "dne", "doesnotexist": "dne", "doesntexist": "dne", "itdoesnotexist": "dne", "thelimitdoesnotexist": "dne",
+}
 
 // plainText returns the lower-cased letters of an answer made only of
 // words (two or more letters, maybe in \text{}), else "".
@@ -768,7 +888,9 @@ func predAnswer(pred string) (string, bool) {
 		return a, true
 	}
 	if len(pred) > 200 {
-		if n, ok := lastNumber(afterThink(pred)); ok {
+		// the last number of a long text, if it is prose: a long formula's
+		// last number is not its value
+		if n, ok := lastNumber(afterThink(pred)); ok && wordy(afterThink(pred)) {
 			return n, true
 		}
 		return "", true

@@ -603,7 +603,9 @@ func TestLongBareAnswers(t *testing.T) {
 
 func TestAndOrIntervals(t *testing.T) {
 	for _, c := range []pairCase{
-		{"(1,3)", "x > 1 \\text{ and } x < 3", Unsure},
+		// rays whose union is the whole line: "and" is their intersection
+		{"(1,3)", "x > 1 \\text{ and } x < 3", Equal},
+		{"(1,3)", "x > 1 \\text{ or } x < 3", Unsure},
 		{"(-\\infty,1) \\cup (3,\\infty)", "x < 1 \\text{ or } x > 3", Equal},
 		{"\\{1, 2\\} \\cup \\{3\\}", "\\{1,2,3\\}", Equal},
 	} {
@@ -661,8 +663,12 @@ func TestAdjacentNumbers(t *testing.T) {
 
 func TestNounsAfterNumbers(t *testing.T) {
 	for _, c := range []pairCase{
-		{"5", "Final answer: 5 apples", Unsure},
-		{"5", "5 apples", Unsure},
+		// a plural noun after the number names what was counted: a unit
+		{"5", "Final answer: 5 apples", Equal},
+		{"5", "5 apples", Equal},
+		{"5 \\text{ apples}", "5 pears", Unsure},
+		{"5", "5 less", Unsure},
+		{"5", "5 thousands", Unsure},
 		{"3abc", "3 a b c", Equal},
 		{"7 \\text{ apples}", "7 apples", Equal},
 	} {
