@@ -256,9 +256,10 @@ type chatResponse struct {
 }
 
 type chatChoice struct {
-	Message chatMessage `json:"message"`
+	// Message is nil when the answer has none (or null).
+	Message *chatMessage `json:"message"`
 	// Delta is the message part of a streamed chunk.
-	Delta chatMessage `json:"delta"`
+	Delta *chatMessage `json:"delta"`
 	// Text is where a completions-style server puts the answer.
 	Text         flexText        `json:"text"`
 	FinishReason json.RawMessage `json:"finish_reason"`
@@ -324,6 +325,7 @@ type attemptError struct {
 	// attempt ends so the request itself is the problem (SGLang aborts a
 	// prompt it cannot fit), not the server.
 	aborted bool
+	finish  string // the finish_reason that aborted it
 	// transport marks a failure below HTTP other than a timeout: no
 	// answer at all, or an answer cut off (connection refused or reset).
 	transport  bool
@@ -376,13 +378,16 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			continue
 		}
 		if allAborted {
-			return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+			return ChatResult{}, fmt.Errorf("%w: %s: the server ended it with finish_reason %q on all %d attempts", ErrPermanent, url, aerr.finish, attempt+1)
 		}
 		if aerr.transport && from == 0 && c.wait > 0 {
 			// Nothing reached the server on the last attempt: it may be
 			// restarting. Wait for it once, then try the retries again.
+			// A server that answers again but still says it is not ready
+			// (503 while it warms up) is back too: the retries' backoff
+			// gives it the rest of the time.
 			c.log.Warn("server unreachable after the retries; waiting for it to come back", "endpoint", c.base, "wait_for_server", c.wait, "err", aerr.err)
-			if err := c.WaitReady(ctx, c.wait); err == nil {
+			if err := c.WaitReady(ctx, c.wait); err == nil || errors.Is(err, ErrNotReady) && ctx.Err() == nil {
 				from = attempt + 1
 				budget = from + c.retries
 				continue
@@ -482,13 +487,26 @@ func parseChat(data []byte) (ChatResult, *attemptError) {
 		return ChatResult{}, noChoices(&cr, data)
 	}
 	ch := cr.Choices[0]
-	content := ch.Message.Content
+	// The message, or a whole answer sent as one delta, or a
+	// completions-style text. A choice with none of them (null, {}, or
+	// only a finish_reason) is a broken answer, not an empty generation.
+	msg := ch.Message
+	if msg == nil {
+		msg = ch.Delta
+	}
+	if msg == nil && !ch.Text.set {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer's first choice has no message: %s", clip(data, 200))}
+	}
+	if msg == nil {
+		msg = &chatMessage{}
+	}
+	content := msg.Content
 	if !content.set {
 		content = ch.Text
 	}
-	reasoning := ch.Message.ReasoningContent
+	reasoning := msg.ReasoningContent
 	if !reasoning.set {
-		reasoning = ch.Message.Reasoning
+		reasoning = msg.Reasoning
 	}
 	return finishChat(content.s, reasoning.s, finishReason(ch.FinishReason), &cr)
 }
@@ -507,10 +525,12 @@ func noChoices(cr *chatResponse, data []byte) *attemptError {
 
 // finishChat builds the result from the first choice's parts.
 func finishChat(content, reasoning, fr string, cr *chatResponse) (ChatResult, *attemptError) {
-	if fr == "abort" {
+	if fr == "abort" || fr == "error" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
-		// server shutting down); another attempt usually succeeds.
-		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
+		// server shutting down), vLLM ends one with "error" when its
+		// engine fails it; another attempt usually succeeds. What came
+		// with it is no trace.
+		return ChatResult{}, &attemptError{err: fmt.Errorf("server ended the request with finish_reason %q", fr), aborted: true, finish: fr}
 	}
 	res := ChatResult{FinishReason: fr, Model: cr.Model.s}
 	switch {
@@ -567,7 +587,10 @@ func parseStream(data []byte) (ChatResult, *attemptError) {
 			continue
 		}
 		ch := cr.Choices[0]
-		for _, m := range []chatMessage{ch.Delta, ch.Message} {
+		for _, m := range []*chatMessage{ch.Delta, ch.Message} {
+			if m == nil {
+				continue
+			}
 			content.WriteString(m.Content.s)
 			reasoning.WriteString(m.ReasoningContent.s)
 			if !m.ReasoningContent.set {
@@ -627,22 +650,39 @@ func errorIsPermanent(code json.RawMessage, typ string, errObj json.RawMessage) 
 }
 
 // finishReason reads finish_reason, which OpenAI sends as a string or null
-// and some servers as an object {"type": "stop", ...}.
+// and some servers as an object {"type": "stop", ...}, in OpenAI's words
+// (normalFinish).
 func finishReason(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s
+		return normalFinish(s)
 	}
 	var o struct {
 		Type string `json:"type"`
 	}
 	if json.Unmarshal(raw, &o) == nil {
-		return o.Type
+		return normalFinish(o.Type)
 	}
 	return string(raw)
+}
+
+// normalFinish writes other servers' words for a finish reason in
+// OpenAI's, the ones merge and the dataset use: TGI's "eos_token" and
+// "stop_sequence" and Anthropic-style "end_turn" are "stop";
+// "max_tokens", "max_length" and "max_new_tokens" are "length". Case
+// and spaces do not matter; any other value is kept (lower-cased).
+func normalFinish(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "eos", "eos_token", "stop_sequence", "end_turn":
+		return "stop"
+	case "max_tokens", "max_length", "max_new_tokens":
+		return "length"
+	}
+	return s
 }
 
 // serverMessage pulls the human-readable message out of an error body:

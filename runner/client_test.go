@@ -101,7 +101,7 @@ func TestChat(t *testing.T) {
 		{name: "error object 503 with 200 then ok", steps: []step{status(200, `{"object":"error","message":"busy","code":503}`), ok}, retries: 5, attempts: 2,
 			wantFin: "stop", wantText: "the answer is \\boxed{4}"},
 		{name: "always abort", steps: []step{func(w http.ResponseWriter, r *http.Request) { chatOK(w, "m", "", "", "abort", 1, 0) }}, retries: 2, attempts: 3,
-			wantErr: ErrPermanent, errHas: []string{"aborted by the server on all 3 attempts"}},
+			wantErr: ErrPermanent, errHas: []string{`finish_reason "abort" on all 3 attempts`}},
 		{name: "always 500", steps: []step{status(500, "internal")}, retries: 2, attempts: 3, wantErr: ErrUnavailable, errHas: []string{"500", "after 3 attempts"}},
 	}
 	for _, tt := range tests {

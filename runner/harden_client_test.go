@@ -135,6 +135,25 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "stream cut short then ok", steps: []http.HandlerFunc{raw(200, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\n", "Content-Type", "text/event-stream"), raw(200, okBody)},
 			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
 		{name: "byte order mark", steps: []http.HandlerFunc{raw(200, "\ufeff"+okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		// A choice with nothing in it is not an empty generation: retried.
+		{name: "choice null then ok", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","choices":[null]}`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "choice without message then ok", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":0}}`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "message null then ok", steps: []http.HandlerFunc{choice(`null`, `"stop"`, usage), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "always a choice without message", steps: []http.HandlerFunc{raw(200, `{"choices":[{}]}`)}, attempts: 3, unavail: true, errHas: []string{"no message"}},
+		{name: "message with content null and nothing else is an empty generation", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":null}`, `"length"`, usage)}, text: "", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "whole answer in delta although not streamed", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"R","content":"A"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6}}`)},
+			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		// A generation that ended in a server error is not a trace.
+		{name: "finish_reason error then stop", steps: []http.HandlerFunc{choice(`{"content":"partial"}`, `"error"`, usage), choice(`{"content":"A"}`, `"stop"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 2},
+		{name: "finish_reason error on every attempt", steps: []http.HandlerFunc{choice(`{"content":"partial"}`, `"error"`, usage)}, attempts: 3, perm: true, errHas: []string{`finish_reason "error" on all 3 attempts`}},
+		// Other servers' words for stop and length (TGI, Anthropic-style
+		// proxies) are recorded in OpenAI's, which merge reads.
+		{name: "finish_reason eos_token (TGI)", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"eos_token"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason stop_sequence (TGI)", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop_sequence"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason end_turn", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"end_turn"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason max_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"max_tokens"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason upper case", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `" STOP "`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason content_filter kept", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"content_filter"`, usage)}, text: "A", finish: "content_filter", tokens: [2]int{5, 6}, attempts: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -363,6 +382,30 @@ func TestChatTransportFaults(t *testing.T) {
 				t.Errorf("got %+v", res)
 			}
 		})
+	}
+}
+
+// TestChatServerBackButNotReady: a request that used its retries on a
+// refused connection waits for the server; when the server is back but its
+// health endpoint still says 503 (warming up, or a busy /health_generate),
+// the server is there: the request gets its retries again instead of
+// stopping the run.
+func TestChatServerBackButNotReady(t *testing.T) {
+	f := newForeignServer(t, nil)
+	f.healthy = func() bool { return false } // /health and /v1/models: 503
+	f.stop()
+	time.AfterFunc(200*time.Millisecond, func() { f.start(t) })
+	c, err := NewClient(ClientOptions{Endpoint: f.URL(), MaxRetries: 1, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
+		RequestTimeout: 2 * time.Second, WaitForServer: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "problem 1\n\nPlease"}}})
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	if res.Attempts != 3 || !strings.Contains(res.Text, "problem 1") {
+		t.Errorf("got %+v, want the third attempt's answer", res)
 	}
 }
 
