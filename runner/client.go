@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -249,10 +250,23 @@ type chatResponse struct {
 	Error   json.RawMessage `json:"error"`
 	Model   flexText        `json:"model"`
 	Choices []chatChoice    `json:"choices"`
-	Usage   *struct {
-		PromptTokens     flexInt `json:"prompt_tokens"`
-		CompletionTokens flexInt `json:"completion_tokens"`
-	} `json:"usage"`
+	Usage   *flexUsage      `json:"usage"`
+}
+
+// flexUsage is the usage object; anything but an object reads as no
+// counts.
+type flexUsage struct {
+	PromptTokens     flexInt `json:"prompt_tokens"`
+	CompletionTokens flexInt `json:"completion_tokens"`
+}
+
+func (u *flexUsage) UnmarshalJSON(b []byte) error {
+	type plain flexUsage
+	var v plain
+	if json.Unmarshal(b, &v) == nil {
+		*u = flexUsage(v)
+	}
+	return nil
 }
 
 type chatChoice struct {
@@ -270,6 +284,24 @@ type chatMessage struct {
 	ReasoningContent flexText `json:"reasoning_content"`
 	// Reasoning is vLLM's newer name for reasoning_content.
 	Reasoning flexText `json:"reasoning"`
+	// ok is set when the message was an object or a bare string (read
+	// as its content); a message of another type is no message.
+	ok bool
+}
+
+func (m *chatMessage) UnmarshalJSON(b []byte) error {
+	type plain chatMessage
+	var v plain
+	if json.Unmarshal(b, &v) == nil {
+		*m = chatMessage(v)
+		m.ok = true
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*m = chatMessage{Content: flexText{s: s, set: true}, ok: true}
+	}
+	return nil
 }
 
 // flexText is a JSON string, or a list of {"type": "text", "text": ...}
@@ -475,12 +507,16 @@ func transientStatus(code int) bool {
 // parseChat reads a chat completion answered with status 200.
 func parseChat(data []byte) (ChatResult, *attemptError) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	if t := bytes.TrimSpace(data); bytes.HasPrefix(t, []byte("data:")) {
+	if t := bytes.TrimSpace(data); isEventStream(t) {
 		// A server that streams although asked not to.
 		return parseStream(t)
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
+		if page := htmlText(data); page != "" {
+			// A proxy's error or login page sent with status 200.
+			return ChatResult{}, &attemptError{err: fmt.Errorf("answer is an HTML page, not chat completion JSON: %s", page)}
+		}
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
@@ -491,8 +527,11 @@ func parseChat(data []byte) (ChatResult, *attemptError) {
 	// completions-style text. A choice with none of them (null, {}, or
 	// only a finish_reason) is a broken answer, not an empty generation.
 	msg := ch.Message
-	if msg == nil {
+	if msg == nil || !msg.ok {
 		msg = ch.Delta
+	}
+	if msg != nil && !msg.ok {
+		msg = nil
 	}
 	if msg == nil && !ch.Text.set {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer's first choice has no message: %s", clip(data, 200))}
@@ -606,6 +645,19 @@ func parseStream(data []byte) (ChatResult, *attemptError) {
 		return ChatResult{}, &attemptError{err: errors.New("streamed answer ended before its last chunk")}
 	}
 	return finishChat(content.String(), reasoning.String(), fr, &acc)
+}
+
+// isEventStream reports whether a body is server-sent events: its first
+// line is a data, event, id or retry field, or a comment (":"), which
+// JSON never starts with.
+func isEventStream(t []byte) bool {
+	line, _, _ := bytes.Cut(t, []byte("\n"))
+	for _, p := range []string{"data:", "event:", "id:", "retry:", ":"} {
+		if bytes.HasPrefix(line, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // errorIsPermanent judges an error object sent with status 200 (SGLang's
@@ -722,7 +774,87 @@ func serverMessage(data []byte) string {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "(empty body)"
 	}
+	if page := htmlText(data); page != "" {
+		return page
+	}
 	return clip(data, 300)
+}
+
+// htmlText is the visible text of an HTML page (a proxy's "502 Bad
+// Gateway"), without its head, scripts and styles, on one line and
+// clipped; its title when the body says nothing; "" when data is not an
+// HTML page.
+func htmlText(data []byte) string {
+	s := strings.TrimSpace(string(data))
+	// ASCII-only lower case, byte by byte, keeps the offsets of s and
+	// low equal whatever the bytes.
+	lb := []byte(s)
+	for i, c := range lb {
+		if 'A' <= c && c <= 'Z' {
+			lb[i] = c + 'a' - 'A'
+		}
+	}
+	low := string(lb)
+	if !strings.HasPrefix(low, "<!doctype html") && !strings.HasPrefix(low, "<html") {
+		return ""
+	}
+	title := ""
+	if i := strings.Index(low, "<title>"); i >= 0 {
+		if j := strings.Index(low[i:], "</title>"); j >= 0 {
+			title = s[i+len("<title>") : i+j]
+		}
+	}
+	for _, tag := range []string{"head", "script", "style"} {
+		s, low = dropElement(s, low, tag)
+	}
+	var sb strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+			sb.WriteByte(' ')
+		case r == '>' && inTag:
+			inTag = false
+		case !inTag:
+			sb.WriteRune(r)
+		}
+	}
+	text := oneLine(html.UnescapeString(sb.String()))
+	if text == "" {
+		text = oneLine(html.UnescapeString(title))
+	}
+	if text == "" {
+		return "(an HTML page)"
+	}
+	if len(text) > 300 {
+		text = text[:300] + "…"
+	}
+	return text
+}
+
+// dropElement cuts every <tag ...>...</tag> out of s; low is s in lower
+// case, cut alike.
+func dropElement(s, low, tag string) (string, string) {
+	from := 0
+	for {
+		i := strings.Index(low[from:], "<"+tag)
+		if i < 0 {
+			return s, low
+		}
+		i += from
+		if end := i + 1 + len(tag); end < len(low) && low[end] != '>' && low[end] != ' ' && low[end] != '\t' && low[end] != '\n' && low[end] != '\r' && low[end] != '/' {
+			from = end // <header> is not <head>
+			continue
+		}
+		j := strings.Index(low[i:], "</"+tag+">")
+		if j < 0 {
+			return s[:i], low[:i]
+		}
+		end := i + j + len(tag) + 3
+		s, low = s[:i]+" "+s[end:], low[:i]+" "+low[end:]
+		from = i
+	}
 }
 
 func oneLine(s string) string {

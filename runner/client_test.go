@@ -333,6 +333,10 @@ func FuzzParseChat(f *testing.F) {
 	f.Add([]byte(`{"error":{"message":"bad key","code":"invalid_api_key"}}`))
 	f.Add([]byte(`{"choices":[{"message":{},"finish_reason":{"type":"length"}}]}`))
 	f.Add([]byte(`[`))
+	f.Add([]byte("<!DOCTYPE html><html><head><title>502</title></head><body><h1>Bad</h1><header>x</header></body></html>"))
+	f.Add([]byte("<HTML><HEAD\xff><STYLE>p{}</style><body>\xc4\xb0 &amp; <script>x</script></HTML>"))
+	f.Add([]byte(": ping\n\nevent: m\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n"))
+	f.Add([]byte(`{"choices":[{"message":"text","finish_reason":"eos_token"}],"usage":"none"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, aerr := parseChat(data)
 		if aerr == nil && res.Text == "" && res.FinishReason == "" && !bytes.Contains(bytes.ToLower(data), []byte("choices")) {

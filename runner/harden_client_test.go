@@ -154,6 +154,19 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "finish_reason max_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"max_tokens"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason upper case", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `" STOP "`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason content_filter kept", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"content_filter"`, usage)}, text: "A", finish: "content_filter", tokens: [2]int{5, 6}, attempts: 1},
+		// usage and message of unexpected types do not make the answer
+		// unreadable (its text is all that counts).
+		{name: "usage as a string", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":"n/a"`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "usage as a list", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":[5,6]`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "usage with only completion_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":{"completion_tokens":6}`)}, text: "A", finish: "stop", tokens: [2]int{0, 6}, attempts: 1},
+		{name: "message as a bare string", steps: []http.HandlerFunc{choice(`"A"`, `"stop"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "message as a number then ok", steps: []http.HandlerFunc{choice(`42`, `"stop"`, usage), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		// Streamed (server-sent events) although stream is false, with the
+		// comment or event lines SSE allows before the data.
+		{name: "streamed with a comment line first", steps: []http.HandlerFunc{raw(200, ": keep-alive\n\nevent: message\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\n\ndata: [DONE]\n\n", "Content-Type", "text/event-stream")},
+			text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "HTML 502 says its title", steps: []http.HandlerFunc{raw(502, "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>", "Content-Type", "text/html")},
+			attempts: 3, unavail: true, errHas: []string{"server answered 502 Bad Gateway: 502 Bad Gateway nginx/1.25.3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
