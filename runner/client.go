@@ -132,13 +132,16 @@ func (e *StatusError) Error() string { return fmt.Sprintf("server answered %s: %
 
 // RefusesEverything reports whether err is a refusal that no request to
 // this server can get past: a bad API key (401, 403), a wrong model name
-// or URL (404, 405), a redirect the runner will not follow. A 400 is not:
-// it usually concerns one prompt (too long for the context).
+// or URL (404, 405), a request shape the server does not take (415, 422:
+// every request has the same shape), a redirect the runner will not
+// follow. A 400 is not: it usually concerns one prompt (too long for the
+// context).
 func RefusesEverything(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		switch se.Status {
-		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 			return true
 		}
 	}
@@ -571,6 +574,11 @@ func finishChat(content, reasoning, fr string, cr *chatResponse) (ChatResult, *a
 		// with it is no trace.
 		return ChatResult{}, &attemptError{err: fmt.Errorf("server ended the request with finish_reason %q", fr), aborted: true, finish: fr}
 	}
+	if content == "" && reasoning == "" && fr == "" {
+		// Nothing written and nothing to show the generation ended: a
+		// broken answer, not an empty trace.
+		return ChatResult{}, &attemptError{err: errors.New("answer has an empty message and no finish_reason")}
+	}
 	res := ChatResult{FinishReason: fr, Model: cr.Model.s}
 	switch {
 	case reasoning != "" && content == "" && fr == "length":
@@ -768,6 +776,9 @@ func serverMessage(data []byte) string {
 			if json.Unmarshal(v.Detail, &s) == nil {
 				return oneLine(s)
 			}
+			if m := validationMessage(v.Detail); m != "" {
+				return m
+			}
 			return clip(v.Detail, 300)
 		}
 	}
@@ -778,6 +789,35 @@ func serverMessage(data []byte) string {
 		return page
 	}
 	return clip(data, 300)
+}
+
+// validationMessage reads FastAPI's validation errors, [{"loc": ["body",
+// "top_p"], "msg": "..."}, ...], as "body.top_p: ...; ..."; "" when detail
+// is not such a list.
+func validationMessage(detail json.RawMessage) string {
+	var items []struct {
+		Loc []any  `json:"loc"`
+		Msg string `json:"msg"`
+	}
+	if json.Unmarshal(detail, &items) != nil {
+		return ""
+	}
+	var parts []string
+	for _, it := range items {
+		if it.Msg == "" {
+			continue
+		}
+		loc := make([]string, 0, len(it.Loc))
+		for _, l := range it.Loc {
+			loc = append(loc, fmt.Sprint(l))
+		}
+		if len(loc) > 0 {
+			parts = append(parts, strings.Join(loc, ".")+": "+it.Msg)
+		} else {
+			parts = append(parts, it.Msg)
+		}
+	}
+	return oneLine(strings.Join(parts, "; "))
 }
 
 // htmlText is the visible text of an HTML page (a proxy's "502 Bad

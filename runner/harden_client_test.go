@@ -84,6 +84,12 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "vLLM reasoning field", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":"A","reasoning":"R"}`, `"stop"`, usage)},
 			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason null", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `null`, usage)}, text: "A", finish: "", tokens: [2]int{5, 6}, attempts: 1},
+		// Nothing said and no finish_reason: nothing shows the generation
+		// ended, so it is no trace (retried); an empty text that says how
+		// it ended is one.
+		{name: "empty content, no finish_reason, then ok", steps: []http.HandlerFunc{choice(`{"content":""}`, `null`, ""), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "content null, no finish_reason, on every attempt", steps: []http.HandlerFunc{choice(`{"content":null}`, `null`, usage)}, attempts: 3, unavail: true, errHas: []string{"empty message and no finish_reason"}},
+		{name: "empty content that stopped", steps: []http.HandlerFunc{choice(`{"content":""}`, `"stop"`, usage)}, text: "", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason length", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"length"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason stop with SGLang matched_stop", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"A","reasoning_content":null,"tool_calls":null},"logprobs":null,"finish_reason":"stop","matched_stop":151643}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":null}}`)},
 			text: "A", finish: "stop", tokens: [2]int{1, 2}, attempts: 1},

@@ -424,7 +424,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	case infraErr != nil:
 		return st, infraErr
 	case len(failures) > 0:
-		return st, fmt.Errorf("%w: %s; the server refused these requests: fix the cause (prompt too long for the context?) and run the shards again, the rest is kept", ErrGenerationFailed, strings.Join(failures, "; "))
+		return st, fmt.Errorf("%w: %s; the server refused these requests and the shard is not marked done: fix the cause (for a prompt longer than the context, raise the server's context length or lower generate.max_tokens) and run the shard again, which requests only the missing generations, or merge without them with `distillery merge --allow-incomplete`", ErrGenerationFailed, strings.Join(failures, "; "))
 	case ctx.Err() != nil && st.ShardsDone < st.Shards:
 		return st, fmt.Errorf("%w: %s; leases released, run the shards again (Slurm requeue or `distillery resume`) to finish", ErrDrained, strings.Join(partial, ", "))
 	case len(busy) > 0 || st.ShardsDone < st.Shards:
