@@ -236,3 +236,29 @@ func checkShardFile(t *testing.T, l shard.Layout, problems, gens int) {
 		t.Errorf("done marker %+v %v %v", d, ok, err)
 	}
 }
+
+// A bare number for one of the runner's durations is seconds, like
+// slurm.startup_timeout, not TOML's nanoseconds: request_timeout = 30 made
+// every request and health probe time out at once.
+func TestConfigDurationAsSeconds(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/d.toml"
+	toml := "[generate]\nrequest_timeout = 30\nretry_max = \"2m\"\nwait_for_server = 0\n[judge]\nrequest_timeout = 600\n"
+	if err := os.WriteFile(path, []byte(toml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	c, err := loadConfig(path, func(string) string { return "" }, nil, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Generate.RequestTimeout != 30*time.Second || c.Generate.RetryMax != 2*time.Minute || c.Generate.WaitForServer != 0 || c.Judge.RequestTimeout != 10*time.Minute {
+		t.Errorf("request_timeout %s, retry_max %s, wait_for_server %s, judge.request_timeout %s",
+			c.Generate.RequestTimeout, c.Generate.RetryMax, c.Generate.WaitForServer, c.Judge.RequestTimeout)
+	}
+	if err := os.WriteFile(path, []byte("[generate]\nrequest_timeout = 9999999999999\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadConfig(path, func(string) string { return "" }, nil, dir); err == nil || !strings.Contains(err.Error(), "generate.request_timeout") {
+		t.Errorf("err = %v, want one naming generate.request_timeout", err)
+	}
+}

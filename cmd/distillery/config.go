@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -147,6 +148,19 @@ func decodeConfigFile(path string, c *Config) error {
 			keys[i] = k.String()
 		}
 		return fmt.Errorf("config %s: unknown key %s (check the spelling against `distillery init`)", path, strings.Join(keys, ", "))
+	}
+	// A bare number for a duration key means seconds, as it does for
+	// slurm.startup_timeout; TOML alone would read request_timeout = 30
+	// as 30 nanoseconds.
+	for _, f := range configFields(c) {
+		if f.value.Type() != durationType || md.Type(strings.Split(f.key, ".")...) != "Integer" {
+			continue
+		}
+		n := f.value.Int()
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return fmt.Errorf("config %s: %s = %d is too long a duration; write it with a unit, e.g. \"90s\" or \"2h\"", path, f.key, n)
+		}
+		f.value.SetInt(n * int64(time.Second))
 	}
 	return nil
 }
