@@ -479,11 +479,15 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		return ChatResult{}, &attemptError{err: err, permanent: redirected,
 			transport: !redirected && !errors.Is(err, context.DeadlineExceeded)}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	resp.Body.Close()
 	latency := time.Since(start)
-	if resp.StatusCode != http.StatusOK {
-		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: serverMessage(data)}}
+	if resp.StatusCode/100 != 2 {
+		msg := serverMessage(data)
+		if resp.StatusCode == http.StatusGatewayTimeout {
+			msg += " (a proxy between the runner and the server gave up waiting for the answer: raise its read timeout, e.g. nginx proxy_read_timeout, above the longest generation)"
+		}
+		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: msg}}
 		switch {
 		case transientStatus(resp.StatusCode) || resp.StatusCode >= 500:
 			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -494,6 +498,9 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	}
 	if err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err), transport: !errors.Is(err, context.DeadlineExceeded)}
+	}
+	if len(data) > maxResponseBytes {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is larger than %d MiB", maxResponseBytes>>20)}
 	}
 	res, aerr := parseChat(data)
 	res.Latency = latency
@@ -942,7 +949,7 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 // model serves; /health and /v1/models are for other servers.
 var healthPaths = [...]string{"/health_generate", "/health", "/v1/models"}
 
-// WaitReady polls the server until one of its health endpoints answers 200
+// WaitReady polls the server until one of its health endpoints answers 2xx
 // or timeout passes. A 503 ("loading") or a refused connection means wait;
 // a 404 means the server does not have that endpoint, so the next one is
 // tried.
@@ -978,7 +985,7 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			last = fmt.Errorf("%s did not answer within %s", healthPaths[path], probe)
 			path++
 			continue
-		case err == nil && status == http.StatusOK:
+		case err == nil && status/100 == 2:
 			c.log.Debug("server ready", "endpoint", c.base, "path", healthPaths[path], "waited", time.Since(start).Round(time.Millisecond))
 			return nil
 		case err == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && path < len(healthPaths)-1:

@@ -159,6 +159,10 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "finish_reason end_turn", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"end_turn"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason max_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"max_tokens"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason upper case", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `" STOP "`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		// Any 2xx carries the answer (a proxy may say 203).
+		{name: "203 from a transforming proxy", steps: []http.HandlerFunc{raw(203, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "504 from a proxy says what to raise", steps: []http.HandlerFunc{raw(504, "<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>", "Content-Type", "text/html")},
+			attempts: 3, unavail: true, errHas: []string{"504 Gateway Time-out", "proxy_read_timeout"}},
 		{name: "finish_reason content_filter kept", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"content_filter"`, usage)}, text: "A", finish: "content_filter", tokens: [2]int{5, 6}, attempts: 1},
 		// usage and message of unexpected types do not make the answer
 		// unreadable (its text is all that counts).
@@ -472,6 +476,7 @@ func TestWaitReadyOtherServers(t *testing.T) {
 		{name: "405 on GET everywhere", handler: raw(405, `{"detail":"Method Not Allowed"}`), ok: true},
 		{name: "503 forever (loading)", handler: raw(503, "loading"), ok: false},
 		{name: "502 from a proxy forever", handler: raw(502, "<html>bad gateway</html>"), ok: false},
+		{name: "204 on health", handler: raw(204, ""), ok: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
