@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,7 +308,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 						break
 					}
 					if n := refused.Add(1); n >= refuseAll && answered.Load() == 0 {
-						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w", n, err))
+						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w%s", n, err, refusalHint(err, &g, o.APIKey != "")))
 					}
 				case reqCtx.Err() != nil:
 					// Grace period over or aborted: dropped, not written.
@@ -431,6 +432,30 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		return st, fmt.Errorf("%w: %s", ErrShardBusy, strings.Join(append(busy, partial...), "; "))
 	}
 	return st, nil
+}
+
+// refusalHint says what to check when the server refuses every request.
+func refusalHint(err error, g *GenerateConfig, haveKey bool) string {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		env := "the environment variable named by generate.api_key_env"
+		if g.APIKeyEnv != "" {
+			env = "$" + g.APIKeyEnv + " (generate.api_key_env)"
+		}
+		if !haveKey {
+			return "; the server wants an API key: put it in " + env
+		}
+		return "; check the API key in " + env
+	case http.StatusNotFound:
+		return fmt.Sprintf("; check generate.model (%q) against the server's /v1/models, and generate.endpoint", g.Model)
+	case http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+		return "; the server does not take the request distillery sends (OpenAI chat completions): is generate.endpoint an OpenAI-compatible server?"
+	}
+	return ""
 }
 
 // waitLease watches a lease another runner holds. It returns nil once the
