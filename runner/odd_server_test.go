@@ -294,7 +294,10 @@ func TestRunOddServer(t *testing.T) {
 		{name: "connection refused while loading, then serving", delay: 800 * time.Millisecond, opts: func(o *Options) { o.Generate.WaitForServer = 5 * time.Second }},
 		{name: "connection refused while loading, no wait_for_server", delay: 500 * time.Millisecond, opts: func(o *Options) {
 			o.Generate.WaitForServer = 0
-			o.Generate.MaxRetries = 30
+			// 60 retries of a uniform wait in [0, 50ms]: about 1.5 s in
+			// all, never near the 0.5 s of loading.
+			o.Generate.MaxRetries = 60
+			o.Generate.RetryBase = 50 * time.Millisecond
 			o.Generate.RetryMax = 50 * time.Millisecond
 		}},
 		{name: "503 with Retry-After", fault: every(2, func(w http.ResponseWriter, r *http.Request) {
