@@ -514,7 +514,7 @@ func transientStatus(code int) bool {
 	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code == http.StatusTooEarly
 }
 
-// parseChat reads a chat completion answered with status 200.
+// parseChat reads a chat completion answered with a 2xx status.
 func parseChat(data []byte) (ChatResult, *attemptError) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	if t := bytes.TrimSpace(data); isEventStream(t) {

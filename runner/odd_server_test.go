@@ -330,6 +330,54 @@ func TestRunOddServer(t *testing.T) {
 			fmt.Fprint(w, `{"object":"error","message":"The input (40000 tokens) is longer than the model's context length (32768 tokens).","type":"BadRequestError","param":null,"code":400}`)
 			return true
 		}, wantErr: ErrGenerationFailed, errHas: []string{"shard 0", "3 failed", "u-0-2", "context length"}},
+		{name: "broken answers and odd but good ones", fault: func() func(int64, string, http.ResponseWriter, *http.Request) bool {
+			// Each problem's first 6 requests meet one of 8 answers in
+			// turn (6 broken, 2 odd but good), so every kind comes up and
+			// no generation needs more than 7 attempts.
+			var mu sync.Mutex
+			seen := map[string]int{}
+			return func(n int64, p string, w http.ResponseWriter, r *http.Request) bool {
+				mu.Lock()
+				c := seen[p]
+				seen[p]++
+				mu.Unlock()
+				if c >= 6 {
+					return false
+				}
+				var i int
+				fmt.Sscanf(p, "problem 0-%d", &i)
+				good := `"usage":"n/a","content":{"text":"About ` + p + `: \\boxed{42}"}`
+				switch (c + i) % 8 {
+				case 0:
+					fmt.Fprint(w, `{"object":"chat.completion","choices":[null]}`)
+				case 1:
+					fmt.Fprint(w, `{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop"}]}`)
+				case 2:
+					fmt.Fprint(w, renderOdd(n, `"content":{"text":"half"},"finish":"error"`))
+				case 3:
+					fmt.Fprint(w, renderOdd(n, `"content":{"text":""},"finish":null`))
+				case 4:
+					w.WriteHeader(http.StatusGatewayTimeout)
+					fmt.Fprint(w, "<html><head><title>504 Gateway Time-out</title></head><body>504</body></html>")
+				case 5:
+					w.WriteHeader(http.StatusOK)
+					fmt.Fprint(w, "<!DOCTYPE html><html><body>Please log in</body></html>")
+				case 6: // good, with status 203
+					w.WriteHeader(http.StatusNonAuthoritativeInfo)
+					fmt.Fprint(w, renderOdd(n, good))
+				case 7: // good, streamed after an SSE comment
+					w.Header().Set("Content-Type", "text/event-stream")
+					fmt.Fprintf(w, ": ping\n\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":%q},\"finish_reason\":\"eos_token\"}]}\n\ndata: [DONE]\n\n", "About "+p+": \\boxed{42}")
+				}
+				return true
+			}
+		}(), check: func(t *testing.T, recs map[shard.Key]shard.Generation) {
+			for _, g := range recs {
+				if !strings.HasPrefix(g.Text, "About problem") || g.FinishReason != "stop" {
+					t.Fatalf("record %+v", g)
+				}
+			}
+		}},
 		{name: "finish_reason abort always for one problem", fault: func(n int64, p string, w http.ResponseWriter, r *http.Request) bool {
 			if p != "problem 0-4" {
 				return false
