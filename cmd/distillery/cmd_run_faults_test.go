@@ -255,6 +255,18 @@ func TestConfigDurationAsSeconds(t *testing.T) {
 		t.Errorf("request_timeout %s, retry_max %s, wait_for_server %s, judge.request_timeout %s",
 			c.Generate.RequestTimeout, c.Generate.RetryMax, c.Generate.WaitForServer, c.Judge.RequestTimeout)
 	}
+	// The environment and --set read a bare number the same way.
+	env := map[string]string{"DISTILLERY_GENERATE_RETRY_BASE": "2.5"}
+	c, err = loadConfig(path, func(k string) string { return env[k] }, []string{"generate.grace_period=90", "judge.request_timeout=1m"}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Generate.RetryBase != 2500*time.Millisecond || c.Generate.GracePeriod != 90*time.Second || c.Judge.RequestTimeout != time.Minute {
+		t.Errorf("retry_base %s, grace_period %s, judge.request_timeout %s", c.Generate.RetryBase, c.Generate.GracePeriod, c.Judge.RequestTimeout)
+	}
+	if _, err := loadConfig(path, func(string) string { return "" }, []string{"generate.grace_period=soon"}, dir); err == nil || !strings.Contains(err.Error(), "generate.grace_period") {
+		t.Errorf("err = %v, want one naming generate.grace_period", err)
+	}
 	if err := os.WriteFile(path, []byte("[generate]\nrequest_timeout = 9999999999999\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}

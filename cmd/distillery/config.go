@@ -227,7 +227,12 @@ func setField(v reflect.Value, s string) error {
 	if v.Type() == durationType {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		if err != nil {
-			return fmt.Errorf("%q is not a duration (e.g. 90s, 5m, 2h)", s)
+			// A bare number is seconds, as in the file.
+			sec, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if ferr != nil || math.IsNaN(sec) || math.Abs(sec) > math.MaxInt64/float64(time.Second) {
+				return fmt.Errorf("%q is not a duration (e.g. 90s, 5m, 2h, or a number of seconds)", s)
+			}
+			d = time.Duration(sec * float64(time.Second))
 		}
 		v.SetInt(int64(d))
 		return nil
