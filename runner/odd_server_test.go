@@ -223,9 +223,18 @@ func TestRunOddServer(t *testing.T) {
 		maxTime time.Duration
 		check   func(t *testing.T, recs map[shard.Key]shard.Generation)
 	}
-	every := func(k int64, f func(w http.ResponseWriter, r *http.Request)) func(int64, string, http.ResponseWriter, *http.Request) bool {
-		return func(n int64, _ string, w http.ResponseWriter, r *http.Request) bool {
-			if n%k == 0 {
+	// every(k, f) lets f take request 0 and k of each problem: two
+	// faults per problem at the most, so no generation runs out of
+	// retries whatever the order of arrival.
+	every := func(k int, f func(w http.ResponseWriter, r *http.Request)) func(int64, string, http.ResponseWriter, *http.Request) bool {
+		var mu sync.Mutex
+		seen := map[string]int{}
+		return func(_ int64, p string, w http.ResponseWriter, r *http.Request) bool {
+			mu.Lock()
+			c := seen[p]
+			seen[p]++
+			mu.Unlock()
+			if c == 0 || c == k {
 				f(w, r)
 				return true
 			}
@@ -284,13 +293,9 @@ func TestRunOddServer(t *testing.T) {
 			return true
 		}},
 		{name: "slow drip beyond request_timeout", opts: func(o *Options) { o.Generate.RequestTimeout = 300 * time.Millisecond },
-			fault: func(n int64, p string, w http.ResponseWriter, r *http.Request) bool {
-				if n%4 != 0 {
-					return false
-				}
-				dripBody(w, r, renderOdd(n, `"content":{"text":"`+strings.Repeat("slow ", 100)+`"}`), 20*time.Millisecond)
-				return true
-			}},
+			fault: every(4, func(w http.ResponseWriter, r *http.Request) {
+				dripBody(w, r, renderOdd(0, `"content":{"text":"`+strings.Repeat("slow ", 100)+`"}`), 20*time.Millisecond)
+			})},
 		{name: "connection refused while loading, then serving", delay: 800 * time.Millisecond, opts: func(o *Options) { o.Generate.WaitForServer = 5 * time.Second }},
 		{name: "connection refused while loading, no wait_for_server", delay: 500 * time.Millisecond, opts: func(o *Options) {
 			o.Generate.WaitForServer = 0
@@ -309,12 +314,9 @@ func TestRunOddServer(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			fmt.Fprint(w, `{"error":{"message":"Too many requests","type":"rate_limit_error"}}`)
 		})},
-		{name: "finish_reason abort now and then", style: func(n int64, p string) string {
-			if n%3 == 0 {
-				return `"usage":{"prompt_tokens":17,"completion_tokens":0},"content":null,"finish":"abort"`
-			}
-			return `"usage":{"prompt_tokens":17,"completion_tokens":5},"content":{"text":"About ` + p + `"}`
-		}, check: func(t *testing.T, recs map[shard.Key]shard.Generation) {
+		{name: "finish_reason abort now and then", fault: every(3, func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprint(w, renderOdd(0, `"usage":{"prompt_tokens":17,"completion_tokens":0},"content":null,"finish":"abort"`))
+		}), check: func(t *testing.T, recs map[shard.Key]shard.Generation) {
 			for _, g := range recs {
 				if g.FinishReason == "abort" {
 					t.Fatalf("an aborted answer was written: %+v", g)
