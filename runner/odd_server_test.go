@@ -227,14 +227,9 @@ func TestRunOddServer(t *testing.T) {
 	// faults per problem at the most, so no generation runs out of
 	// retries whatever the order of arrival.
 	every := func(k int, f func(w http.ResponseWriter, r *http.Request)) func(int64, string, http.ResponseWriter, *http.Request) bool {
-		var mu sync.Mutex
-		seen := map[string]int{}
+		count := perProblem()
 		return func(_ int64, p string, w http.ResponseWriter, r *http.Request) bool {
-			mu.Lock()
-			c := seen[p]
-			seen[p]++
-			mu.Unlock()
-			if c == 0 || c == k {
+			if c := count(p); c == 0 || c == k {
 				f(w, r)
 				return true
 			}
@@ -336,13 +331,9 @@ func TestRunOddServer(t *testing.T) {
 			// Each problem's first 6 requests meet one of 8 answers in
 			// turn (6 broken, 2 odd but good), so every kind comes up and
 			// no generation needs more than 7 attempts.
-			var mu sync.Mutex
-			seen := map[string]int{}
+			count := perProblem()
 			return func(n int64, p string, w http.ResponseWriter, r *http.Request) bool {
-				mu.Lock()
-				c := seen[p]
-				seen[p]++
-				mu.Unlock()
+				c := count(p)
 				if c >= 6 {
 					return false
 				}
@@ -443,6 +434,19 @@ func TestRunOddServer(t *testing.T) {
 				tt.check(t, recs)
 			}
 		})
+	}
+}
+
+// perProblem numbers the requests for each problem from 0, safe for
+// concurrent use.
+func perProblem() func(problem string) int {
+	var mu sync.Mutex
+	seen := map[string]int{}
+	return func(p string) int {
+		mu.Lock()
+		defer mu.Unlock()
+		seen[p]++
+		return seen[p] - 1
 	}
 }
 
