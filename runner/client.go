@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -131,13 +132,16 @@ func (e *StatusError) Error() string { return fmt.Sprintf("server answered %s: %
 
 // RefusesEverything reports whether err is a refusal that no request to
 // this server can get past: a bad API key (401, 403), a wrong model name
-// or URL (404, 405), a redirect the runner will not follow. A 400 is not:
-// it usually concerns one prompt (too long for the context).
+// or URL (404, 405), a request shape the server does not take (415, 422:
+// every request has the same shape), a redirect the runner will not
+// follow. A 400 is not: it usually concerns one prompt (too long for the
+// context).
 func RefusesEverything(err error) bool {
 	var se *StatusError
 	if errors.As(err, &se) {
 		switch se.Status {
-		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed:
+		case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound, http.StatusMethodNotAllowed,
+			http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
 			return true
 		}
 	}
@@ -249,16 +253,30 @@ type chatResponse struct {
 	Error   json.RawMessage `json:"error"`
 	Model   flexText        `json:"model"`
 	Choices []chatChoice    `json:"choices"`
-	Usage   *struct {
-		PromptTokens     flexInt `json:"prompt_tokens"`
-		CompletionTokens flexInt `json:"completion_tokens"`
-	} `json:"usage"`
+	Usage   *flexUsage      `json:"usage"`
+}
+
+// flexUsage is the usage object; anything but an object reads as no
+// counts.
+type flexUsage struct {
+	PromptTokens     flexInt `json:"prompt_tokens"`
+	CompletionTokens flexInt `json:"completion_tokens"`
+}
+
+func (u *flexUsage) UnmarshalJSON(b []byte) error {
+	type plain flexUsage
+	var v plain
+	if json.Unmarshal(b, &v) == nil {
+		*u = flexUsage(v)
+	}
+	return nil
 }
 
 type chatChoice struct {
-	Message chatMessage `json:"message"`
+	// Message is nil when the answer has none (or null).
+	Message *chatMessage `json:"message"`
 	// Delta is the message part of a streamed chunk.
-	Delta chatMessage `json:"delta"`
+	Delta *chatMessage `json:"delta"`
 	// Text is where a completions-style server puts the answer.
 	Text         flexText        `json:"text"`
 	FinishReason json.RawMessage `json:"finish_reason"`
@@ -269,6 +287,24 @@ type chatMessage struct {
 	ReasoningContent flexText `json:"reasoning_content"`
 	// Reasoning is vLLM's newer name for reasoning_content.
 	Reasoning flexText `json:"reasoning"`
+	// ok is set when the message was an object or a bare string (read
+	// as its content); a message of another type is no message.
+	ok bool
+}
+
+func (m *chatMessage) UnmarshalJSON(b []byte) error {
+	type plain chatMessage
+	var v plain
+	if json.Unmarshal(b, &v) == nil {
+		*m = chatMessage(v)
+		m.ok = true
+		return nil
+	}
+	var s string
+	if json.Unmarshal(b, &s) == nil {
+		*m = chatMessage{Content: flexText{s: s, set: true}, ok: true}
+	}
+	return nil
 }
 
 // flexText is a JSON string, or a list of {"type": "text", "text": ...}
@@ -324,6 +360,7 @@ type attemptError struct {
 	// attempt ends so the request itself is the problem (SGLang aborts a
 	// prompt it cannot fit), not the server.
 	aborted bool
+	finish  string // the finish_reason that aborted it
 	// transport marks a failure below HTTP other than a timeout: no
 	// answer at all, or an answer cut off (connection refused or reset).
 	transport  bool
@@ -376,13 +413,16 @@ func (c *Client) Chat(ctx context.Context, r ChatRequest) (ChatResult, error) {
 			continue
 		}
 		if allAborted {
-			return ChatResult{}, fmt.Errorf("%w: %s: aborted by the server on all %d attempts", ErrPermanent, url, attempt+1)
+			return ChatResult{}, fmt.Errorf("%w: %s: the server ended it with finish_reason %q on all %d attempts", ErrPermanent, url, aerr.finish, attempt+1)
 		}
 		if aerr.transport && from == 0 && c.wait > 0 {
 			// Nothing reached the server on the last attempt: it may be
 			// restarting. Wait for it once, then try the retries again.
+			// A server that answers again but still says it is not ready
+			// (503 while it warms up) is back too: the retries' backoff
+			// gives it the rest of the time.
 			c.log.Warn("server unreachable after the retries; waiting for it to come back", "endpoint", c.base, "wait_for_server", c.wait, "err", aerr.err)
-			if err := c.WaitReady(ctx, c.wait); err == nil {
+			if err := c.WaitReady(ctx, c.wait); err == nil || errors.Is(err, ErrNotReady) && ctx.Err() == nil {
 				from = attempt + 1
 				budget = from + c.retries
 				continue
@@ -439,11 +479,15 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 		return ChatResult{}, &attemptError{err: err, permanent: redirected,
 			transport: !redirected && !errors.Is(err, context.DeadlineExceeded)}
 	}
-	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes))
+	data, err := io.ReadAll(io.LimitReader(resp.Body, maxResponseBytes+1))
 	resp.Body.Close()
 	latency := time.Since(start)
-	if resp.StatusCode != http.StatusOK {
-		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: serverMessage(data)}}
+	if resp.StatusCode/100 != 2 {
+		msg := serverMessage(data)
+		if resp.StatusCode == http.StatusGatewayTimeout {
+			msg += " (a proxy between the runner and the server gave up waiting for the answer: raise its read timeout, e.g. nginx proxy_read_timeout, above the longest generation)"
+		}
+		ae := &attemptError{err: &StatusError{Status: resp.StatusCode, Text: resp.Status, Message: msg}}
 		switch {
 		case transientStatus(resp.StatusCode) || resp.StatusCode >= 500:
 			ae.retryAfter = parseRetryAfter(resp.Header.Get("Retry-After"), time.Now())
@@ -454,6 +498,9 @@ func (c *Client) chatOnce(ctx context.Context, url string, body []byte) (ChatRes
 	}
 	if err != nil {
 		return ChatResult{}, &attemptError{err: fmt.Errorf("reading the answer: %w", err), transport: !errors.Is(err, context.DeadlineExceeded)}
+	}
+	if len(data) > maxResponseBytes {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is larger than %d MiB", maxResponseBytes>>20)}
 	}
 	res, aerr := parseChat(data)
 	res.Latency = latency
@@ -467,28 +514,48 @@ func transientStatus(code int) bool {
 	return code == http.StatusTooManyRequests || code == http.StatusRequestTimeout || code == http.StatusTooEarly
 }
 
-// parseChat reads a chat completion answered with status 200.
+// parseChat reads a chat completion answered with a 2xx status.
 func parseChat(data []byte) (ChatResult, *attemptError) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
-	if t := bytes.TrimSpace(data); bytes.HasPrefix(t, []byte("data:")) {
+	if t := bytes.TrimSpace(data); isEventStream(t) {
 		// A server that streams although asked not to.
 		return parseStream(t)
 	}
 	var cr chatResponse
 	if err := json.Unmarshal(data, &cr); err != nil {
+		if page := htmlText(data); page != "" {
+			// A proxy's error or login page sent with status 200.
+			return ChatResult{}, &attemptError{err: fmt.Errorf("answer is an HTML page, not chat completion JSON: %s", page)}
+		}
 		return ChatResult{}, &attemptError{err: fmt.Errorf("answer is not chat completion JSON: %v", err)}
 	}
 	if len(cr.Choices) == 0 {
 		return ChatResult{}, noChoices(&cr, data)
 	}
 	ch := cr.Choices[0]
-	content := ch.Message.Content
+	// The message, or a whole answer sent as one delta, or a
+	// completions-style text. A choice with none of them (null, {}, or
+	// only a finish_reason) is a broken answer, not an empty generation.
+	msg := ch.Message
+	if msg == nil || !msg.ok {
+		msg = ch.Delta
+	}
+	if msg != nil && !msg.ok {
+		msg = nil
+	}
+	if msg == nil && !ch.Text.set {
+		return ChatResult{}, &attemptError{err: fmt.Errorf("answer's first choice has no message: %s", clip(data, 200))}
+	}
+	if msg == nil {
+		msg = &chatMessage{}
+	}
+	content := msg.Content
 	if !content.set {
 		content = ch.Text
 	}
-	reasoning := ch.Message.ReasoningContent
+	reasoning := msg.ReasoningContent
 	if !reasoning.set {
-		reasoning = ch.Message.Reasoning
+		reasoning = msg.Reasoning
 	}
 	return finishChat(content.s, reasoning.s, finishReason(ch.FinishReason), &cr)
 }
@@ -507,10 +574,17 @@ func noChoices(cr *chatResponse, data []byte) *attemptError {
 
 // finishChat builds the result from the first choice's parts.
 func finishChat(content, reasoning, fr string, cr *chatResponse) (ChatResult, *attemptError) {
-	if fr == "abort" {
+	if fr == "abort" || fr == "error" {
 		// SGLang aborts requests it cannot finish (memory pressure, a
-		// server shutting down); another attempt usually succeeds.
-		return ChatResult{}, &attemptError{err: errors.New("server aborted the request (finish_reason \"abort\")"), aborted: true}
+		// server shutting down), vLLM ends one with "error" when its
+		// engine fails it; another attempt usually succeeds. What came
+		// with it is no trace.
+		return ChatResult{}, &attemptError{err: fmt.Errorf("server ended the request with finish_reason %q", fr), aborted: true, finish: fr}
+	}
+	if content == "" && reasoning == "" && fr == "" {
+		// Nothing written and nothing to show the generation ended: a
+		// broken answer, not an empty trace.
+		return ChatResult{}, &attemptError{err: errors.New("answer has an empty message and no finish_reason")}
 	}
 	res := ChatResult{FinishReason: fr, Model: cr.Model.s}
 	switch {
@@ -567,7 +641,10 @@ func parseStream(data []byte) (ChatResult, *attemptError) {
 			continue
 		}
 		ch := cr.Choices[0]
-		for _, m := range []chatMessage{ch.Delta, ch.Message} {
+		for _, m := range []*chatMessage{ch.Delta, ch.Message} {
+			if m == nil {
+				continue
+			}
 			content.WriteString(m.Content.s)
 			reasoning.WriteString(m.ReasoningContent.s)
 			if !m.ReasoningContent.set {
@@ -583,6 +660,19 @@ func parseStream(data []byte) (ChatResult, *attemptError) {
 		return ChatResult{}, &attemptError{err: errors.New("streamed answer ended before its last chunk")}
 	}
 	return finishChat(content.String(), reasoning.String(), fr, &acc)
+}
+
+// isEventStream reports whether a body is server-sent events: its first
+// line is a data, event, id or retry field, or a comment (":"), which
+// JSON never starts with.
+func isEventStream(t []byte) bool {
+	line, _, _ := bytes.Cut(t, []byte("\n"))
+	for _, p := range []string{"data:", "event:", "id:", "retry:", ":"} {
+		if bytes.HasPrefix(line, []byte(p)) {
+			return true
+		}
+	}
+	return false
 }
 
 // errorIsPermanent judges an error object sent with status 200 (SGLang's
@@ -627,22 +717,39 @@ func errorIsPermanent(code json.RawMessage, typ string, errObj json.RawMessage) 
 }
 
 // finishReason reads finish_reason, which OpenAI sends as a string or null
-// and some servers as an object {"type": "stop", ...}.
+// and some servers as an object {"type": "stop", ...}, in OpenAI's words
+// (normalFinish).
 func finishReason(raw json.RawMessage) string {
 	if len(raw) == 0 || string(raw) == "null" {
 		return ""
 	}
 	var s string
 	if json.Unmarshal(raw, &s) == nil {
-		return s
+		return normalFinish(s)
 	}
 	var o struct {
 		Type string `json:"type"`
 	}
 	if json.Unmarshal(raw, &o) == nil {
-		return o.Type
+		return normalFinish(o.Type)
 	}
 	return string(raw)
+}
+
+// normalFinish writes other servers' words for a finish reason in
+// OpenAI's, the ones merge and the dataset use: TGI's "eos_token" and
+// "stop_sequence" and Anthropic-style "end_turn" are "stop";
+// "max_tokens", "max_length" and "max_new_tokens" are "length". Case
+// and spaces do not matter; any other value is kept (lower-cased).
+func normalFinish(s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	switch s {
+	case "eos", "eos_token", "stop_sequence", "end_turn":
+		return "stop"
+	case "max_tokens", "max_length", "max_new_tokens":
+		return "length"
+	}
+	return s
 }
 
 // serverMessage pulls the human-readable message out of an error body:
@@ -676,13 +783,125 @@ func serverMessage(data []byte) string {
 			if json.Unmarshal(v.Detail, &s) == nil {
 				return oneLine(s)
 			}
+			if m := validationMessage(v.Detail); m != "" {
+				return m
+			}
 			return clip(v.Detail, 300)
 		}
 	}
 	if len(bytes.TrimSpace(data)) == 0 {
 		return "(empty body)"
 	}
+	if page := htmlText(data); page != "" {
+		return page
+	}
 	return clip(data, 300)
+}
+
+// validationMessage reads FastAPI's validation errors, [{"loc": ["body",
+// "top_p"], "msg": "..."}, ...], as "body.top_p: ...; ..."; "" when detail
+// is not such a list.
+func validationMessage(detail json.RawMessage) string {
+	var items []struct {
+		Loc []any  `json:"loc"`
+		Msg string `json:"msg"`
+	}
+	if json.Unmarshal(detail, &items) != nil {
+		return ""
+	}
+	var parts []string
+	for _, it := range items {
+		if it.Msg == "" {
+			continue
+		}
+		loc := make([]string, 0, len(it.Loc))
+		for _, l := range it.Loc {
+			loc = append(loc, fmt.Sprint(l))
+		}
+		if len(loc) > 0 {
+			parts = append(parts, strings.Join(loc, ".")+": "+it.Msg)
+		} else {
+			parts = append(parts, it.Msg)
+		}
+	}
+	return oneLine(strings.Join(parts, "; "))
+}
+
+// htmlText is the visible text of an HTML page (a proxy's "502 Bad
+// Gateway"), without its head, scripts and styles, on one line and
+// clipped; its title when the body says nothing; "" when data is not an
+// HTML page.
+func htmlText(data []byte) string {
+	s := strings.TrimSpace(string(data))
+	// ASCII-only lower case, byte by byte, keeps the offsets of s and
+	// low equal whatever the bytes.
+	lb := []byte(s)
+	for i, c := range lb {
+		if 'A' <= c && c <= 'Z' {
+			lb[i] = c + 'a' - 'A'
+		}
+	}
+	low := string(lb)
+	if !strings.HasPrefix(low, "<!doctype html") && !strings.HasPrefix(low, "<html") {
+		return ""
+	}
+	title := ""
+	if i := strings.Index(low, "<title>"); i >= 0 {
+		if j := strings.Index(low[i:], "</title>"); j >= 0 {
+			title = s[i+len("<title>") : i+j]
+		}
+	}
+	for _, tag := range []string{"head", "script", "style"} {
+		s, low = dropElement(s, low, tag)
+	}
+	var sb strings.Builder
+	inTag := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			inTag = true
+			sb.WriteByte(' ')
+		case r == '>' && inTag:
+			inTag = false
+		case !inTag:
+			sb.WriteRune(r)
+		}
+	}
+	text := oneLine(html.UnescapeString(sb.String()))
+	if text == "" {
+		text = oneLine(html.UnescapeString(title))
+	}
+	if text == "" {
+		return "(an HTML page)"
+	}
+	if len(text) > 300 {
+		text = text[:300] + "…"
+	}
+	return text
+}
+
+// dropElement cuts every <tag ...>...</tag> out of s; low is s in lower
+// case, cut alike.
+func dropElement(s, low, tag string) (string, string) {
+	from := 0
+	for {
+		i := strings.Index(low[from:], "<"+tag)
+		if i < 0 {
+			return s, low
+		}
+		i += from
+		if end := i + 1 + len(tag); end < len(low) && low[end] != '>' && low[end] != ' ' && low[end] != '\t' && low[end] != '\n' && low[end] != '\r' && low[end] != '/' {
+			from = end // <header> is not <head>
+			continue
+		}
+		j := strings.Index(low[i:], "</"+tag+">")
+		if j < 0 {
+			return s[:i], low[:i]
+		}
+		end := i + j + len(tag) + 3
+		s, low = s[:i]+" "+s[end:], low[:i]+" "+low[end:]
+		from = i
+	}
 }
 
 func oneLine(s string) string {
@@ -730,7 +949,7 @@ func parseRetryAfter(h string, now time.Time) time.Duration {
 // model serves; /health and /v1/models are for other servers.
 var healthPaths = [...]string{"/health_generate", "/health", "/v1/models"}
 
-// WaitReady polls the server until one of its health endpoints answers 200
+// WaitReady polls the server until one of its health endpoints answers 2xx
 // or timeout passes. A 503 ("loading") or a refused connection means wait;
 // a 404 means the server does not have that endpoint, so the next one is
 // tried.
@@ -766,7 +985,7 @@ func (c *Client) WaitReady(ctx context.Context, timeout time.Duration) error {
 			last = fmt.Errorf("%s did not answer within %s", healthPaths[path], probe)
 			path++
 			continue
-		case err == nil && status == http.StatusOK:
+		case err == nil && status/100 == 2:
 			c.log.Debug("server ready", "endpoint", c.base, "path", healthPaths[path], "waited", time.Since(start).Round(time.Millisecond))
 			return nil
 		case err == nil && (status == http.StatusNotFound || status == http.StatusMethodNotAllowed) && path < len(healthPaths)-1:

@@ -101,7 +101,7 @@ func TestChat(t *testing.T) {
 		{name: "error object 503 with 200 then ok", steps: []step{status(200, `{"object":"error","message":"busy","code":503}`), ok}, retries: 5, attempts: 2,
 			wantFin: "stop", wantText: "the answer is \\boxed{4}"},
 		{name: "always abort", steps: []step{func(w http.ResponseWriter, r *http.Request) { chatOK(w, "m", "", "", "abort", 1, 0) }}, retries: 2, attempts: 3,
-			wantErr: ErrPermanent, errHas: []string{"aborted by the server on all 3 attempts"}},
+			wantErr: ErrPermanent, errHas: []string{`finish_reason "abort" on all 3 attempts`}},
 		{name: "always 500", steps: []step{status(500, "internal")}, retries: 2, attempts: 3, wantErr: ErrUnavailable, errHas: []string{"500", "after 3 attempts"}},
 	}
 	for _, tt := range tests {
@@ -333,6 +333,10 @@ func FuzzParseChat(f *testing.F) {
 	f.Add([]byte(`{"error":{"message":"bad key","code":"invalid_api_key"}}`))
 	f.Add([]byte(`{"choices":[{"message":{},"finish_reason":{"type":"length"}}]}`))
 	f.Add([]byte(`[`))
+	f.Add([]byte("<!DOCTYPE html><html><head><title>502</title></head><body><h1>Bad</h1><header>x</header></body></html>"))
+	f.Add([]byte("<HTML><HEAD\xff><STYLE>p{}</style><body>\xc4\xb0 &amp; <script>x</script></HTML>"))
+	f.Add([]byte(": ping\n\nevent: m\ndata: {\"choices\":[{\"delta\":{\"content\":\"a\"},\"finish_reason\":\"stop\"}]}\n\ndata: [DONE]\n"))
+	f.Add([]byte(`{"choices":[{"message":"text","finish_reason":"eos_token"}],"usage":"none"}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		res, aerr := parseChat(data)
 		if aerr == nil && res.Text == "" && res.FinishReason == "" && !bytes.Contains(bytes.ToLower(data), []byte("choices")) {

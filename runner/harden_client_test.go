@@ -84,6 +84,12 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "vLLM reasoning field", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":"A","reasoning":"R"}`, `"stop"`, usage)},
 			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason null", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `null`, usage)}, text: "A", finish: "", tokens: [2]int{5, 6}, attempts: 1},
+		// Nothing said and no finish_reason: nothing shows the generation
+		// ended, so it is no trace (retried); an empty text that says how
+		// it ended is one.
+		{name: "empty content, no finish_reason, then ok", steps: []http.HandlerFunc{choice(`{"content":""}`, `null`, ""), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "content null, no finish_reason, on every attempt", steps: []http.HandlerFunc{choice(`{"content":null}`, `null`, usage)}, attempts: 3, unavail: true, errHas: []string{"empty message and no finish_reason"}},
+		{name: "empty content that stopped", steps: []http.HandlerFunc{choice(`{"content":""}`, `"stop"`, usage)}, text: "", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason length", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"length"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
 		{name: "finish_reason stop with SGLang matched_stop", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"A","reasoning_content":null,"tool_calls":null},"logprobs":null,"finish_reason":"stop","matched_stop":151643}],"usage":{"prompt_tokens":1,"completion_tokens":2,"total_tokens":3,"prompt_tokens_details":null}}`)},
 			text: "A", finish: "stop", tokens: [2]int{1, 2}, attempts: 1},
@@ -135,6 +141,42 @@ func TestChatResponseQuirks(t *testing.T) {
 		{name: "stream cut short then ok", steps: []http.HandlerFunc{raw(200, "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"}}]}\n\n", "Content-Type", "text/event-stream"), raw(200, okBody)},
 			text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
 		{name: "byte order mark", steps: []http.HandlerFunc{raw(200, "\ufeff"+okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		// A choice with nothing in it is not an empty generation: retried.
+		{name: "choice null then ok", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","choices":[null]}`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "choice without message then ok", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion","choices":[{"index":0,"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":0}}`), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "message null then ok", steps: []http.HandlerFunc{choice(`null`, `"stop"`, usage), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		{name: "always a choice without message", steps: []http.HandlerFunc{raw(200, `{"choices":[{}]}`)}, attempts: 3, unavail: true, errHas: []string{"no message"}},
+		{name: "message with content null and nothing else is an empty generation", steps: []http.HandlerFunc{choice(`{"role":"assistant","content":null}`, `"length"`, usage)}, text: "", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "whole answer in delta although not streamed", steps: []http.HandlerFunc{raw(200, `{"object":"chat.completion.chunk","model":"m","choices":[{"index":0,"delta":{"role":"assistant","reasoning_content":"R","content":"A"},"finish_reason":"stop"}],"usage":{"prompt_tokens":5,"completion_tokens":6}}`)},
+			text: "<think>\nR\n</think>\nA", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		// A generation that ended in a server error is not a trace.
+		{name: "finish_reason error then stop", steps: []http.HandlerFunc{choice(`{"content":"partial"}`, `"error"`, usage), choice(`{"content":"A"}`, `"stop"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 2},
+		{name: "finish_reason error on every attempt", steps: []http.HandlerFunc{choice(`{"content":"partial"}`, `"error"`, usage)}, attempts: 3, perm: true, errHas: []string{`finish_reason "error" on all 3 attempts`}},
+		// Other servers' words for stop and length (TGI, Anthropic-style
+		// proxies) are recorded in OpenAI's, which merge reads.
+		{name: "finish_reason eos_token (TGI)", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"eos_token"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason stop_sequence (TGI)", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop_sequence"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason end_turn", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"end_turn"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason max_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"max_tokens"`, usage)}, text: "A", finish: "length", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "finish_reason upper case", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `" STOP "`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		// Any 2xx carries the answer (a proxy may say 203).
+		{name: "203 from a transforming proxy", steps: []http.HandlerFunc{raw(203, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 1},
+		{name: "504 from a proxy says what to raise", steps: []http.HandlerFunc{raw(504, "<html><head><title>504 Gateway Time-out</title></head><body><h1>504 Gateway Time-out</h1></body></html>", "Content-Type", "text/html")},
+			attempts: 3, unavail: true, errHas: []string{"504 Gateway Time-out", "proxy_read_timeout"}},
+		{name: "finish_reason content_filter kept", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"content_filter"`, usage)}, text: "A", finish: "content_filter", tokens: [2]int{5, 6}, attempts: 1},
+		// usage and message of unexpected types do not make the answer
+		// unreadable (its text is all that counts).
+		{name: "usage as a string", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":"n/a"`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "usage as a list", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":[5,6]`)}, text: "A", finish: "stop", attempts: 1},
+		{name: "usage with only completion_tokens", steps: []http.HandlerFunc{choice(`{"content":"A"}`, `"stop"`, `,"usage":{"completion_tokens":6}`)}, text: "A", finish: "stop", tokens: [2]int{0, 6}, attempts: 1},
+		{name: "message as a bare string", steps: []http.HandlerFunc{choice(`"A"`, `"stop"`, usage)}, text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "message as a number then ok", steps: []http.HandlerFunc{choice(`42`, `"stop"`, usage), raw(200, okBody)}, text: "ok \\boxed{1}", finish: "stop", tokens: [2]int{3, 4}, attempts: 2},
+		// Streamed (server-sent events) although stream is false, with the
+		// comment or event lines SSE allows before the data.
+		{name: "streamed with a comment line first", steps: []http.HandlerFunc{raw(200, ": keep-alive\n\nevent: message\ndata: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"A\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":6}}\n\ndata: [DONE]\n\n", "Content-Type", "text/event-stream")},
+			text: "A", finish: "stop", tokens: [2]int{5, 6}, attempts: 1},
+		{name: "HTML 502 says its title", steps: []http.HandlerFunc{raw(502, "<!DOCTYPE html>\n<html>\n<head><title>502 Bad Gateway</title><style>body{color:red}</style></head>\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx/1.25.3</center></body></html>", "Content-Type", "text/html")},
+			attempts: 3, unavail: true, errHas: []string{"server answered 502 Bad Gateway: 502 Bad Gateway nginx/1.25.3"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -366,6 +408,30 @@ func TestChatTransportFaults(t *testing.T) {
 	}
 }
 
+// TestChatServerBackButNotReady: a request that used its retries on a
+// refused connection waits for the server; when the server is back but its
+// health endpoint still says 503 (warming up, or a busy /health_generate),
+// the server is there: the request gets its retries again instead of
+// stopping the run.
+func TestChatServerBackButNotReady(t *testing.T) {
+	f := newForeignServer(t, nil)
+	f.healthy = func() bool { return false } // /health and /v1/models: 503
+	f.stop()
+	time.AfterFunc(200*time.Millisecond, func() { f.start(t) })
+	c, err := NewClient(ClientOptions{Endpoint: f.URL(), MaxRetries: 1, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
+		RequestTimeout: 2 * time.Second, WaitForServer: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Chat(t.Context(), ChatRequest{Model: "m", Messages: []Message{{Role: "user", Content: "problem 1\n\nPlease"}}})
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	if res.Attempts != 3 || !strings.Contains(res.Text, "problem 1") {
+		t.Errorf("got %+v, want the third attempt's answer", res)
+	}
+}
+
 // TestChatStaleKeepAlive: the server keeps connections alive, answers one
 // request on each, and closes the connection when the next request
 // arrives on it (an idle timeout racing the request, or a proxy recycling
@@ -410,6 +476,7 @@ func TestWaitReadyOtherServers(t *testing.T) {
 		{name: "405 on GET everywhere", handler: raw(405, `{"detail":"Method Not Allowed"}`), ok: true},
 		{name: "503 forever (loading)", handler: raw(503, "loading"), ok: false},
 		{name: "502 from a proxy forever", handler: raw(502, "<html>bad gateway</html>"), ok: false},
+		{name: "204 on health", handler: raw(204, ""), ok: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -307,7 +308,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 						break
 					}
 					if n := refused.Add(1); n >= refuseAll && answered.Load() == 0 {
-						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w", n, err))
+						fail(fmt.Errorf("the server refused the first %d requests and answered none, stopping: %w%s", n, err, refusalHint(err, &g, o.APIKey != "")))
 					}
 				case reqCtx.Err() != nil:
 					// Grace period over or aborted: dropped, not written.
@@ -424,13 +425,37 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 	case infraErr != nil:
 		return st, infraErr
 	case len(failures) > 0:
-		return st, fmt.Errorf("%w: %s; the server refused these requests: fix the cause (prompt too long for the context?) and run the shards again, the rest is kept", ErrGenerationFailed, strings.Join(failures, "; "))
+		return st, fmt.Errorf("%w: %s; the server refused these requests and the shard is not marked done: fix the cause (for a prompt longer than the context, raise the server's context length or lower generate.max_tokens) and run the shard again, which requests only the missing generations, or merge without them with `distillery merge --allow-incomplete`", ErrGenerationFailed, strings.Join(failures, "; "))
 	case ctx.Err() != nil && st.ShardsDone < st.Shards:
 		return st, fmt.Errorf("%w: %s; leases released, run the shards again (Slurm requeue or `distillery resume`) to finish", ErrDrained, strings.Join(partial, ", "))
 	case len(busy) > 0 || st.ShardsDone < st.Shards:
 		return st, fmt.Errorf("%w: %s", ErrShardBusy, strings.Join(append(busy, partial...), "; "))
 	}
 	return st, nil
+}
+
+// refusalHint says what to check when the server refuses every request.
+func refusalHint(err error, g *GenerateConfig, haveKey bool) string {
+	var se *StatusError
+	if !errors.As(err, &se) {
+		return ""
+	}
+	switch se.Status {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		env := "the environment variable named by generate.api_key_env"
+		if g.APIKeyEnv != "" {
+			env = "$" + g.APIKeyEnv + " (generate.api_key_env)"
+		}
+		if !haveKey {
+			return "; the server wants an API key: put it in " + env
+		}
+		return "; check the API key in " + env
+	case http.StatusNotFound:
+		return fmt.Sprintf("; check generate.model (%q) against the server's /v1/models, and generate.endpoint", g.Model)
+	case http.StatusUnsupportedMediaType, http.StatusUnprocessableEntity:
+		return "; the server does not take the request distillery sends (OpenAI chat completions): is generate.endpoint an OpenAI-compatible server?"
+	}
+	return ""
 }
 
 // waitLease watches a lease another runner holds. It returns nil once the

@@ -550,19 +550,34 @@ func TestRunHeartbeats(t *testing.T) {
 	wantAll(t, l, 0, 10, 3)
 }
 
-// A server that refuses every request (bad key, wrong model) stops the run
-// instead of failing every generation of every shard one by one.
+// A server that refuses every request (bad key, wrong model, a request
+// shape it does not accept) stops the run instead of failing every
+// generation of every shard one by one.
 func TestRunStopsWhenEverythingIsRefused(t *testing.T) {
-	srv := newFakeServer(t)
-	srv.fail = func(string, int64) (int, string) {
-		return 401, `{"error":{"message":"invalid api key"}}`
+	tests := []struct {
+		status int
+		body   string
+		msg    string
+		hint   string
+	}{
+		{401, `{"error":{"message":"invalid api key"}}`, "invalid api key", "put it in $DISTILLERY_API_KEY (generate.api_key_env)"},
+		{404, `{"object":"error","message":"The model ` + "`test-model`" + ` does not exist.","type":"NotFoundError","param":null,"code":404}`, "does not exist", `check generate.model ("test-model") against the server's /v1/models`},
+		// FastAPI's validation error (a field the server does not take).
+		{422, `{"detail":[{"type":"extra_forbidden","loc":["body","top_p"],"msg":"Extra inputs are not permitted"}]}`, "body.top_p: Extra inputs are not permitted", "OpenAI-compatible"},
+		{415, `{"detail":"Unsupported Media Type: Only 'application/json' is allowed"}`, "Unsupported Media Type", "OpenAI-compatible"},
 	}
-	l := makeRun(t, t.TempDir(), 2, 100, 4)
-	_, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
-	if err == nil || !strings.Contains(err.Error(), "refused the first") || !strings.Contains(err.Error(), "invalid api key") {
-		t.Fatalf("err = %v", err)
-	}
-	if n := srv.total.Load(); n > 64 {
-		t.Errorf("kept sending after everything was refused: %d requests", n)
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.status), func(t *testing.T) {
+			srv := newFakeServer(t)
+			srv.fail = func(string, int64) (int, string) { return tt.status, tt.body }
+			l := makeRun(t, t.TempDir(), 2, 100, 4)
+			_, err := Run(t.Context(), testOptions(l, srv.URL, 0, 1))
+			if err == nil || !strings.Contains(err.Error(), "refused the first") || !strings.Contains(err.Error(), tt.msg) || !strings.Contains(err.Error(), tt.hint) {
+				t.Fatalf("err = %v", err)
+			}
+			if n := srv.total.Load(); n > 64 {
+				t.Errorf("kept sending after everything was refused: %d requests", n)
+			}
+		})
 	}
 }

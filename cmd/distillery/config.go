@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -167,6 +168,19 @@ func decodeConfigFile(path string, c *Config) error {
 		}
 		return fmt.Errorf("config %s: unknown key %s (check the spelling against `distillery init`)", path, strings.Join(keys, ", "))
 	}
+	// A bare number for a duration key means seconds, as it does for
+	// slurm.startup_timeout; TOML alone would read request_timeout = 30
+	// as 30 nanoseconds.
+	for _, f := range configFields(c) {
+		if f.value.Type() != durationType || md.Type(strings.Split(f.key, ".")...) != "Integer" {
+			continue
+		}
+		n := f.value.Int()
+		if n > math.MaxInt64/int64(time.Second) || n < math.MinInt64/int64(time.Second) {
+			return fmt.Errorf("config %s: %s = %d is too long a duration; write it with a unit, e.g. \"90s\" or \"2h\"", path, f.key, n)
+		}
+		f.value.SetInt(n * int64(time.Second))
+	}
 	return nil
 }
 
@@ -232,7 +246,12 @@ func setField(v reflect.Value, s string) error {
 	if v.Type() == durationType {
 		d, err := time.ParseDuration(strings.TrimSpace(s))
 		if err != nil {
-			return fmt.Errorf("%q is not a duration (e.g. 90s, 5m, 2h)", s)
+			// A bare number is seconds, as in the file.
+			sec, ferr := strconv.ParseFloat(strings.TrimSpace(s), 64)
+			if ferr != nil || math.IsNaN(sec) || math.Abs(sec) > math.MaxInt64/float64(time.Second) {
+				return fmt.Errorf("%q is not a duration (e.g. 90s, 5m, 2h, or a number of seconds)", s)
+			}
+			d = time.Duration(sec * float64(time.Second))
 		}
 		v.SetInt(int64(d))
 		return nil
