@@ -3,11 +3,12 @@ package realdata
 import (
 	"bufio"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/distillery-hpc/distillery/internal/realdata"
 )
 
 // Case is one labelled pair.
@@ -24,46 +25,16 @@ type Set struct {
 	Cases []Case
 }
 
-// ModuleRoot walks up from the working directory to the directory holding go.mod.
-func ModuleRoot() (string, error) {
-	d, err := os.Getwd()
-	if err != nil {
-		return "", fmt.Errorf("finding module root: %w", err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d, nil
-		}
-		p := filepath.Dir(d)
-		if p == d {
-			return "", errors.New("finding module root: no go.mod above the working directory")
-		}
-		d = p
-	}
-}
-
-// Dir returns ../shared/data/real/answer-equivalence relative to the module root.
+// Dir returns ../shared/data/real/answer-equivalence beside the repository
+// (see internal/realdata), or an error naming what is missing.
 func Dir() (string, error) {
-	root, err := ModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	// ../shared from a checkout in /work/main; ../../shared from a git
-	// worktree one level deeper (/work/wt/NAME)
-	first := filepath.Join(root, "..", "shared", "data", "real", "answer-equivalence")
-	for _, up := range []string{"..", filepath.Join("..", "..")} {
-		d := filepath.Join(root, up, "shared", "data", "real", "answer-equivalence")
-		if _, err := os.Stat(d); err == nil {
-			return d, nil
-		}
-	}
-	return first, nil
+	return realdata.Path("answer-equivalence")
 }
 
 // Mislabelled returns the ids of Math-Verify regression cases whose label is
 // mathematically wrong (verify/testdata/mislabelled.jsonl), with the reason.
 func Mislabelled() (map[string]string, error) {
-	root, err := ModuleRoot()
+	root, err := realdata.ModuleRoot()
 	if err != nil {
 		return nil, err
 	}
