@@ -33,9 +33,9 @@ bench-verify: ## verify on the real answer-equivalence sets: agreement with labe
 # machine (a race in Go's fuzz coordinator, go.dev/issue/75804, fixed in 1.27).
 FUZZ_EXECS ?= 50000x
 fuzz: ## fuzz the answer extraction, the parser and the output-shard reader (FUZZ_EXECS=50000x each; no panic, no hang)
-	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./verify
-	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./verify
-	$(GO) test -run='^$$' -fuzz=FuzzReadOutput -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x ./shard
+	$(GO) test -run='^$$' -fuzz=FuzzExtract -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x -timeout=20m ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzParse -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x -timeout=20m ./verify
+	$(GO) test -run='^$$' -fuzz=FuzzReadOutput -fuzztime=$(FUZZ_EXECS) -fuzzminimizetime=200x -timeout=20m ./shard
 
 lint: ## gofmt and go vet
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
