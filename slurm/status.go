@@ -83,7 +83,7 @@ type Status struct {
 	GenerationsDone    int            `json:"generations_done"`
 	GenerationsPerHour float64        `json:"generations_per_hour"`
 	ETASeconds         float64        `json:"eta_seconds,omitempty"`
-	Since              time.Time      `json:"since,omitempty"`
+	Since              time.Time      `json:"since,omitzero"`
 	Slurm              bool           `json:"slurm"`      // squeue answered
 	Accounting         bool           `json:"accounting"` // sacct answered
 	// ActiveArrays are generate array job ids with tasks still pending or

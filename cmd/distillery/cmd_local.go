@@ -69,7 +69,9 @@ func runLocal(cctx *cli.Context, env *Env, cfg *Config) error {
 			return err
 		}
 		sim := simserver.New(cfg.Sim, problems, log.With("component", "sim"))
-		inst, err := sim.Start(ctx, "127.0.0.1:0")
+		// Not ctx: a signal asks the runner to drain, and the requests in
+		// flight need the simulator until they finish. inst.Close stops it.
+		inst, err := sim.Start(context.WithoutCancel(ctx), "127.0.0.1:0")
 		if err != nil {
 			return err
 		}

@@ -60,7 +60,10 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	warnBinary(env, cfg)
-	if !st.Slurm && len(st.Warnings) > 0 && !opts.DryRun {
+	warnGPUs(env, cfg)
+	if !st.Slurm && len(st.Warnings) > 0 && (!opts.DryRun || st.Counts[slurm.StateUnknown] > 0) {
+		// A dry run previews the real one: where Slurm did not answer for
+		// submitted shards, the real resume refuses, and so does this.
 		return errors.New("resume needs squeue to tell which shards Slurm still runs: " + st.Warnings[0])
 	}
 	todo := st.NeedsResume()

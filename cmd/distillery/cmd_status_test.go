@@ -120,3 +120,61 @@ func TestSubmitRedoesUntrustedDone(t *testing.T) {
 		t.Errorf("shard 0 with an untrusted done marker is not submitted:\n%s", out)
 	}
 }
+
+// TestResumeDryRunRefusesWithoutSqueue: when squeue fails for a run with
+// submitted shards, `resume --dry-run` refuses as the real resume does,
+// instead of saying the shards are pending or running.
+func TestResumeDryRunRefusesWithoutSqueue(t *testing.T) {
+	cfg, _ := quickstart(t, "")
+	env, _, _ := testEnv(nil)
+	f := &cliSlurm{}
+	if err := runSubmit(context.Background(), env, f.client(), cfg, submitOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	down := &cliSlurm{absent: true}
+	for _, dry := range []bool{false, true} {
+		env2, out, _ := testEnv(nil)
+		err := runResume(context.Background(), env2, down.client(), cfg, submitOptions{DryRun: dry})
+		if err == nil || !strings.Contains(err.Error(), "resume needs squeue") {
+			t.Errorf("dry run %v: err %v, stdout %q; want the squeue refusal", dry, err, out)
+		}
+	}
+}
+
+// TestWarnGPUs: an SGLang server in a job that asks Slurm for too few GPUs
+// is warned about, naming the key to set; enough GPUs, or GPUs requested in
+// extra directives, are not.
+func TestWarnGPUs(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(c *Config)
+		want []string
+	}{
+		{"defaults", func(c *Config) {}, []string{"slurm.gpus_per_node = 8", "slurm.merge_gpus_per_node = 4"}},
+		{"enough", func(c *Config) { c.Slurm.GPUsPerNode, c.Slurm.MergeGPUsPerNode = 8, 4 }, nil},
+		{"two nodes", func(c *Config) {
+			c.Slurm.MergeGPUsPerNode, c.Server.TP, c.Server.Nodes, c.Slurm.GPUsPerNode = 4, 16, 2, 4
+		}, []string{"slurm.gpus_per_node = 8"}},
+		{"gres directive", func(c *Config) {
+			c.Slurm.ExtraDirectives = []string{"--gres=gpu:8"}
+			c.Judge.Enabled = false
+		}, nil},
+		{"sim", func(c *Config) { c.Server.Kind, c.Judge.Server.Kind = "sim", "sim" }, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := defaultConfig()
+			tc.edit(&c)
+			env, _, errb := testEnv(nil)
+			warnGPUs(env, &c)
+			got := errb.String()
+			if len(tc.want) == 0 && got != "" {
+				t.Errorf("unexpected warning %q", got)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(got, w) {
+					t.Errorf("warning %q lacks %q", got, w)
+				}
+			}
+		})
+	}
+}

@@ -148,6 +148,35 @@ func warnBinary(env *Env, cfg *Config) {
 	}
 }
 
+// warnGPUs warns when an SGLang server is to start in a job that asks Slurm
+// for fewer GPUs than its tensor/data parallelism needs: on most clusters
+// such a job gets no GPU and SGLang dies at start-up. GPUs requested some
+// other way (extra directives with gpu/gres) are not second-guessed.
+func warnGPUs(env *Env, cfg *Config) {
+	check := func(what string, srv slurm.ServerConfig, gpusKey string, gpus, nodes int, extra []string) {
+		if srv.Kind != "sglang" {
+			return
+		}
+		for _, d := range extra {
+			if l := strings.ToLower(d); strings.Contains(l, "gpu") || strings.Contains(l, "gres") {
+				return
+			}
+		}
+		need := max(srv.TP, 1) * max(srv.DP, 1)
+		if nodes < 1 {
+			nodes = 1
+		}
+		if gpus*nodes < need {
+			fmt.Fprintf(env.Stderr, "warning: the %s starts SGLang with tp %d, dp %d (%d GPUs) but asks Slurm for %d per node on %d node(s): set %s = %d (or request GPUs in extra directives)\n",
+				what, srv.TP, max(srv.DP, 1), need, gpus, nodes, gpusKey, (need+nodes-1)/nodes)
+		}
+	}
+	check("generate job", cfg.Server, "slurm.gpus_per_node", cfg.Slurm.GPUsPerNode, max(cfg.Slurm.NodesPerTask, cfg.Server.Nodes), cfg.Slurm.ExtraDirectives)
+	if cfg.Judge.Enabled {
+		check("merge job's judge", cfg.Judge.Server, "slurm.merge_gpus_per_node", cfg.Slurm.MergeGPUsPerNode, max(cfg.Slurm.MergeNodes, cfg.Judge.Server.Nodes), cfg.Slurm.MergeExtraDirectives)
+	}
+}
+
 func checkServers(cfg *Config) error {
 	if cfg.Server.Kind == "external" && cfg.Server.Endpoint == "" && cfg.Generate.Endpoint == "" {
 		return errors.New(`server.kind = "external" needs server.endpoint (or generate.endpoint): the URL of the running server`)
@@ -171,6 +200,7 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	warnBinary(env, cfg)
+	warnGPUs(env, cfg)
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	if !opts.DryRun {
 		unlock, err := slurm.LockSubmissions(ctx, l)

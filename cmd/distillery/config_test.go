@@ -240,3 +240,16 @@ func TestConfigListReplacesDefault(t *testing.T) {
 		t.Errorf("drop_answers = %q, want [proof]", c.Input.DropAnswers)
 	}
 }
+
+// TestUnknownCommand: a word that is not a command is a one-line usage
+// error with exit code 2; no command at all prints the help.
+func TestUnknownCommand(t *testing.T) {
+	code, _, errs := distill(t, nil, "nosuchcmd")
+	if code != exitUsage || !strings.Contains(errs, `unknown command "nosuchcmd"`) {
+		t.Errorf("exit %d, stderr %q", code, errs)
+	}
+	code, out, _ := distill(t, nil)
+	if code != 0 || !strings.Contains(out, "USAGE") {
+		t.Errorf("no command: exit %d, stdout %q", code, out)
+	}
+}

@@ -11,7 +11,9 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/distillery-hpc/distillery/shard"
 )
@@ -217,5 +219,48 @@ func TestLocalUnreachableEndpoint(t *testing.T) {
 	code, out, errs := distill(t, nil, append(args, "--no-judge")...)
 	if code != 0 || !strings.Contains(out, "plan unchanged") || !strings.Contains(out, "local run complete") {
 		t.Fatalf("local again with every shard done and the endpoint down: %d\n%s%s", code, out, errs)
+	}
+}
+
+// TestLocalDrainKeepsSimulator: a signal asks `local` to drain; the
+// embedded simulator must keep answering the requests in flight, so the
+// stop takes about one generation, not the whole grace period.
+func TestLocalDrainKeepsSimulator(t *testing.T) {
+	bin := buildDistillery(t)
+	runDir := filepath.Join(t.TempDir(), "run")
+	cmd := exec.Command(bin, "local", "-c", "../../examples/quickstart.toml", "--set", "run.dir="+runDir,
+		"--set", "sim.time_scale=50", "--set", "sim.load_time=0s", "--set", "generate.grace_period=60s")
+	cmd.Env = cleanEnv()
+	var e bytes.Buffer
+	cmd.Stderr = &e
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the runner has written its first frame, then ask it to stop.
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		if m, _ := filepath.Glob(filepath.Join(runDir, "output", "shard-*.jsonl.zst")); len(m) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			cmd.Process.Kill()
+			t.Fatalf("no output after 60 s\n%s", e.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	code := exitCode(cmd.Wait())
+	took := time.Since(start)
+	if code != exitTempFail {
+		t.Fatalf("exit %d, want %d\n%s", code, exitTempFail, e.String())
+	}
+	// The grace period is 60 s; with the simulator gone the drain would
+	// wait all of it. 30 s leaves room for a loaded machine.
+	if took > 30*time.Second {
+		t.Errorf("drain took %s: the simulator stopped before the requests in flight finished\n%s", took, e.String())
+	}
+	if strings.Contains(e.String(), "connection refused") {
+		t.Errorf("requests in flight lost the simulator:\n%s", e.String())
 	}
 }

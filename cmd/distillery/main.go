@@ -76,6 +76,14 @@ func newApp(env *Env) *cli.App {
 		Writer:          env.Stdout,
 		ErrWriter:       env.Stderr,
 		HideHelpCommand: true,
+		// With no command, the help; with a word that is not a command, a
+		// usage error (urfave/cli's default says "No help topic" and exits 1).
+		Action: func(cctx *cli.Context) error {
+			if cctx.NArg() > 0 {
+				return withCode(exitUsage, fmt.Errorf("unknown command %q: see `distillery --help`", cctx.Args().First()))
+			}
+			return cli.ShowAppHelp(cctx)
+		},
 		// urfave/cli must never call os.Exit itself: main maps errors to
 		// exit codes in one place.
 		ExitErrHandler: func(*cli.Context, error) {},

@@ -102,14 +102,15 @@ func (c Config) Validate() error {
 		key string
 		v   float64
 	}{{"share_right", c.ShareRight}, {"share_wrong", c.ShareWrong}, {"share_rewritten", c.ShareRewritten}, {"share_unboxed", c.ShareUnboxed}}
-	sum := 0.0
+	sum, negative := 0.0, false
 	for _, s := range shares {
 		if s.v < 0 {
 			bad(s.key, "must not be negative, got %g", s.v)
+			negative = true
 		}
 		sum += s.v
 	}
-	if sum <= 0 {
+	if sum <= 0 && !negative {
 		bad("share_right", "the four shares (right, wrong, rewritten, unboxed) must not all be 0")
 	}
 	for _, f := range []struct {
