@@ -135,7 +135,7 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		FinishReasons: sortedCounts(s.FinishReasons),
 		Models:        sortedCounts(s.Models),
 		Gen:           opts.Generation,
-		Judge:         opts.JudgeClient != nil,
+		Judge:         opts.JudgeClient != nil || s.Judged > 0,
 		JudgeModel:    opts.Judge.Model,
 		Date:          now.UTC().Format("2006-01-02 15:04 UTC"),
 		Elapsed:       s.Elapsed.Round(time.Millisecond).String(),

@@ -294,7 +294,10 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		return Summary{}, err
 	}
 
-	if m.opts.JudgeClient != nil && m.opts.Judge.Cache {
+	// The cache is read whenever judging is on, also without a judge
+	// endpoint: a re-merge (another min_correct, a few resumed shards)
+	// keeps the rulings it already has and leaves only the rest unjudged.
+	if m.opts.Judge.Cache && (m.opts.JudgeClient != nil || m.opts.Judge.Enabled && fileExists(JudgeCachePath(l))) {
 		m.sum.JudgeCacheFile = JudgeCachePath(l)
 		m.cache, err = openJudgeCache(JudgeCachePath(l))
 		if err != nil {
@@ -505,8 +508,9 @@ func (m *merger) prepareShard(ctx context.Context, si shard.ShardInfo) (*shardWo
 		return nil, err
 	}
 
-	// Send the unsure ones to the judge.
-	if m.opts.JudgeClient != nil {
+	// Send the unsure ones to the judge (or, with no judge, look them up
+	// in the rulings cached by an earlier merge).
+	if m.opts.JudgeClient != nil || m.cache != nil {
 		if err := m.judgeShard(ctx, w.items, m.log.With("shard", si.ID)); err != nil {
 			return nil, err
 		}
@@ -638,6 +642,9 @@ func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) er
 			return nil
 		}
 	}
+	if m.opts.JudgeClient == nil {
+		return nil // cached rulings only: this one stays unjudged
+	}
 	res, err := m.opts.JudgeClient.Chat(ctx, runner.ChatRequest{
 		Model:       m.opts.Judge.Model,
 		Messages:    []runner.Message{{Role: "user", Content: prompt}},
@@ -735,7 +742,7 @@ func (m *merger) buildRow(it *item) (*Row, bool) {
 			m.sum.Different++
 		default:
 			m.sum.Unsure++
-			if m.opts.JudgeClient == nil {
+			if m.opts.JudgeClient == nil && (it.llama == nil || it.llama[j] == nil) {
 				m.sum.NotJudged++
 			}
 		}
@@ -871,4 +878,10 @@ func writeFile(path string, data []byte) error {
 		return fmt.Errorf("closing %s: %w", path, err)
 	}
 	return nil
+}
+
+// fileExists reports whether path names an existing file.
+func fileExists(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && !st.IsDir()
 }

@@ -481,6 +481,25 @@ func TestRunReusesJudgeRulings(t *testing.T) {
 		t.Errorf("cache file has %d lines (want %d) or kept the torn line:\n%s", len(lines), first.Judged, data)
 	}
 
+	// Without a judge endpoint (a re-merge with another min_correct), the
+	// cached rulings still count; only --no-judge (Enabled false) drops them.
+	before = js.requests.Load()
+	noClient := testOptions(l, nil, "")
+	third, err := Run(context.Background(), noClient)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third.Judged != first.Judged || third.JudgeCached != first.Judged || third.NotJudged != third.Unsure-first.Judged || js.requests.Load() != before {
+		t.Errorf("merge without a judge: judged %d (cached %d), not judged %d of %d unsure; first judged %d", third.Judged, third.JudgeCached, third.NotJudged, third.Unsure, first.Judged)
+	}
+	if rows := readSplit(t, third.Splits[0].Files); !reflect.DeepEqual(rows, rowsBefore) {
+		t.Errorf("rows differ between a judged merge and one from cached rulings only")
+	}
+	noClient.Judge.Enabled = false
+	if fourth, err := Run(context.Background(), noClient); err != nil || fourth.Judged != 0 || fourth.NotJudged != fourth.Unsure {
+		t.Errorf("merge with judging off: judged %d, not judged %d of %d (%v)", fourth.Judged, fourth.NotJudged, fourth.Unsure, err)
+	}
+
 	// With the cache off, everything is asked again.
 	before = js.requests.Load()
 	opts := testOptions(l, judgeClient(t, js.URL), js.URL)

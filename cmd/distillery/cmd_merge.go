@@ -136,6 +136,9 @@ func printMergeSummary(w io.Writer, s *merge.Summary) {
 		if s.JudgeCached > 0 {
 			fmt.Fprintf(w, "; %d reused from %s", s.JudgeCached, s.JudgeCacheFile)
 		}
+		if s.NotJudged > 0 {
+			fmt.Fprintf(w, "; %d not judged (no judge endpoint), counted as not correct", s.NotJudged)
+		}
 		fmt.Fprintln(w)
 	} else if s.NotJudged > 0 {
 		fmt.Fprintf(w, "  judged         0 (no judge: %d unsure answers count as not correct)\n", s.NotJudged)
