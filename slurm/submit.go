@@ -344,7 +344,7 @@ func dryRunTest(ctx context.Context, c Client, out io.Writer, argv []string) boo
 		return false
 	}
 	if err != nil {
-		fmt.Fprintf(out, "sbatch --test-only: %v\n", err)
+		fmt.Fprintf(out, "%v\n", err) // the error names sbatch --test-only
 		return true
 	}
 	fmt.Fprintf(out, "sbatch --test-only: %s\n", msg)
