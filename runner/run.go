@@ -74,12 +74,13 @@ type Options struct {
 
 // Stats say what a Run did.
 type Stats struct {
-	Shards        int // shards asked for
-	ShardsDone    int // done at the end (including those done before)
-	ShardsSkipped int // already done before this run
-	ShardsBusy    int // leased by another runner
-	ShardsFailed  int // with permanent failures
-	ShardsPartial int // left partial by a stop
+	Shards           int // shards asked for
+	ShardsDone       int // done at the end (including those done before)
+	ShardsSkipped    int // already done before this run
+	ShardsBusy       int // leased by another runner
+	ShardsFailed     int // with permanent failures
+	ShardsPartial    int // left partial by a stop
+	ShardsNotStarted int // not opened before a stop
 
 	Generations      int   // written by this run
 	Existing         int   // found in the output from earlier runs
@@ -101,8 +102,8 @@ func (s Stats) GenerationsPerSecond() float64 {
 
 // Summary is a one-line account of s for stdout.
 func (s Stats) Summary() string {
-	return fmt.Sprintf("shards %d/%d done (%d busy, %d failed, %d partial); generations %d new + %d existing, %d failed; tokens %d prompt + %d completion; %.1f gen/s over %s",
-		s.ShardsDone, s.Shards, s.ShardsBusy, s.ShardsFailed, s.ShardsPartial,
+	return fmt.Sprintf("shards %d/%d done (%d busy, %d failed, %d partial, %d not started); generations %d new + %d existing, %d failed; tokens %d prompt + %d completion; %.1f gen/s over %s",
+		s.ShardsDone, s.Shards, s.ShardsBusy, s.ShardsFailed, s.ShardsPartial, s.ShardsNotStarted,
 		s.Generations, s.Existing, s.Failed, s.PromptTokens, s.CompletionTokens,
 		s.GenerationsPerSecond(), s.Elapsed.Round(time.Millisecond))
 }
@@ -230,7 +231,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		} else if err != nil {
 			st.Elapsed = time.Since(start)
 			if ctx.Err() != nil {
-				st.ShardsPartial = len(infos)
+				st.ShardsNotStarted = len(infos)
 				return st, fmt.Errorf("%w: stopped while waiting for the server at %s", ErrDrained, client.Endpoint())
 			}
 			return st, fmt.Errorf("%w: check generate.endpoint, or raise generate.wait_for_server if the server is still loading", err)
@@ -331,7 +332,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 		notStarted := func(info shard.ShardInfo) {
 			mu.Lock()
 			partial = append(partial, fmt.Sprintf("shard %d not started", info.ID))
-			st.ShardsPartial++
+			st.ShardsNotStarted++
 			mu.Unlock()
 		}
 		// process opens a shard and sends its jobs; it returns the

@@ -262,7 +262,7 @@ func TestRunDrainOnCancel(t *testing.T) {
 	if len(recs) == 0 || len(recs) >= 90 {
 		t.Errorf("shard holds %d records; want a partial shard", len(recs))
 	}
-	if st.ShardsPartial != 2 || st.ShardsDone != 0 {
+	if st.ShardsPartial+st.ShardsNotStarted != 2 || st.ShardsDone != 0 {
 		t.Errorf("stats %+v", st)
 	}
 	for _, id := range []int{0, 1} {
