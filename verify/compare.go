@@ -1156,7 +1156,13 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	have := 0
 	for i, env := range pts {
 		if i >= positivePoints && have >= 2 {
-			break // equations are checked on positive values
+			// equations are decided on positive values; a different
+			// ratio at a negative point (|x| > 2 against x > 2) means they
+			// agree only there
+			if c.negativeRatioDiffers(f, g, pts[i:], k) {
+				return c.fail("relations agree for positive values only")
+			}
+			break
 		}
 		a, err1 := c.evalAt(f, env)
 		b, err2 := c.evalAt(g, env)
@@ -1215,6 +1221,28 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	return cEqual
 }
 
+// negativeRatioDiffers reports a point where f and g both evaluate and
+// f/g is not k (or exactly one of them is zero).
+func (c *comparer) negativeRatioDiffers(f, g *node, pts []map[string]*big.Rat, k complex128) bool {
+	for _, env := range pts {
+		a, err1 := c.evalAt(f, env)
+		b, err2 := c.evalAt(g, env)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if a.c == 0 || b.c == 0 {
+			if a.c != b.c {
+				return true
+			}
+			continue
+		}
+		if closeness(k, a.c/b.c) != cEqual {
+			return true
+		}
+	}
+	return false
+}
+
 func collectVars(n *node, out map[string]bool) {
 	if n.k == kVar {
 		out[n.name] = true
@@ -1249,7 +1277,8 @@ func boundVars(n *node, out map[string]bool) {
 
 // points returns deterministic pseudo-random evaluation points: each
 // variable gets a real value in (0.5, 2.5) (in (-2.5, -0.5) for the points
-// after positivePoints), different per variable and point; variables in the
+// after positivePoints, but for every other variable of the last point),
+// different per variable and point; variables in the
 // bounds of sums get integers in 3..9.
 func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 	names := make([]string, 0, len(vars))
@@ -1265,7 +1294,7 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 	state := uint64(0x9E3779B97F4A7C15)
 	for i := range out {
 		env := make(map[string]*big.Rat, len(names))
-		for _, v := range names {
+		for j, v := range names {
 			state ^= nameHash(v) + uint64(i)*0x9E3779B97F4A7C15
 			state ^= state << 13
 			state ^= state >> 7
@@ -1273,7 +1302,9 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 			// exact rationals a/97 in (0.5, 2.5): polynomial and rational
 			// expressions then evaluate exactly
 			x := big.NewRat(int64(49+(state>>11)%194), 97)
-			if i >= positivePoints {
+			// the last point mixes signs (every other variable stays
+			// positive): |x| + |y| and |x + y| agree where all signs agree
+			if i >= positivePoints && !(i == n-1 && j%2 == 1) {
 				x.Neg(x)
 			}
 			if ints[v] {
@@ -1555,6 +1586,10 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			// decide near-equal irrational values with 256 bits when possible
 			if r, ok := c.bigCompare(g, p, nil); ok {
 				res = r
+			} else if res == cEqual && (manyDigits(a.r) || manyDigits(b.r)) {
+				// e^{\pi\sqrt{163}} against 262537412640768744: the
+				// tolerance cannot tell neighbours of so long an exact value apart
+				res = cUnsure
 			}
 			if res == cEqual {
 				return cEqual
@@ -1662,18 +1697,40 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 				return c.fail("step functions agree at small values only")
 			}
 		}
+		// \lceil x \rceil and \lfloor x \rfloor + 1 agree at every point that
+		// is not an integer: check integers too (the variable is often one)
+		for _, env := range pts[:positivePoints] {
+			whole := make(map[string]*big.Rat, len(env))
+			for v, x := range env {
+				q := new(big.Int).Quo(x.Num(), x.Denom())
+				whole[v] = new(big.Rat).SetInt(q.Add(q, big.NewInt(1)))
+			}
+			c.lossy = false
+			a, err1 := c.evalAt(g, whole)
+			b, err2 := c.evalAt(p, whole)
+			if err1 == nil && err2 == nil && (closenessVal(a, b) != cEqual || c.lossy) {
+				return c.fail("step functions differ at integers")
+			}
+		}
 	}
 	return cEqual
 }
 
 var bigTen = big.NewRat(10, 1)
 
-// hasStepFunc reports a floor, ceiling or sign function in n.
+// manyDigits reports an exact value whose numerator or denominator has
+// more digits (over 2^40) than a float comparison at relEqual can separate.
+func manyDigits(r *big.Rat) bool {
+	return r != nil && (r.Num().BitLen() > 40 || r.Denom().BitLen() > 40)
+}
+
+// hasStepFunc reports a floor, ceiling, sign, min or max function in n:
+// pieces that the sample points in (0.5, 2.5) may not tell apart.
 func hasStepFunc(n *node) bool {
 	if n == nil {
 		return false
 	}
-	if n.k == kFunc && (n.name == "floor" || n.name == "ceil" || n.name == "sgn") {
+	if n.k == kFunc && (n.name == "floor" || n.name == "ceil" || n.name == "sgn" || n.name == "min" || n.name == "max") {
 		return true
 	}
 	for _, a := range n.args {

@@ -206,6 +206,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	}
 	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
+	pn = alignTupleNames(gn, pn)
 	gNames, gVals := namedValues(gn)
 	pNames, pVals := namedValues(pn)
 	switch {
@@ -495,8 +496,52 @@ func namedValues(n *node) (string, []*node) {
 	return strings.Join(names, "\x00"), vals
 }
 
+// alignTupleNames reorders p = "(b, a) = (3, 2)" into "(a, b) = (2, 3)"
+// when g names the same distinct variables in another order; the names,
+// not the positions, say which value is which. Anything else is p as is.
+func alignTupleNames(g, p *node) *node {
+	names := func(n *node) ([]string, *node, bool) {
+		if n.k != kRel || len(n.ops) != 1 || n.ops[0] != "=" || n.args[0].k != kTuple || n.args[1].k != kTuple ||
+			len(n.args[0].args) != len(n.args[1].args) {
+			return nil, nil, false
+		}
+		var out []string
+		for _, a := range n.args[0].args {
+			if a.k != kVar {
+				return nil, nil, false
+			}
+			out = append(out, a.name)
+		}
+		return out, n.args[1], true
+	}
+	gn, _, ok1 := names(g)
+	pn, pv, ok2 := names(p)
+	if !ok1 || !ok2 || len(gn) != len(pn) || strings.Join(gn, ",") == strings.Join(pn, ",") {
+		return p
+	}
+	at := map[string]int{}
+	for i, v := range pn {
+		if _, dup := at[v]; dup {
+			return p
+		}
+		at[v] = i
+	}
+	left := &node{k: kTuple}
+	right := &node{k: kTuple, amb: pv.amb}
+	for _, v := range gn {
+		i, ok := at[v]
+		if !ok {
+			return p
+		}
+		left.args = append(left.args, p.args[0].args[i])
+		right.args = append(right.args, pv.args[i])
+	}
+	return &node{k: kRel, ops: p.ops, args: []*node{left, right}}
+}
+
 // coordinatesDiffer reports x = a against y = a (or z = a): the same
-// value given for different coordinates, a different line or plane.
+// value given for different coordinates, a different line or plane; and
+// |x| = a against x = a.
 func coordinatesDiffer(g, p *node) bool {
 	coord := func(n *node) string {
 		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kVar {
@@ -511,7 +556,16 @@ func coordinatesDiffer(g, p *node) bool {
 		return ""
 	}
 	a, b := coord(g), coord(p)
-	return a != "" && b != "" && a != b
+	if a != "" && b != "" && a != b {
+		return true
+	}
+	// |x| = 2 against x = 2: the modulus of a variable is not the variable
+	absOf := func(x, y *node) bool {
+		return x.k == kRel && y.k == kRel && len(x.ops) == 1 && len(y.ops) == 1 && x.ops[0] == "=" && y.ops[0] == "=" &&
+			x.args[0].k == kFunc && x.args[0].name == "abs" && len(x.args[0].args) == 1 &&
+			x.args[0].args[0].k == kVar && y.args[0].k == kVar && x.args[0].args[0].name == y.args[0].name
+	}
+	return absOf(g, p) || absOf(p, g)
 }
 
 // inGivenOrder reports false when one side is a list of assignments with
