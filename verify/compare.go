@@ -1666,6 +1666,9 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			}
 		}
 		if r == cDiff {
+			if c.sameFamily(g, p, vars) {
+				return cEqual
+			}
 			c.reason = "different expressions"
 			return cDiff
 		}
@@ -1717,6 +1720,47 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 }
 
 var bigTen = big.NewRat(10, 1)
+
+// sameFamily reports two families of angles a + bk over the integers k
+// that are the same set: \frac{\pi}{6} + k\pi against \frac{7\pi}{6} + k\pi,
+// or -\frac{\pi}{6} - 2k\pi against \frac{11\pi}{6} + 2k\pi. Both sides
+// must use π and one index variable (k, n or m), and be linear in it.
+func (c *comparer) sameFamily(g, p *node, vars map[string]bool) bool {
+	if len(vars) != 1 || !hasPi(g) || !hasPi(p) {
+		return false
+	}
+	var v string
+	for name := range vars {
+		v = name
+	}
+	if v != "k" {
+		return false // n and m are as often a sequence's index: n\pi against (n+1)\pi differs
+	}
+	line := func(n *node) (a, b float64, ok bool) {
+		var ys [3]float64
+		for i := range ys {
+			c.lossy = false
+			y, err := c.evalAt(n, map[string]*big.Rat{v: big.NewRat(int64(i), 1)})
+			if err != nil || c.lossy || imag(y.c) != 0 {
+				return 0, 0, false
+			}
+			ys[i] = real(y.c)
+		}
+		a, b = ys[0], ys[1]-ys[0]
+		if b == 0 || math.Abs(ys[2]-ys[1]-b) > 1e-9*math.Abs(b) {
+			return 0, 0, false
+		}
+		return a, b, true
+	}
+	ag, bg, ok1 := line(g)
+	ap, bp, ok2 := line(p)
+	if !ok1 || !ok2 || math.Abs(math.Abs(bg)-math.Abs(bp)) > 1e-9*math.Abs(bg) {
+		return false
+	}
+	// the offsets differ by a whole number of periods
+	q := (ap - ag) / bg
+	return math.Abs(q) < 1e6 && math.Abs(q-math.Round(q)) < 1e-9
+}
 
 // manyDigits reports an exact value whose numerator or denominator has
 // more digits (over 2^40) than a float comparison at relEqual can separate.

@@ -31,6 +31,21 @@ var redteam3Cases = []hardCase{
 	{`(a,b)=(2,3)`, `(b,a)=(2,3)`, []Verdict{Different}},
 	{`(a,b)=(2,3)`, `(b,a)=(3,2)`, []Verdict{Equal}},
 	{`(x,y)=(1,2)`, `(x,y)=(2,1)`, []Verdict{Different}},
+	// set-builder notation with "or", \ne, and any bound variable's name
+	{`\{x|x<-1 \text{ or } x>3\}`, `(-\infty,-1)\cup(3,+\infty)`, []Verdict{Equal}},
+	{`(-\infty,1)\cup(2,+\infty)`, `\{x|x<1 \text{ or } x>2\}`, []Verdict{Equal}},
+	{`\{x|x<-1 \text{ or } x>3\}`, `\{x|x>3 \text{ or } x<-1\}`, []Verdict{Equal}},
+	{`\{x|x\leq -2 \text{ or } x\geq 2\}`, `(-\infty,-2)\cup(2,+\infty)`, []Verdict{Different}},
+	{`\{x|x<-1 \text{ or } x>3\}`, `\{x|x<-1 \text{ or } x>2\}`, []Verdict{Different}},
+	{`\{x|x\ne 1\}`, `(-\infty,1)\cup(1,+\infty)`, []Verdict{Equal}},
+	{`\{x|x>1\}`, `\{y|y>1\}`, []Verdict{Equal}},
+	{`\{x|x<1, x>3\}`, `(-\infty,1)\cup(3,+\infty)`, notEqual}, // the comma may mean "and"
+	// a family of angles written from another member
+	{`\frac{\pi}{6}+k\pi`, `\frac{7\pi}{6}+k\pi`, []Verdict{Equal}},
+	{`x=\frac{\pi}{6}+2k\pi`, `x=\frac{13\pi}{6}+2k\pi`, []Verdict{Equal}},
+	{`\frac{\pi}{6}+2k\pi`, `\frac{7\pi}{6}+2k\pi`, []Verdict{Different}},
+	{`\frac{\pi}{6}+2k\pi`, `\frac{\pi}{6}+k\pi`, []Verdict{Different}},
+	{`n\pi`, `(n+1)\pi`, []Verdict{Different}}, // n is often a sequence's index
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }
