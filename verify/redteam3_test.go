@@ -46,6 +46,12 @@ var redteam3Cases = []hardCase{
 	{`\frac{\pi}{6}+2k\pi`, `\frac{7\pi}{6}+2k\pi`, []Verdict{Different}},
 	{`\frac{\pi}{6}+2k\pi`, `\frac{\pi}{6}+k\pi`, []Verdict{Different}},
 	{`n\pi`, `(n+1)\pi`, []Verdict{Different}}, // n is often a sequence's index
+	// values within the tolerance of their tiny argument or of 1
+	{`\tan(10^{-10})`, `10^{-10}`, notEqual},
+	{`e^{10^{-15}}`, `1`, notEqual},
+	{`\sinh(10^{-8})`, `10^{-8}`, notEqual},
+	{`\tan\frac{\pi}{4}`, `1`, []Verdict{Equal}},
+	{`e^{\ln 2}`, `2`, []Verdict{Equal}},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }
