@@ -316,6 +316,62 @@ func textKey(s string) string {
 	return b.String()
 }
 
+// negates reports two text answers that are the same words but for a
+// negation ("possible" against "not possible", "exists" against "does not
+// exist", "increasing" against "non-increasing") or for one word that
+// excludes the other ("odd function" against "even function").
+func negates(a, b string) bool {
+	words := func(s string) ([]string, int) {
+		s = strings.ToLower(s)
+		s = strings.NewReplacer("n't", " not", "cannot", "can not", "non-", "not ", `\text`, " ").Replace(s)
+		var out []string
+		negs := 0
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' }) {
+			switch w {
+			case "not", "no", "never":
+				negs++
+				continue
+			case "does", "do", "did":
+				continue // "does not exist" against "exists"
+			}
+			if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+				w = w[:len(w)-1]
+			}
+			out = append(out, w)
+		}
+		return out, negs
+	}
+	wa, na := words(a)
+	wb, nb := words(b)
+	if len(wa) == 0 || len(wa) != len(wb) {
+		return false
+	}
+	diff := -1
+	for i := range wa {
+		if wa[i] != wb[i] {
+			if diff >= 0 {
+				return false
+			}
+			diff = i
+		}
+	}
+	if diff < 0 {
+		return na%2 != nb%2
+	}
+	// "the third quadrant" against "the second quadrant": one word
+	// swapped for another that excludes it
+	ga, gb := exclusiveWord[wa[diff]], exclusiveWord[wb[diff]]
+	return na == nb && ga != 0 && ga == gb
+}
+
+// exclusiveWord groups words that exclude each other in an answer.
+var exclusiveWord = map[string]int{
+	"first": 1, "second": 1, "third": 1, "fourth": 1, "fifth": 1, "sixth": 1,
+	"odd": 2, "even": 2, "acute": 3, "obtuse": 3, "increasing": 4, "decreasing": 4,
+	"maximum": 5, "minimum": 5, "positive": 6, "negative": 6, "inside": 7, "outside": 7,
+	"win": 8, "lose": 8, "parallel": 9, "perpendicular": 9, "true": 10, "false": 10,
+}
+
 func (c *comparer) compare(g, p *node) cmp {
 	if c.ctx.Err() != nil {
 		return c.fail("deadline")
@@ -340,6 +396,10 @@ func (c *comparer) compare(g, p *node) cmp {
 			}
 			if simpleToken(g.name) && simpleToken(p.name) {
 				c.reason = "different word"
+				return cDiff
+			}
+			if negates(g.name, p.name) {
+				c.reason = "opposite text answers"
 				return cDiff
 			}
 			return c.fail("text answers differ")

@@ -52,6 +52,17 @@ var redteam3Cases = []hardCase{
 	{`\sinh(10^{-8})`, `10^{-8}`, notEqual},
 	{`\tan\frac{\pi}{4}`, `1`, []Verdict{Equal}},
 	{`e^{\ln 2}`, `2`, []Verdict{Equal}},
+	// text answers that negate or exclude each other
+	{`\text{possible}`, `\text{not possible}`, []Verdict{Different}},
+	{`\text{exists}`, `\text{does not exist}`, []Verdict{Different}},
+	{`\text{exists}`, `\text{doesn't exist}`, []Verdict{Different}},
+	{`\text{increasing}`, `\text{non-increasing}`, []Verdict{Different}},
+	{`\text{It is possible}`, `\text{It is not possible}`, []Verdict{Different}},
+	{`\text{the third quadrant}`, `\text{the second quadrant}`, []Verdict{Different}},
+	{`\text{odd function}`, `\text{even function}`, []Verdict{Different}},
+	{`\text{first player}`, `\text{second player}`, []Verdict{Different}},
+	{`\text{not possible}`, `\text{Not possible}`, []Verdict{Equal}},
+	{`\text{right triangle}`, `\text{isosceles triangle}`, notEqual},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }
