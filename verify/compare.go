@@ -1206,6 +1206,12 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	vars := map[string]bool{}
 	collectVars(f, vars)
 	collectVars(g, vars)
+	if len(vars) == 0 {
+		// (\sqrt{2}-1)(\sqrt{3}+\sqrt{2}) = 2-\sqrt{2}-\sqrt{3}+\sqrt{6}: the
+		// difference of a true identity is float noise, and its ratio to
+		// another constant says nothing
+		return c.fail("relation between constants")
+	}
 	ints := map[string]bool{}
 	boundVars(f, ints)
 	boundVars(g, ints)

@@ -63,6 +63,11 @@ var redteam3Cases = []hardCase{
 	{`\text{first player}`, `\text{second player}`, []Verdict{Different}},
 	{`\text{not possible}`, `\text{Not possible}`, []Verdict{Equal}},
 	{`\text{right triangle}`, `\text{isosceles triangle}`, notEqual},
+	// an identity between constants against a false one: its difference is
+	// float noise, so a ratio test called them proportional
+	{`(\sqrt{2}-1)(\sqrt{3}+\sqrt{2})=2-\sqrt{2}-\sqrt{3}+\sqrt{6}`, `(\sqrt{2}-1)(\sqrt{3}+\sqrt{2})=3-\sqrt{2}-\sqrt{3}+\sqrt{6}`, notEqual},
+	{`1+1=2`, `1+1=3`, notEqual},
+	{`\sqrt{2}\cdot\sqrt{3}=\sqrt{6}`, `\sqrt{6}`, []Verdict{Equal}},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }
