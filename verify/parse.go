@@ -1220,6 +1220,11 @@ func (p *parser) parsePrimary() (*node, error) {
 				return nil, err
 			}
 			name += "_" + sub
+			if (name[0] == 'C' || name[0] == 'A') && len(name) == 2+len(sub) && allDigitsStr(sub) && p.isOp("^") {
+				if x, ok := p.choose(name[0], sub); ok {
+					return x, nil
+				}
+			}
 		}
 		if (funcLetters[name] || strings.HasPrefix(name, `\`) || strings.HasSuffix(name, "'") || (len(name) > 2 && funcLetters[name[:1]] && name[1] == '_')) && p.isOp("(") {
 			p.next()
@@ -1495,6 +1500,27 @@ func (p *parser) parseMatrix() (*node, error) {
 			row.args = append(row.args, x)
 		}
 	}
+}
+
+// choose reads the superscript of C_n^k (combinations, \binom{n}{k}) or
+// A_n^k (arrangements, n!/(n-k)!), the notation of Chinese textbooks, when
+// n and k are whole numbers with k <= n. ok is false, and nothing is
+// read, otherwise.
+func (p *parser) choose(letter byte, sub string) (*node, bool) {
+	save := p.pos
+	p.next() // ^
+	k, err := p.parseExponent()
+	n, ok := new(big.Int).SetString(sub, 10)
+	if err != nil || !ok || k.k != kNum || !k.num.IsInt() || k.num.Sign() < 0 || k.num.Num().Cmp(n) > 0 {
+		p.pos = save
+		return nil, false
+	}
+	nn := numNode(new(big.Rat).SetInt(n))
+	if letter == 'C' {
+		return &node{k: kFunc, name: "binom", args: []*node{nn, k}}, true
+	}
+	rest := numNode(new(big.Rat).Sub(new(big.Rat).SetInt(n), k.num))
+	return &node{k: kDiv, args: []*node{{k: kFact, args: []*node{nn}}, {k: kFact, args: []*node{rest}}}}, true
 }
 
 // parseBigOp parses \sum_{k=a}^{b} body and \prod likewise into

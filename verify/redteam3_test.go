@@ -68,6 +68,27 @@ var redteam3Cases = []hardCase{
 	{`(\sqrt{2}-1)(\sqrt{3}+\sqrt{2})=2-\sqrt{2}-\sqrt{3}+\sqrt{6}`, `(\sqrt{2}-1)(\sqrt{3}+\sqrt{2})=3-\sqrt{2}-\sqrt{3}+\sqrt{6}`, notEqual},
 	{`1+1=2`, `1+1=3`, notEqual},
 	{`\sqrt{2}\cdot\sqrt{3}=\sqrt{6}`, `\sqrt{6}`, []Verdict{Equal}},
+	// the same number in another unit of the same kind
+	{`12 \text{ hours}`, `12 \text{ minutes}`, []Verdict{Different}},
+	{`100 \text{ cm}^2`, `100 \text{ m}^2`, []Verdict{Different}},
+	{`5\,\mathrm{kg}`, `5\,\mathrm{g}`, []Verdict{Different}},
+	{`0 \text{ cm}`, `0 \text{ m}`, notEqual},
+	{`5 \text{ cm}`, `5 \text{ cm}^2`, notEqual},
+	{`5\text{ apples}`, `5\text{ pears}`, notEqual},
+	{`5 \text{ m}`, `5 \text{ meters}`, []Verdict{Equal}},
+	// C_n^k and A_n^k (Chinese textbooks)
+	{`C_5^2`, `10`, []Verdict{Equal}},
+	{`C_{10}^{3}`, `210`, []Verdict{Different}},
+	{`A_5^2`, `20`, []Verdict{Equal}},
+	{`C_{4}^{2}A_{3}^{3}`, `36`, []Verdict{Equal}},
+	{`x_1^2`, `x_1^2`, []Verdict{Equal}},
+	// {a \over b}; a condition on the index in parentheses
+	{`\frac{2}{3}`, `{2\over3}`, []Verdict{Equal}},
+	{`23`, `{2 \over 3}`, notEqual},
+	{`1-i`, `{\overline{1+i}}`, []Verdict{Equal}},
+	{`x=\frac{\pi}{4}+k\pi, k\in\mathbb{Z}`, `x=k\pi+\frac{\pi}{4}(k\in\mathbb{Z})`, []Verdict{Equal}},
+	{`\left[k\pi-\frac{\pi}{3}, k\pi+\frac{\pi}{6}\right]`, `\left[-\frac{\pi}{3}+k\pi, \frac{\pi}{6}+k\pi\right] \left(k\in \mathbb{Z}\right)`, []Verdict{Equal}},
+	{`x=\frac{\pi}{4}+k\pi`, `x=k\pi+\frac{\pi}{2}\ (k\in\mathbf{Z})`, []Verdict{Different}},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }

@@ -249,8 +249,12 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
-			// 5 cm against 5 m
+			// 5 cm against 5 m: the same number of another unit of the same
+			// kind is another quantity; other pairs of units go to the judge
 			res.Verdict, res.Reason = Unsure, "same value, different units"
+			if unitsConflict(gu, pu) && !(gn.k == kNum && gn.num.Sign() == 0) {
+				res.Verdict, res.Reason = Different, "same number, another unit of the same kind"
+			}
 		} else if conjunctionsDiffer(cg, cp) {
 			// x < -1 or x > 3 against x < -1 and x > 3
 			res.Verdict, res.Reason = Unsure, "inequalities joined by \"and\" on one side, \"or\" on the other"
@@ -453,6 +457,31 @@ func condsConflict(gc, pc string) bool {
 		}
 	}
 	return conflict
+}
+
+// unitDims names the kind of the units whose same number in another unit
+// of the kind is another quantity (unit keys as unitKey writes them).
+var unitDims = map[string]string{
+	"mm": "length", "cm": "length", "dm": "length", "m": "length", "km": "length", "mile": "length", "ft": "length",
+	"in": "length", "yd": "length",
+	"s": "time", "min": "time", "h": "time", "day": "time", "week": "time", "month": "time", "year": "time",
+	"mg": "mass", "g": "mass", "kg": "mass", "lb": "mass", "ton": "mass", "tons": "mass", "tonnes": "mass", "oz": "mass",
+	"ml": "volume", "l": "volume",
+	"km h": "speed", "m s": "speed", "mph": "speed", "kmh": "speed", "kph": "speed", "mile h": "speed",
+}
+
+// unitsConflict reports two different units of the same kind and power
+// (cm against m, cm^2 against m^2, hours against minutes).
+func unitsConflict(a, b string) bool {
+	split := func(u string) (string, string) {
+		if i := strings.LastIndexByte(u, '^'); i >= 0 && allDigitsStr(u[i+1:]) {
+			return u[:i], u[i:]
+		}
+		return u, ""
+	}
+	ba, ea := split(a)
+	bb, eb := split(b)
+	return ba != bb && ea == eb && unitDims[ba] != "" && unitDims[ba] == unitDims[bb]
 }
 
 // splitUnits separates the units among dropped words.
