@@ -89,6 +89,13 @@ var redteam3Cases = []hardCase{
 	{`x=\frac{\pi}{4}+k\pi, k\in\mathbb{Z}`, `x=k\pi+\frac{\pi}{4}(k\in\mathbb{Z})`, []Verdict{Equal}},
 	{`\left[k\pi-\frac{\pi}{3}, k\pi+\frac{\pi}{6}\right]`, `\left[-\frac{\pi}{3}+k\pi, \frac{\pi}{6}+k\pi\right] \left(k\in \mathbb{Z}\right)`, []Verdict{Equal}},
 	{`x=\frac{\pi}{4}+k\pi`, `x=k\pi+\frac{\pi}{2}\ (k\in\mathbf{Z})`, []Verdict{Different}},
+	// one sequence at two different indices
+	{`S_n=n^2`, `S_{n+1}=n^2`, []Verdict{Different}},
+	{`S_n=n^2`, `S_{n+1}=(n+1)^2`, []Verdict{Equal}},
+	{`a_n=2n-1`, `a_{n+1}=2n+1`, []Verdict{Equal}},
+	{`a_{n+1}=2n+1`, `a_n=2n-1`, []Verdict{Equal}},
+	{`a_n=2n`, `a_k=2k`, []Verdict{Equal}},
+	{`a_{n+1}=2n+1`, `a_{n-1}=2n-3`, notEqual},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }

@@ -222,6 +222,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	default:
 		c.reason = ""
 		og, op := gn, pn
+		if g2, p2, ok := alignIndex(gn, pn); ok {
+			// a_n = 2n - 1 against a_{n+1} = 2n + 1: the same sequence
+			gn, pn = g2, p2
+		} else if g2 != nil {
+			res.Verdict, res.Reason = Unsure, "the same sequence at different indices"
+			res.GoldParsed, res.PredParsed = gn.String(), pn.String()
+			return res
+		}
 		gn, pn = norm(gn), norm(pn)
 		pn = renameIndex(gn, pn)
 		verdict = c.compare(gn, pn)
@@ -523,6 +531,50 @@ func namedValues(n *node) (string, []*node) {
 		vals[i] = byName[name]
 	}
 	return strings.Join(names, "\x00"), vals
+}
+
+// alignIndex reads g = "a_n = f(n)" and p = "a_{n+1} = h(n)" (one name,
+// two different index expressions) as f(n+1) and h(n): the index of one
+// side, when it is a bare variable, is replaced by the other side's. ok is
+// false when the sides are not such a pair; g2 is then nil, unless they
+// are such a pair but neither index is a bare variable.
+func alignIndex(g, p *node) (g2, p2 *node, ok bool) {
+	lhs := func(n *node) (*node, bool) {
+		if n.k != kRel || len(n.ops) != 1 || n.ops[0] != "=" || n.args[0].k != kApply || len(n.args[0].args) != 1 ||
+			!strings.HasSuffix(n.args[0].name, "_") {
+			return nil, false
+		}
+		return n.args[0], true
+	}
+	lg, ok1 := lhs(g)
+	lp, ok2 := lhs(p)
+	if !ok1 || !ok2 || lg.name != lp.name || lg.args[0].String() == lp.args[0].String() {
+		return nil, nil, false
+	}
+	ig, ip := lg.args[0], lp.args[0]
+	switch {
+	case ig.k == kVar:
+		return substVar(g.args[1], ig.name, ip), p.args[1], true
+	case ip.k == kVar:
+		return g.args[1], substVar(p.args[1], ip.name, ig), true
+	}
+	return g, p, false
+}
+
+// substVar replaces the variable v in n by the expression by.
+func substVar(n *node, v string, by *node) *node {
+	if n.k == kVar && n.name == v {
+		return by
+	}
+	if len(n.args) == 0 {
+		return n
+	}
+	c := *n
+	c.args = make([]*node, len(n.args))
+	for i, a := range n.args {
+		c.args[i] = substVar(a, v, by)
+	}
+	return &c
 }
 
 // alignTupleNames reorders p = "(b, a) = (3, 2)" into "(a, b) = (2, 3)"
