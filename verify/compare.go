@@ -1601,13 +1601,20 @@ func permutations(n int) [][]int {
 
 // renameVars returns n with variables renamed by m.
 func renameVars(n *node, m map[string]string) *node {
-	if n.k == kVar {
-		if to, ok := m[n.name]; ok {
-			c := *n
+	return mapVars(n, func(v *node) *node {
+		if to, ok := m[v.name]; ok {
+			c := *v
 			c.name = to
 			return &c
 		}
-		return n
+		return v
+	})
+}
+
+// mapVars returns n with each variable v replaced by f(v).
+func mapVars(n *node, f func(*node) *node) *node {
+	if n.k == kVar {
+		return f(n)
 	}
 	if len(n.args) == 0 {
 		return n
@@ -1615,7 +1622,7 @@ func renameVars(n *node, m map[string]string) *node {
 	c := *n
 	c.args = make([]*node, len(n.args))
 	for i, a := range n.args {
-		c.args[i] = renameVars(a, m)
+		c.args[i] = mapVars(a, f)
 	}
 	return &c
 }

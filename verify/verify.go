@@ -563,18 +563,12 @@ func alignIndex(g, p *node) (g2, p2 *node, ok bool) {
 
 // substVar replaces the variable v in n by the expression by.
 func substVar(n *node, v string, by *node) *node {
-	if n.k == kVar && n.name == v {
-		return by
-	}
-	if len(n.args) == 0 {
-		return n
-	}
-	c := *n
-	c.args = make([]*node, len(n.args))
-	for i, a := range n.args {
-		c.args[i] = substVar(a, v, by)
-	}
-	return &c
+	return mapVars(n, func(x *node) *node {
+		if x.name == v {
+			return by
+		}
+		return x
+	})
 }
 
 // alignTupleNames reorders p = "(b, a) = (3, 2)" into "(a, b) = (2, 3)"
