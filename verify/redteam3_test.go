@@ -96,6 +96,16 @@ var redteam3Cases = []hardCase{
 	{`a_{n+1}=2n+1`, `a_n=2n-1`, []Verdict{Equal}},
 	{`a_n=2n`, `a_k=2k`, []Verdict{Equal}},
 	{`a_{n+1}=2n+1`, `a_{n-1}=2n-3`, notEqual},
+	// answers modulo m
+	{`9`, `\boxed{9 \pmod{11}}`, []Verdict{Equal}},
+	{`20`, `\boxed{4 \bmod 5}`, []Verdict{Different}},
+	{`24`, `\boxed{24 \bmod 5}`, notEqual}, // maybe the operation, 4
+	{`p\equiv 1 \pmod 4`, `p\equiv 3 \pmod 4`, []Verdict{Different}},
+	{`p \equiv 1 \pmod{4}`, `p\equiv 5 \ (\text{mod } 4)`, []Verdict{Equal}},
+	{`x \equiv 3 \pmod{7}`, `x\equiv 3\ (\bmod\ 7)`, []Verdict{Equal}},
+	{`p \equiv 1 \pmod{4}`, `p\equiv 1 \pmod{8}`, notEqual},
+	{`p \equiv 1 \pmod{4}`, `1`, notEqual},
+	{`n \equiv 1, 3 \pmod 8`, `n \equiv 3, 1 \pmod 8`, []Verdict{Equal}},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }

@@ -3,7 +3,9 @@ package verify
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -110,6 +112,12 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	}
 	var v Verdict
 	var reason string
+	cg, cp, v, reason = modRules(cg, cp)
+	if v != "" {
+		res.Verdict, res.Reason = v, reason
+		res.GoldParsed, res.PredParsed = cg, cp
+		return res
+	}
 	cg, cp, v, reason = textRules(cg, cp)
 	if v != "" {
 		res.Verdict, res.Reason = v, reason
@@ -117,6 +125,75 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		return res
 	}
 	return ch.compareParsed(ctx, cg, cp, fromText)
+}
+
+// modulusRE finds a trailing modulus: \pmod{m}, \pmod m, (\bmod m),
+// (\mod m), (\text{mod } m), (mod m), \bmod m, \mod m.
+var modulusRE = regexp.MustCompile(`\s*(?:\\pmod\s*\{\s*([^{}]+?)\s*\}|\\pmod\s*([0-9a-zA-Z]+)|(?:\\[ ,;]\s*)*(?:\\left)?\(\s*(?:\\bmod|\\mod|\\text\{\s*mod\s*\}|\\mathrm\{\s*mod\s*\}|\\operatorname\{\s*mod\s*\}|mod)\s*\{?\s*([0-9a-zA-Z]+)\s*\}?\s*(?:\\right)?\)|\\(?:bmod|mod)\s*\{?\s*([0-9a-zA-Z]+)\s*\}?)\s*$`)
+
+// residueRE reads "r" or "x \equiv r" (r an integer) before a modulus.
+var residueRE = regexp.MustCompile(`^(?:([a-zA-Z](?:_\{?\w+\}?)?)\s*(?:\\equiv|=)\s*)?(-?\d+)$`)
+
+// splitModulus returns an answer without its trailing modulus and the
+// modulus ("" when there is none).
+func splitModulus(s string) (string, string) {
+	m := modulusRE.FindStringSubmatchIndex(s)
+	if m == nil || m[0] == 0 {
+		return s, ""
+	}
+	for g := 1; g <= 4; g++ {
+		if m[2*g] >= 0 {
+			return strings.TrimSpace(s[:m[0]]), s[m[2*g]:m[2*g+1]]
+		}
+	}
+	return s, ""
+}
+
+// modRules handles answers given modulo m. A residue against a bare
+// value: the residue is the answer (9 \pmod{11} against 9). Both with the
+// same integer modulus: integer residues (maybe after "x \equiv") compare
+// as classes (p \equiv 1 \pmod 4 against p \equiv 5 \pmod 4); other
+// forms compare without the modulus. Different moduli, or a modulus on
+// the gold only, go to the judge. v is "" when the rules do not decide.
+func modRules(cg, cp string) (string, string, Verdict, string) {
+	rg, mg := splitModulus(cg)
+	rp, mp := splitModulus(cp)
+	switch {
+	case mg == "" && mp == "":
+		return cg, cp, "", ""
+	case mg == "":
+		if _, err := strconv.ParseInt(strings.TrimSpace(cg), 10, 64); err == nil {
+			// 9 against 9 \pmod{11}: compare the residue (a reduced one:
+			// 24 \bmod 5 may be the operation, 4)
+			r, err1 := strconv.ParseInt(rp, 10, 64)
+			m, err2 := strconv.ParseInt(mp, 10, 64)
+			if err1 == nil && err2 == nil && r >= 0 && r < m {
+				return cg, rp, "", ""
+			}
+		}
+		return cg, cp, Unsure, "a residue modulo " + mp + " against another form"
+	case mp == "":
+		return cg, cp, Unsure, "the gold is modulo " + mg + ", the answer is not"
+	case mg != mp:
+		return cg, cp, Unsure, "answers modulo different numbers"
+	}
+	m, err := strconv.ParseInt(mg, 10, 64)
+	sg, sp := residueRE.FindStringSubmatch(rg), residueRE.FindStringSubmatch(rp)
+	if err != nil || m <= 0 || sg == nil || sp == nil {
+		return rg, rp, "", ""
+	}
+	if sg[1] != "" && sp[1] != "" && sg[1] != sp[1] {
+		return cg, cp, Unsure, "congruences for different names"
+	}
+	a, err1 := strconv.ParseInt(sg[2], 10, 64)
+	b, err2 := strconv.ParseInt(sp[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return cg, cp, Unsure, "residue too large"
+	}
+	if ((a-b)%m+m)%m == 0 {
+		return cg, cp, Equal, "same residue class"
+	}
+	return cg, cp, Different, "different residue class"
 }
 
 // textRules decides what the text alone decides: the same text, a decimal
