@@ -106,6 +106,20 @@ var redteam3Cases = []hardCase{
 	{`p \equiv 1 \pmod{4}`, `p\equiv 1 \pmod{8}`, notEqual},
 	{`p \equiv 1 \pmod{4}`, `1`, notEqual},
 	{`n \equiv 1, 3 \pmod 8`, `n \equiv 3, 1 \pmod 8`, []Verdict{Equal}},
+	// sin, cos, tan, exp, ln and irrational powers at 256 bits: differences
+	// below the float tolerance are decided
+	{`\sin 1 + 10^{-20}`, `\sin 1`, []Verdict{Different}},
+	{`\cos 5`, `\cos 5 + 10^{-30}`, []Verdict{Different}},
+	{`e^{2}`, `e^{2+10^{-14}}`, []Verdict{Different}},
+	{`\ln 2`, `\ln(2+10^{-15})`, []Verdict{Different}},
+	{`e^{2}`, `e^{\frac{200000000000001}{100000000000000}}`, []Verdict{Different}},
+	{`\frac{\sqrt{6}+\sqrt{2}}{4}`, `\cos 15^\circ`, []Verdict{Equal}},
+	{`\frac{\sqrt5-1}{4}`, `\sin 18^\circ`, []Verdict{Equal}},
+	{`\sqrt{2}-1`, `\tan\frac{\pi}{8}`, []Verdict{Equal}},
+	{`2^{\sqrt{2}}`, `e^{\sqrt{2}\ln 2}`, []Verdict{Equal}},
+	{`\sin 3x`, `3\sin x-4\sin^3 x`, []Verdict{Equal}},
+	{`2`, `10^{\lg 2}`, []Verdict{Equal}},
+	{`e^{1000}`, `e^{1000}+1`, notEqual},
 }
 
 func TestRedteam3(t *testing.T) { checkHardCases(t, redteam3Cases) }
