@@ -164,6 +164,14 @@ func (e *evaluator) bigEval(n *node) (*big.Float, bool) {
 			if !ok {
 				return nil, false
 			}
+			// a 256-bit series costs about as much as 32 node evaluations
+			e.steps += 32
+			if e.total != nil {
+				*e.total -= 32
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return nil, false
+			}
 			if n.args[0].deg {
 				if n.name != "sin" && n.name != "cos" && n.name != "tan" {
 					return nil, false
