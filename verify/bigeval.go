@@ -111,13 +111,31 @@ func (e *evaluator) bigEval(n *node) (*big.Float, bool) {
 		if !ok {
 			return nil, false
 		}
-		// the exponent must be an exact rational
+		// an exact rational exponent by bigPow; another one of a positive
+		// base as e^{b ln a} (e^{\sqrt{2}}, 2^{\pi})
 		ev := &evaluator{ctx: e.ctx, env: e.env, bound: e.bound, limit: e.limit - e.steps, total: e.total}
 		x, err := ev.eval(n.args[1])
-		if err != nil || x.r == nil {
+		var b *big.Float
+		if err == nil && x.r != nil {
+			if v, ok := bigPow(a, x.r); ok {
+				return v, true
+			}
+			b = bigFloat().SetRat(x.r) // 2^{10^{12}+1 over 10^{12}}
+		}
+		if a.Sign() <= 0 {
 			return nil, false
 		}
-		return bigPow(a, x.r)
+		if b == nil {
+			var ok bool
+			if b, ok = e.bigEval(n.args[1]); !ok {
+				return nil, false
+			}
+		}
+		la, ok := bigLn(a)
+		if !ok {
+			return nil, false
+		}
+		return bigExp(bigFloat().Mul(b, la))
 	case kFunc:
 		switch n.name {
 		case "sqrt":
@@ -138,6 +156,33 @@ func (e *evaluator) bigEval(n *node) (*big.Float, bool) {
 				return nil, false
 			}
 			return bigFloat().Abs(a), true
+		case "sin", "cos", "tan", "exp", "ln", "log", "lg":
+			if len(n.args) != 1 || n.args[0].pct {
+				return nil, false
+			}
+			a, ok := e.bigEval(n.args[0])
+			if !ok {
+				return nil, false
+			}
+			// a 256-bit series costs about as much as 32 node evaluations
+			e.steps += 32
+			if e.total != nil {
+				*e.total -= 32
+			}
+			if e.steps > e.limit || e.total != nil && *e.total < 0 {
+				return nil, false
+			}
+			if n.args[0].deg {
+				if n.name != "sin" && n.name != "cos" && n.name != "tan" {
+					return nil, false
+				}
+				// \sin 30^\circ: degrees inside a trigonometric function
+				a = bigFloat().Quo(bigFloat().Mul(a, bigPi()), bigFloat().SetInt64(180))
+			}
+			if v, ok := bigElementary(n.name, a); ok {
+				return v, true
+			}
+			// (a zero or a rational value the exact evaluator finds below)
 		}
 	}
 	// anything else counts only when the exact evaluator makes it a rational
@@ -259,4 +304,141 @@ func (c *comparer) bigCompare(g, p *node, env map[string]*big.Rat) (cmp, bool) {
 		return cUnsure, true
 	}
 	return cDiff, true
+}
+
+// bigWork is the working precision of the 256-bit elementary functions:
+// guard bits for argument reduction and repeated squaring.
+const bigWork = bigPrec + 96
+
+func workFloat() *big.Float { return new(big.Float).SetPrec(bigWork) }
+
+// bigPi returns π at the working precision (from piDigits, about 330 bits).
+func bigPi() *big.Float {
+	f, _, _ := big.ParseFloat(piDigits, 10, bigWork, big.ToNearestEven)
+	return f
+}
+
+// bigExp returns e^x for |x| <= 1000: Taylor series of x/2^s, squared s
+// times.
+func bigExp(x *big.Float) (*big.Float, bool) {
+	if x.Sign() == 0 {
+		return bigFloat().SetInt64(1), true
+	}
+	if f, _ := x.Float64(); math.Abs(f) > 1000 {
+		return nil, false
+	}
+	s := x.MantExp(nil) + 12 // x / 2^s below 2^-12
+	if s < 0 {
+		s = 0
+	}
+	r := workFloat().SetMantExp(workFloat().Set(x), -s)
+	sum := workFloat().SetInt64(1)
+	term := workFloat().SetInt64(1)
+	eps := workFloat().SetMantExp(workFloat().SetInt64(1), -bigWork-8)
+	for k := int64(1); k < 200; k++ {
+		term.Mul(term, r)
+		term.Quo(term, workFloat().SetInt64(k))
+		sum.Add(sum, term)
+		if workFloat().Abs(term).Cmp(eps) < 0 {
+			break
+		}
+	}
+	for i := 0; i < s; i++ {
+		sum.Mul(sum, sum)
+	}
+	return bigFloat().Set(sum), true
+}
+
+// bigLn returns ln x for x > 0 by Halley's iteration on e^y = x from the
+// float64 estimate (the correct bits triple at each step).
+func bigLn(x *big.Float) (*big.Float, bool) {
+	if x.Sign() <= 0 {
+		return nil, false
+	}
+	m := workFloat()
+	e := x.MantExp(m)
+	mf, _ := m.Float64()
+	y0 := math.Log(mf) + float64(e)*math.Ln2
+	if math.IsNaN(y0) || math.Abs(y0) > 1000 {
+		return nil, false
+	}
+	xw := workFloat().Set(x)
+	y := workFloat().SetFloat64(y0)
+	for i := 0; i < 5; i++ {
+		ey, ok := bigExp(y)
+		if !ok {
+			return nil, false
+		}
+		eyw := workFloat().Set(ey)
+		// y += 2 (x - e^y) / (x + e^y)
+		d := workFloat().Quo(workFloat().Sub(xw, eyw), workFloat().Add(xw, eyw))
+		y.Add(y, d.Mul(d, workFloat().SetInt64(2)))
+	}
+	return bigFloat().Set(y), true
+}
+
+// bigSinCos returns sin x and cos x for |x| <= 10^6: x reduced modulo 2π,
+// then Taylor series.
+func bigSinCos(x *big.Float) (*big.Float, *big.Float, bool) {
+	if f, _ := x.Float64(); math.Abs(f) > 1e6 {
+		return nil, nil, false
+	}
+	twoPi := workFloat().Mul(bigPi(), workFloat().SetInt64(2))
+	q := workFloat().Quo(x, twoPi)
+	qf, _ := q.Float64()
+	k := workFloat().SetInt64(int64(math.Round(qf)))
+	r := workFloat().Sub(workFloat().Set(x), k.Mul(k, twoPi))
+	r2 := workFloat().Mul(r, r)
+	eps := workFloat().SetMantExp(workFloat().SetInt64(1), -bigWork-8)
+	series := func(first *big.Float, start int64) *big.Float {
+		sum := workFloat().Set(first)
+		term := workFloat().Set(first)
+		for n := start; n < start+400; n += 2 {
+			// next term: -term * r^2 / ((n+1)(n+2))
+			term.Mul(term, r2)
+			term.Quo(term, workFloat().SetInt64((n+1)*(n+2)))
+			term.Neg(term)
+			sum.Add(sum, term)
+			if workFloat().Abs(term).Cmp(eps) < 0 {
+				break
+			}
+		}
+		return sum
+	}
+	sin := series(r, 1)
+	cos := series(workFloat().SetInt64(1), 0)
+	return bigFloat().Set(sin), bigFloat().Set(cos), true
+}
+
+// bigElementary evaluates sin, cos, tan, exp, ln/log and lg at 256 bits.
+func bigElementary(name string, x *big.Float) (*big.Float, bool) {
+	switch name {
+	case "sin", "cos", "tan":
+		s, c, ok := bigSinCos(x)
+		if !ok {
+			return nil, false
+		}
+		switch name {
+		case "sin":
+			return s, true
+		case "cos":
+			return c, true
+		}
+		if c.Sign() == 0 {
+			return nil, false
+		}
+		return bigFloat().Quo(s, c), true
+	case "exp":
+		return bigExp(x)
+	case "ln", "log":
+		return bigLn(x)
+	case "lg":
+		a, ok1 := bigLn(x)
+		b, ok2 := bigLn(bigFloat().SetInt64(10))
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		return bigFloat().Quo(a, b), true
+	}
+	return nil, false
 }

@@ -64,6 +64,15 @@ func clean(s string) string {
 		// {10 \choose 3} is \binom{10}{3}
 		s = chooseRE.ReplaceAllString(s, `\binom{$1}{$2}`)
 	}
+	if strings.Contains(s, `\over`) {
+		// {2 \over 3} is \frac{2}{3}
+		s = overRE.ReplaceAllString(s, `\frac{$1}{$2}`)
+	}
+	if strings.Contains(s, `\in`) {
+		// x = k\pi + \frac{\pi}{4} (k \in \mathbb{Z}): the condition in
+		// parentheses is the one after a comma
+		s = indexCondRE.ReplaceAllString(s, `, $2 \in \mathbb{$3}`)
+	}
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -90,6 +99,13 @@ func clean(s string) string {
 
 // chooseRE matches {n \choose k} with plain n and k.
 var chooseRE = regexp.MustCompile(`\{([^{}]*)\\choose([^{}]*)\}`)
+
+// overRE finds {a \over b} (a and b without braces; not \overline).
+var overRE = regexp.MustCompile(`\{([^{}]*)\\over([^a-zA-Z{}][^{}]*)\}`)
+
+// indexCondRE finds a trailing "(k \in \mathbb{Z})" (also \left( \right),
+// \mathbf, N, k an index letter).
+var indexCondRE = regexp.MustCompile(`\s*(\\left)?\(\s*([kmn])\s*\\in\s*\\math(?:bb|bf)\s*\{?\s*([ZN])\s*\}?\s*(\\right)?\)\s*$`)
 
 // unitWrappers strips the commands around a unit (\text{ dollars}).
 var unitWrappers = strings.NewReplacer(`\text{`, " ", `\mathrm{`, " ", `\textrm{`, " ", `\mbox{`, " ", "}", " ", `\,`, " ", "~", " ")

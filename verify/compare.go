@@ -316,6 +316,62 @@ func textKey(s string) string {
 	return b.String()
 }
 
+// negates reports two text answers that are the same words but for a
+// negation ("possible" against "not possible", "exists" against "does not
+// exist", "increasing" against "non-increasing") or for one word that
+// excludes the other ("odd function" against "even function").
+func negates(a, b string) bool {
+	words := func(s string) ([]string, int) {
+		s = strings.ToLower(s)
+		s = strings.NewReplacer("n't", " not", "cannot", "can not", "non-", "not ", `\text`, " ").Replace(s)
+		var out []string
+		negs := 0
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return r < 'a' || r > 'z' }) {
+			switch w {
+			case "not", "no", "never":
+				negs++
+				continue
+			case "does", "do", "did":
+				continue // "does not exist" against "exists"
+			}
+			if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
+				w = w[:len(w)-1]
+			}
+			out = append(out, w)
+		}
+		return out, negs
+	}
+	wa, na := words(a)
+	wb, nb := words(b)
+	if len(wa) == 0 || len(wa) != len(wb) {
+		return false
+	}
+	diff := -1
+	for i := range wa {
+		if wa[i] != wb[i] {
+			if diff >= 0 {
+				return false
+			}
+			diff = i
+		}
+	}
+	if diff < 0 {
+		return na%2 != nb%2
+	}
+	// "the third quadrant" against "the second quadrant": one word
+	// swapped for another that excludes it
+	ga, gb := exclusiveWord[wa[diff]], exclusiveWord[wb[diff]]
+	return na == nb && ga != 0 && ga == gb
+}
+
+// exclusiveWord groups words that exclude each other in an answer.
+var exclusiveWord = map[string]int{
+	"first": 1, "second": 1, "third": 1, "fourth": 1, "fifth": 1, "sixth": 1,
+	"odd": 2, "even": 2, "acute": 3, "obtuse": 3, "increasing": 4, "decreasing": 4,
+	"maximum": 5, "minimum": 5, "positive": 6, "negative": 6, "inside": 7, "outside": 7,
+	"win": 8, "lose": 8, "parallel": 9, "perpendicular": 9, "true": 10, "false": 10,
+}
+
 func (c *comparer) compare(g, p *node) cmp {
 	if c.ctx.Err() != nil {
 		return c.fail("deadline")
@@ -340,6 +396,10 @@ func (c *comparer) compare(g, p *node) cmp {
 			}
 			if simpleToken(g.name) && simpleToken(p.name) {
 				c.reason = "different word"
+				return cDiff
+			}
+			if negates(g.name, p.name) {
+				c.reason = "opposite text answers"
 				return cDiff
 			}
 			return c.fail("text answers differ")
@@ -1146,6 +1206,12 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	vars := map[string]bool{}
 	collectVars(f, vars)
 	collectVars(g, vars)
+	if len(vars) == 0 {
+		// (\sqrt{2}-1)(\sqrt{3}+\sqrt{2}) = 2-\sqrt{2}-\sqrt{3}+\sqrt{6}: the
+		// difference of a true identity is float noise, and its ratio to
+		// another constant says nothing
+		return c.fail("relation between constants")
+	}
 	ints := map[string]bool{}
 	boundVars(f, ints)
 	boundVars(g, ints)
@@ -1156,7 +1222,13 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	have := 0
 	for i, env := range pts {
 		if i >= positivePoints && have >= 2 {
-			break // equations are checked on positive values
+			// equations are decided on positive values; a different
+			// ratio at a negative point (|x| > 2 against x > 2) means they
+			// agree only there
+			if c.negativeRatioDiffers(f, g, pts[i:], k) {
+				return c.fail("relations agree for positive values only")
+			}
+			break
 		}
 		a, err1 := c.evalAt(f, env)
 		b, err2 := c.evalAt(g, env)
@@ -1215,6 +1287,28 @@ func (c *comparer) proportional(f, g *node, anySign bool) cmp {
 	return cEqual
 }
 
+// negativeRatioDiffers reports a point where f and g both evaluate and
+// f/g is not k (or exactly one of them is zero).
+func (c *comparer) negativeRatioDiffers(f, g *node, pts []map[string]*big.Rat, k complex128) bool {
+	for _, env := range pts {
+		a, err1 := c.evalAt(f, env)
+		b, err2 := c.evalAt(g, env)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		if a.c == 0 || b.c == 0 {
+			if a.c != b.c {
+				return true
+			}
+			continue
+		}
+		if closeness(k, a.c/b.c) != cEqual {
+			return true
+		}
+	}
+	return false
+}
+
 func collectVars(n *node, out map[string]bool) {
 	if n.k == kVar {
 		out[n.name] = true
@@ -1249,7 +1343,8 @@ func boundVars(n *node, out map[string]bool) {
 
 // points returns deterministic pseudo-random evaluation points: each
 // variable gets a real value in (0.5, 2.5) (in (-2.5, -0.5) for the points
-// after positivePoints), different per variable and point; variables in the
+// after positivePoints, but for every other variable of the last point),
+// different per variable and point; variables in the
 // bounds of sums get integers in 3..9.
 func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 	names := make([]string, 0, len(vars))
@@ -1265,7 +1360,7 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 	state := uint64(0x9E3779B97F4A7C15)
 	for i := range out {
 		env := make(map[string]*big.Rat, len(names))
-		for _, v := range names {
+		for j, v := range names {
 			state ^= nameHash(v) + uint64(i)*0x9E3779B97F4A7C15
 			state ^= state << 13
 			state ^= state >> 7
@@ -1273,7 +1368,9 @@ func (c *comparer) points(vars, ints map[string]bool) []map[string]*big.Rat {
 			// exact rationals a/97 in (0.5, 2.5): polynomial and rational
 			// expressions then evaluate exactly
 			x := big.NewRat(int64(49+(state>>11)%194), 97)
-			if i >= positivePoints {
+			// the last point mixes signs (every other variable stays
+			// positive): |x| + |y| and |x + y| agree where all signs agree
+			if i >= positivePoints && !(i == n-1 && j%2 == 1) {
 				x.Neg(x)
 			}
 			if ints[v] {
@@ -1504,13 +1601,20 @@ func permutations(n int) [][]int {
 
 // renameVars returns n with variables renamed by m.
 func renameVars(n *node, m map[string]string) *node {
-	if n.k == kVar {
-		if to, ok := m[n.name]; ok {
-			c := *n
+	return mapVars(n, func(v *node) *node {
+		if to, ok := m[v.name]; ok {
+			c := *v
 			c.name = to
 			return &c
 		}
-		return n
+		return v
+	})
+}
+
+// mapVars returns n with each variable v replaced by f(v).
+func mapVars(n *node, f func(*node) *node) *node {
+	if n.k == kVar {
+		return f(n)
 	}
 	if len(n.args) == 0 {
 		return n
@@ -1518,7 +1622,7 @@ func renameVars(n *node, m map[string]string) *node {
 	c := *n
 	c.args = make([]*node, len(n.args))
 	for i, a := range n.args {
-		c.args[i] = renameVars(a, m)
+		c.args[i] = mapVars(a, f)
 	}
 	return &c
 }
@@ -1555,6 +1659,10 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			// decide near-equal irrational values with 256 bits when possible
 			if r, ok := c.bigCompare(g, p, nil); ok {
 				res = r
+			} else if res == cEqual && (manyDigits(a.r) || manyDigits(b.r)) {
+				// e^{\pi\sqrt{163}} against 262537412640768744: the
+				// tolerance cannot tell neighbours of so long an exact value apart
+				res = cUnsure
 			}
 			if res == cEqual {
 				return cEqual
@@ -1631,6 +1739,9 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 			}
 		}
 		if r == cDiff {
+			if c.sameFamily(g, p, vars) {
+				return cEqual
+			}
 			c.reason = "different expressions"
 			return cDiff
 		}
@@ -1662,18 +1773,81 @@ func (c *comparer) scalarPlain(g, p *node) cmp {
 				return c.fail("step functions agree at small values only")
 			}
 		}
+		// \lceil x \rceil and \lfloor x \rfloor + 1 agree at every point that
+		// is not an integer: check integers too (the variable is often one)
+		for _, env := range pts[:positivePoints] {
+			whole := make(map[string]*big.Rat, len(env))
+			for v, x := range env {
+				q := new(big.Int).Quo(x.Num(), x.Denom())
+				whole[v] = new(big.Rat).SetInt(q.Add(q, big.NewInt(1)))
+			}
+			c.lossy = false
+			a, err1 := c.evalAt(g, whole)
+			b, err2 := c.evalAt(p, whole)
+			if err1 == nil && err2 == nil && (closenessVal(a, b) != cEqual || c.lossy) {
+				return c.fail("step functions differ at integers")
+			}
+		}
 	}
 	return cEqual
 }
 
 var bigTen = big.NewRat(10, 1)
 
-// hasStepFunc reports a floor, ceiling or sign function in n.
+// sameFamily reports two families of angles a + bk over the integers k
+// that are the same set: \frac{\pi}{6} + k\pi against \frac{7\pi}{6} + k\pi,
+// or -\frac{\pi}{6} - 2k\pi against \frac{11\pi}{6} + 2k\pi. Both sides
+// must use π and one index variable (k, n or m), and be linear in it.
+func (c *comparer) sameFamily(g, p *node, vars map[string]bool) bool {
+	if len(vars) != 1 || !hasPi(g) || !hasPi(p) {
+		return false
+	}
+	var v string
+	for name := range vars {
+		v = name
+	}
+	if v != "k" {
+		return false // n and m are as often a sequence's index: n\pi against (n+1)\pi differs
+	}
+	line := func(n *node) (a, b float64, ok bool) {
+		var ys [3]float64
+		for i := range ys {
+			c.lossy = false
+			y, err := c.evalAt(n, map[string]*big.Rat{v: big.NewRat(int64(i), 1)})
+			if err != nil || c.lossy || imag(y.c) != 0 {
+				return 0, 0, false
+			}
+			ys[i] = real(y.c)
+		}
+		a, b = ys[0], ys[1]-ys[0]
+		if b == 0 || math.Abs(ys[2]-ys[1]-b) > 1e-9*math.Abs(b) {
+			return 0, 0, false
+		}
+		return a, b, true
+	}
+	ag, bg, ok1 := line(g)
+	ap, bp, ok2 := line(p)
+	if !ok1 || !ok2 || math.Abs(math.Abs(bg)-math.Abs(bp)) > 1e-9*math.Abs(bg) {
+		return false
+	}
+	// the offsets differ by a whole number of periods
+	q := (ap - ag) / bg
+	return math.Abs(q) < 1e6 && math.Abs(q-math.Round(q)) < 1e-9
+}
+
+// manyDigits reports an exact value whose numerator or denominator has
+// more digits (over 2^40) than a float comparison at relEqual can separate.
+func manyDigits(r *big.Rat) bool {
+	return r != nil && (r.Num().BitLen() > 40 || r.Denom().BitLen() > 40)
+}
+
+// hasStepFunc reports a floor, ceiling, sign, min or max function in n:
+// pieces that the sample points in (0.5, 2.5) may not tell apart.
 func hasStepFunc(n *node) bool {
 	if n == nil {
 		return false
 	}
-	if n.k == kFunc && (n.name == "floor" || n.name == "ceil" || n.name == "sgn") {
+	if n.k == kFunc && (n.name == "floor" || n.name == "ceil" || n.name == "sgn" || n.name == "min" || n.name == "max") {
 		return true
 	}
 	for _, a := range n.args {

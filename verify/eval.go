@@ -183,7 +183,13 @@ func (e *evaluator) evalNode(n *node) (val, error) {
 		if err != nil {
 			return val{}, err
 		}
-		return pow(a, b)
+		v, err := pow(a, b)
+		if err == nil && v.r == nil && v.c != 1 && cmplx.Abs(v.c-1) < 1e-11 {
+			// e^{10^{-15}}: a float power this close to 1 is not told
+			// apart from 1 (or 1 + 10^{-15}) by the tolerance
+			e.lossy = true
+		}
+		return v, err
 	case kFact:
 		a, err := e.eval(n.args[0])
 		if err != nil {
@@ -912,6 +918,11 @@ func elementaryLossy(name string, x, r complex128) bool {
 	if periodic[name] && cmplx.Abs(x) > 1<<40 {
 		return true
 	}
+	if nearIdentity[name] && cmplx.Abs(x) < 1e-5 {
+		// \tan(10^{-10}) differs from 10^{-10} by a relative 3·10^{-21}:
+		// far below the tolerance
+		return true
+	}
 	const h = 1.0 / (1 << 20)
 	r2, ok := elementary(name, x*complex(1+h, 0))
 	if !ok {
@@ -924,6 +935,10 @@ func elementaryLossy(name string, x, r complex128) bool {
 	// alone moves the value by more than a relative 1e-13
 	return r != 0 && cmplx.Abs(r2-r)/cmplx.Abs(r)/h > 1e3
 }
+
+// nearIdentity names functions that are x or 1 up to a relative x² near 0.
+var nearIdentity = map[string]bool{"sin": true, "cos": true, "tan": true, "sec": true, "asin": true, "atan": true,
+	"sinh": true, "cosh": true, "tanh": true, "exp": true}
 
 // periodic names the trigonometric functions.
 var periodic = map[string]bool{"sin": true, "cos": true, "tan": true, "cot": true, "sec": true, "csc": true}

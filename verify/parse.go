@@ -1220,6 +1220,11 @@ func (p *parser) parsePrimary() (*node, error) {
 				return nil, err
 			}
 			name += "_" + sub
+			if (name[0] == 'C' || name[0] == 'A') && len(name) == 2+len(sub) && allDigitsStr(sub) && p.isOp("^") {
+				if x, ok := p.choose(name[0], sub); ok {
+					return x, nil
+				}
+			}
 		}
 		if (funcLetters[name] || strings.HasPrefix(name, `\`) || strings.HasSuffix(name, "'") || (len(name) > 2 && funcLetters[name[:1]] && name[1] == '_')) && p.isOp("(") {
 			p.next()
@@ -1390,9 +1395,10 @@ func (p *parser) parsePrimary() (*node, error) {
 	return nil, fmt.Errorf("%w: unexpected %q", errUnsupported, t.text)
 }
 
-// setBuilder reads \{x \mid 1 \le x \le 2\}, \{x : x > 0\} or
-// \{x \in \mathbb{R} \mid x > 0\} (after the \{) as the inequality in
-// its one variable. ok is false, and nothing is read, for any other set.
+// setBuilder reads \{x \mid 1 \le x \le 2\}, \{x : x > 0\},
+// \{x \in \mathbb{R} \mid x > 0\} or \{x \mid x < -1 \text{ or } x > 3\}
+// (after the \{) as the intervals its inequalities in its one variable
+// describe. ok is false, and nothing is read, for any other set.
 func (p *parser) setBuilder() (*node, bool, error) {
 	v := p.peek()
 	k := 1
@@ -1408,14 +1414,25 @@ func (p *parser) setBuilder() (*node, bool, error) {
 	save := p.pos
 	p.pos += k + 1
 	r, err := p.parseList(func(t token) bool { return t.k == tSetClose })
-	if err != nil || r.k != kRel || !p.isOpKind(tSetClose) {
+	if err != nil || r.k != kRel && r.k != kList || !p.isOpKind(tSetClose) {
 		p.pos = save
 		return nil, false, err
 	}
-	for _, op := range r.ops {
-		if op != "<" && op != "<=" && op != ">" && op != ">=" {
+	// one inequality, or inequalities joined by "or" (x < -1 or x > 3)
+	rels := []*node{r}
+	if r.k == kList {
+		rels = r.args
+	}
+	for _, rel := range rels {
+		if rel.k != kRel {
 			p.pos = save
 			return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+		}
+		for _, op := range rel.ops {
+			if op != "<" && op != "<=" && op != ">" && op != ">=" && op != "!=" {
+				p.pos = save
+				return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+			}
 		}
 	}
 	vars := map[string]bool{}
@@ -1425,6 +1442,19 @@ func (p *parser) setBuilder() (*node, bool, error) {
 		return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
 	}
 	p.next()
+	// the set is the intervals the condition describes, whatever the
+	// bound variable's name (\{y \mid y > 1\} is \{x \mid x > 1\})
+	// (a comma may mean "and" here: x > 0, x \ne 1; only "or" makes a union)
+	if ivs, ok := asIntervals(r); ok && len(ivs) > 0 && (r.k == kRel || r.or || len(ivs) == 1) {
+		if len(ivs) == 1 {
+			return ivs[0], true, nil
+		}
+		return &node{k: kUnion, args: ivs}, true, nil
+	}
+	if r.k != kRel || r.ops[0] == "!=" {
+		p.pos = save
+		return nil, false, fmt.Errorf("%w: set-builder notation", errUnsupported)
+	}
 	return r, true, nil
 }
 
@@ -1470,6 +1500,27 @@ func (p *parser) parseMatrix() (*node, error) {
 			row.args = append(row.args, x)
 		}
 	}
+}
+
+// choose reads the superscript of C_n^k (combinations, \binom{n}{k}) or
+// A_n^k (arrangements, n!/(n-k)!), the notation of Chinese textbooks, when
+// n and k are whole numbers with k <= n. ok is false, and nothing is
+// read, otherwise.
+func (p *parser) choose(letter byte, sub string) (*node, bool) {
+	save := p.pos
+	p.next() // ^
+	k, err := p.parseExponent()
+	n, ok := new(big.Int).SetString(sub, 10)
+	if err != nil || !ok || k.k != kNum || !k.num.IsInt() || k.num.Sign() < 0 || k.num.Num().Cmp(n) > 0 {
+		p.pos = save
+		return nil, false
+	}
+	nn := numNode(new(big.Rat).SetInt(n))
+	if letter == 'C' {
+		return &node{k: kFunc, name: "binom", args: []*node{nn, k}}, true
+	}
+	rest := numNode(new(big.Rat).Sub(new(big.Rat).SetInt(n), k.num))
+	return &node{k: kDiv, args: []*node{{k: kFact, args: []*node{nn}}, {k: kFact, args: []*node{rest}}}}, true
 }
 
 // parseBigOp parses \sum_{k=a}^{b} body and \prod likewise into

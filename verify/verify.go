@@ -3,7 +3,9 @@ package verify
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -110,6 +112,12 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 	}
 	var v Verdict
 	var reason string
+	cg, cp, v, reason = modRules(cg, cp)
+	if v != "" {
+		res.Verdict, res.Reason = v, reason
+		res.GoldParsed, res.PredParsed = cg, cp
+		return res
+	}
 	cg, cp, v, reason = textRules(cg, cp)
 	if v != "" {
 		res.Verdict, res.Reason = v, reason
@@ -117,6 +125,75 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		return res
 	}
 	return ch.compareParsed(ctx, cg, cp, fromText)
+}
+
+// modulusRE finds a trailing modulus: \pmod{m}, \pmod m, (\bmod m),
+// (\mod m), (\text{mod } m), (mod m), \bmod m, \mod m.
+var modulusRE = regexp.MustCompile(`\s*(?:\\pmod\s*\{\s*([^{}]+?)\s*\}|\\pmod\s*([0-9a-zA-Z]+)|(?:\\[ ,;]\s*)*(?:\\left)?\(\s*(?:\\bmod|\\mod|\\text\{\s*mod\s*\}|\\mathrm\{\s*mod\s*\}|\\operatorname\{\s*mod\s*\}|mod)\s*\{?\s*([0-9a-zA-Z]+)\s*\}?\s*(?:\\right)?\)|\\(?:bmod|mod)\s*\{?\s*([0-9a-zA-Z]+)\s*\}?)\s*$`)
+
+// residueRE reads "r" or "x \equiv r" (r an integer) before a modulus.
+var residueRE = regexp.MustCompile(`^(?:([a-zA-Z](?:_\{?\w+\}?)?)\s*(?:\\equiv|=)\s*)?(-?\d+)$`)
+
+// splitModulus returns an answer without its trailing modulus and the
+// modulus ("" when there is none).
+func splitModulus(s string) (string, string) {
+	m := modulusRE.FindStringSubmatchIndex(s)
+	if m == nil || m[0] == 0 {
+		return s, ""
+	}
+	for g := 1; g <= 4; g++ {
+		if m[2*g] >= 0 {
+			return strings.TrimSpace(s[:m[0]]), s[m[2*g]:m[2*g+1]]
+		}
+	}
+	return s, ""
+}
+
+// modRules handles answers given modulo m. A residue against a bare
+// value: the residue is the answer (9 \pmod{11} against 9). Both with the
+// same integer modulus: integer residues (maybe after "x \equiv") compare
+// as classes (p \equiv 1 \pmod 4 against p \equiv 5 \pmod 4); other
+// forms compare without the modulus. Different moduli, or a modulus on
+// the gold only, go to the judge. v is "" when the rules do not decide.
+func modRules(cg, cp string) (string, string, Verdict, string) {
+	rg, mg := splitModulus(cg)
+	rp, mp := splitModulus(cp)
+	switch {
+	case mg == "" && mp == "":
+		return cg, cp, "", ""
+	case mg == "":
+		if _, err := strconv.ParseInt(strings.TrimSpace(cg), 10, 64); err == nil {
+			// 9 against 9 \pmod{11}: compare the residue (a reduced one:
+			// 24 \bmod 5 may be the operation, 4)
+			r, err1 := strconv.ParseInt(rp, 10, 64)
+			m, err2 := strconv.ParseInt(mp, 10, 64)
+			if err1 == nil && err2 == nil && r >= 0 && r < m {
+				return cg, rp, "", ""
+			}
+		}
+		return cg, cp, Unsure, "a residue modulo " + mp + " against another form"
+	case mp == "":
+		return cg, cp, Unsure, "the gold is modulo " + mg + ", the answer is not"
+	case mg != mp:
+		return cg, cp, Unsure, "answers modulo different numbers"
+	}
+	m, err := strconv.ParseInt(mg, 10, 64)
+	sg, sp := residueRE.FindStringSubmatch(rg), residueRE.FindStringSubmatch(rp)
+	if err != nil || m <= 0 || sg == nil || sp == nil {
+		return rg, rp, "", ""
+	}
+	if sg[1] != "" && sp[1] != "" && sg[1] != sp[1] {
+		return cg, cp, Unsure, "congruences for different names"
+	}
+	a, err1 := strconv.ParseInt(sg[2], 10, 64)
+	b, err2 := strconv.ParseInt(sp[2], 10, 64)
+	if err1 != nil || err2 != nil {
+		return cg, cp, Unsure, "residue too large"
+	}
+	if ((a-b)%m+m)%m == 0 {
+		return cg, cp, Equal, "same residue class"
+	}
+	return cg, cp, Different, "different residue class"
 }
 
 // textRules decides what the text alone decides: the same text, a decimal
@@ -206,6 +283,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	}
 	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
+	pn = alignTupleNames(gn, pn)
 	gNames, gVals := namedValues(gn)
 	pNames, pVals := namedValues(pn)
 	switch {
@@ -221,6 +299,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	default:
 		c.reason = ""
 		og, op := gn, pn
+		if g2, p2, ok := alignIndex(gn, pn); ok {
+			// a_n = 2n - 1 against a_{n+1} = 2n + 1: the same sequence
+			gn, pn = g2, p2
+		} else if g2 != nil {
+			res.Verdict, res.Reason = Unsure, "the same sequence at different indices"
+			res.GoldParsed, res.PredParsed = gn.String(), pn.String()
+			return res
+		}
 		gn, pn = norm(gn), norm(pn)
 		pn = renameIndex(gn, pn)
 		verdict = c.compare(gn, pn)
@@ -248,8 +334,12 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 			// "n is even" against "n is odd": the words decide, not the value
 			res.Verdict, res.Reason = Unsure, "same value, different words around it"
 		} else if gu != "" && pu != "" && gu != pu {
-			// 5 cm against 5 m
+			// 5 cm against 5 m: the same number of another unit of the same
+			// kind is another quantity; other pairs of units go to the judge
 			res.Verdict, res.Reason = Unsure, "same value, different units"
+			if unitsConflict(gu, pu) && !(gn.k == kNum && gn.num.Sign() == 0) {
+				res.Verdict, res.Reason = Different, "same number, another unit of the same kind"
+			}
 		} else if conjunctionsDiffer(cg, cp) {
 			// x < -1 or x > 3 against x < -1 and x > 3
 			res.Verdict, res.Reason = Unsure, "inequalities joined by \"and\" on one side, \"or\" on the other"
@@ -454,6 +544,31 @@ func condsConflict(gc, pc string) bool {
 	return conflict
 }
 
+// unitDims names the kind of the units whose same number in another unit
+// of the kind is another quantity (unit keys as unitKey writes them).
+var unitDims = map[string]string{
+	"mm": "length", "cm": "length", "dm": "length", "m": "length", "km": "length", "mile": "length", "ft": "length",
+	"in": "length", "yd": "length",
+	"s": "time", "min": "time", "h": "time", "day": "time", "week": "time", "month": "time", "year": "time",
+	"mg": "mass", "g": "mass", "kg": "mass", "lb": "mass", "ton": "mass", "tons": "mass", "tonnes": "mass", "oz": "mass",
+	"ml": "volume", "l": "volume",
+	"km h": "speed", "m s": "speed", "mph": "speed", "kmh": "speed", "kph": "speed", "mile h": "speed",
+}
+
+// unitsConflict reports two different units of the same kind and power
+// (cm against m, cm^2 against m^2, hours against minutes).
+func unitsConflict(a, b string) bool {
+	split := func(u string) (string, string) {
+		if i := strings.LastIndexByte(u, '^'); i >= 0 && allDigitsStr(u[i+1:]) {
+			return u[:i], u[i:]
+		}
+		return u, ""
+	}
+	ba, ea := split(a)
+	bb, eb := split(b)
+	return ba != bb && ea == eb && unitDims[ba] != "" && unitDims[ba] == unitDims[bb]
+}
+
 // splitUnits separates the units among dropped words.
 func splitUnits(words []string) ([]string, string) {
 	var prose, units []string
@@ -495,8 +610,90 @@ func namedValues(n *node) (string, []*node) {
 	return strings.Join(names, "\x00"), vals
 }
 
+// alignIndex reads g = "a_n = f(n)" and p = "a_{n+1} = h(n)" (one name,
+// two different index expressions) as f(n+1) and h(n): the index of one
+// side, when it is a bare variable, is replaced by the other side's. ok is
+// false when the sides are not such a pair; g2 is then nil, unless they
+// are such a pair but neither index is a bare variable.
+func alignIndex(g, p *node) (g2, p2 *node, ok bool) {
+	lhs := func(n *node) (*node, bool) {
+		if n.k != kRel || len(n.ops) != 1 || n.ops[0] != "=" || n.args[0].k != kApply || len(n.args[0].args) != 1 ||
+			!strings.HasSuffix(n.args[0].name, "_") {
+			return nil, false
+		}
+		return n.args[0], true
+	}
+	lg, ok1 := lhs(g)
+	lp, ok2 := lhs(p)
+	if !ok1 || !ok2 || lg.name != lp.name || lg.args[0].String() == lp.args[0].String() {
+		return nil, nil, false
+	}
+	ig, ip := lg.args[0], lp.args[0]
+	switch {
+	case ig.k == kVar:
+		return substVar(g.args[1], ig.name, ip), p.args[1], true
+	case ip.k == kVar:
+		return g.args[1], substVar(p.args[1], ip.name, ig), true
+	}
+	return g, p, false
+}
+
+// substVar replaces the variable v in n by the expression by.
+func substVar(n *node, v string, by *node) *node {
+	return mapVars(n, func(x *node) *node {
+		if x.name == v {
+			return by
+		}
+		return x
+	})
+}
+
+// alignTupleNames reorders p = "(b, a) = (3, 2)" into "(a, b) = (2, 3)"
+// when g names the same distinct variables in another order; the names,
+// not the positions, say which value is which. Anything else is p as is.
+func alignTupleNames(g, p *node) *node {
+	names := func(n *node) ([]string, *node, bool) {
+		if n.k != kRel || len(n.ops) != 1 || n.ops[0] != "=" || n.args[0].k != kTuple || n.args[1].k != kTuple ||
+			len(n.args[0].args) != len(n.args[1].args) {
+			return nil, nil, false
+		}
+		var out []string
+		for _, a := range n.args[0].args {
+			if a.k != kVar {
+				return nil, nil, false
+			}
+			out = append(out, a.name)
+		}
+		return out, n.args[1], true
+	}
+	gn, _, ok1 := names(g)
+	pn, pv, ok2 := names(p)
+	if !ok1 || !ok2 || len(gn) != len(pn) || strings.Join(gn, ",") == strings.Join(pn, ",") {
+		return p
+	}
+	at := map[string]int{}
+	for i, v := range pn {
+		if _, dup := at[v]; dup {
+			return p
+		}
+		at[v] = i
+	}
+	left := &node{k: kTuple}
+	right := &node{k: kTuple, amb: pv.amb}
+	for _, v := range gn {
+		i, ok := at[v]
+		if !ok {
+			return p
+		}
+		left.args = append(left.args, p.args[0].args[i])
+		right.args = append(right.args, pv.args[i])
+	}
+	return &node{k: kRel, ops: p.ops, args: []*node{left, right}}
+}
+
 // coordinatesDiffer reports x = a against y = a (or z = a): the same
-// value given for different coordinates, a different line or plane.
+// value given for different coordinates, a different line or plane; and
+// |x| = a against x = a.
 func coordinatesDiffer(g, p *node) bool {
 	coord := func(n *node) string {
 		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kVar {
@@ -511,7 +708,16 @@ func coordinatesDiffer(g, p *node) bool {
 		return ""
 	}
 	a, b := coord(g), coord(p)
-	return a != "" && b != "" && a != b
+	if a != "" && b != "" && a != b {
+		return true
+	}
+	// |x| = 2 against x = 2: the modulus of a variable is not the variable
+	absOf := func(x, y *node) bool {
+		return x.k == kRel && y.k == kRel && len(x.ops) == 1 && len(y.ops) == 1 && x.ops[0] == "=" && y.ops[0] == "=" &&
+			x.args[0].k == kFunc && x.args[0].name == "abs" && len(x.args[0].args) == 1 &&
+			x.args[0].args[0].k == kVar && y.args[0].k == kVar && x.args[0].args[0].name == y.args[0].name
+	}
+	return absOf(g, p) || absOf(p, g)
 }
 
 // inGivenOrder reports false when one side is a list of assignments with

@@ -409,7 +409,7 @@ func TestRenameAndConditions(t *testing.T) {
 }
 
 var safetyCases = []pairCase{
-	{"5 \\text{ cm}", "5 \\text{ m}", Unsure},
+	{"5 \\text{ cm}", "5 \\text{ m}", Different}, // the same number in another unit of length
 	{"5 \\text{ cm}", "5 \\text{ centimeters}", Equal},
 	{"5 \\text{ meters}", "5 \\mathrm{~m}", Equal},
 	{"1, 1, 2", "1, 2, 2", Different},
@@ -720,7 +720,7 @@ func TestOrdinals(t *testing.T) {
 func TestUnitSpellings(t *testing.T) {
 	for _, c := range []pairCase{
 		{"9 \\mathrm{~km} / \\mathrm{h}", "9 \\text{ km/h}", Equal},
-		{"9 \\mathrm{~km} / \\mathrm{h}", "9 \\text{ m/s}", Unsure},
+		{"9 \\mathrm{~km} / \\mathrm{h}", "9 \\text{ m/s}", Different},
 	} {
 		got := Check(context.Background(), c.gold, c.pred)
 		if got.Verdict != c.want {
