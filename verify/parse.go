@@ -307,6 +307,7 @@ func parseAnswer(s string, lim Limits) (*node, error) {
 // parseAnswerProse also returns the words dropped around the value that
 // are not units.
 func parseAnswerProse(s string, lim Limits) (*node, []string, error) {
+	s = bareWordsAsText(s)
 	toks, err := lex(s, lim.MaxTokens)
 	if err != nil {
 		return nil, nil, err
@@ -1654,4 +1655,65 @@ func (p *parser) parseFunc(name string) (*node, error) {
 		f = &node{k: kPow, args: []*node{f, power}}
 	}
 	return f, nil
+}
+
+// bareWordsAsText puts words written outside \text{} where they read as
+// words, not as products of letters: an answer made only of words ("No
+// solution", "no real solutions") becomes \text{...}, and words leading a
+// value ("minimum 3", "area 12") become \text{words } value. A word counts
+// when it has three or more ASCII letters and is neither a function name
+// (sin, log, max) nor a unit or connective; shorter ones (x y, ab) stay
+// math.
+func bareWordsAsText(s string) string {
+	t := strings.TrimSpace(s)
+	if t == "" || strings.ContainsAny(t, "\\$") {
+		return s
+	}
+	fields := strings.Fields(t)
+	isWord := func(f string) bool {
+		f = strings.TrimRight(f, ".,;:!")
+		if f == "" {
+			return false
+		}
+		for i := 0; i < len(f); i++ {
+			if !isLetter(f[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	qualifies := func(f string) bool {
+		f = strings.TrimRight(f, ".,;:!")
+		if len(f) < 3 {
+			return false
+		}
+		if _, fn := knownFuncs[asciiLower(f)]; fn {
+			return false
+		}
+		return !plainWords[f] && !plainWords[asciiLower(f)]
+	}
+	// Only words: text when at least two and one of them is a real word.
+	all, real := true, false
+	for _, f := range fields {
+		if !isWord(f) {
+			all = false
+			break
+		}
+		real = real || qualifies(f)
+	}
+	if all {
+		if len(fields) >= 2 && real {
+			return `\text{` + t + `}`
+		}
+		return s
+	}
+	// Leading real words, then a value.
+	n := 0
+	for n < len(fields) && isWord(fields[n]) && qualifies(fields[n]) {
+		n++
+	}
+	if n == 0 || n == len(fields) {
+		return s
+	}
+	return `\text{` + strings.Join(fields[:n], " ") + ` } ` + strings.Join(fields[n:], " ")
 }
