@@ -257,12 +257,17 @@ func plainThousands(s string) (string, bool) {
 	return s, false
 }
 
-func allDigits(s string) bool {
+func allDigits(s string) bool { return allBytes(s, isDigit) }
+
+// allLetters reports a non-empty string of ASCII letters.
+func allLetters(s string) bool { return allBytes(s, isLetter) }
+
+func allBytes(s string, ok func(byte) bool) bool {
 	if s == "" {
 		return false
 	}
 	for i := 0; i < len(s); i++ {
-		if !isDigit(s[i]) {
+		if !ok(s[i]) {
 			return false
 		}
 	}

@@ -1670,18 +1670,7 @@ func bareWordsAsText(s string) string {
 		return s
 	}
 	fields := strings.Fields(t)
-	isWord := func(f string) bool {
-		f = strings.TrimRight(f, ".,;:!")
-		if f == "" {
-			return false
-		}
-		for i := 0; i < len(f); i++ {
-			if !isLetter(f[i]) {
-				return false
-			}
-		}
-		return true
-	}
+	isWord := func(f string) bool { return allLetters(strings.TrimRight(f, ".,;:!")) }
 	qualifies := func(f string) bool {
 		f = strings.TrimRight(f, ".,;:!")
 		if len(f) < 3 {
