@@ -259,9 +259,6 @@ func plainThousands(s string) (string, bool) {
 
 func allDigits(s string) bool { return allBytes(s, isDigit) }
 
-// allLetters reports a non-empty string of ASCII letters.
-func allLetters(s string) bool { return allBytes(s, isLetter) }
-
 func allBytes(s string, ok func(byte) bool) bool {
 	if s == "" {
 		return false

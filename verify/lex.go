@@ -843,15 +843,5 @@ func isUpper(s string) bool {
 	return s != ""
 }
 
-func isLetters(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
-			return false
-		}
-	}
-	return true
-}
+// isLetters reports a non-empty string of ASCII letters.
+func isLetters(s string) bool { return allBytes(s, isLetter) }

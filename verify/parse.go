@@ -1670,7 +1670,7 @@ func bareWordsAsText(s string) string {
 		return s
 	}
 	fields := strings.Fields(t)
-	isWord := func(f string) bool { return allLetters(strings.TrimRight(f, ".,;:!")) }
+	isWord := func(f string) bool { return isLetters(strings.TrimRight(f, ".,;:!")) }
 	qualifies := func(f string) bool {
 		f = strings.TrimRight(f, ".,;:!")
 		if len(f) < 3 {
