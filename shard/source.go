@@ -288,7 +288,11 @@ func readJSONL(path, compression string, cols columnMap, fn func(Row) error) err
 		if err != nil && !errors.Is(err, io.EOF) {
 			// A broken compressed stream: the partial line before the
 			// break is no input.
-			return fmt.Errorf("input file %s is corrupt or truncated after line %d (%v): compress it again, or name the uncompressed file", path, line, err)
+			where := fmt.Sprintf("after line %d", line)
+			if line == 0 {
+				where = "before its first line"
+			}
+			return fmt.Errorf("input file %s is corrupt or truncated %s (%v): compress it again, or name the uncompressed file", path, where, err)
 		}
 		if len(b) > 0 {
 			line++

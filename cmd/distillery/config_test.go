@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -251,5 +252,18 @@ func TestUnknownCommand(t *testing.T) {
 	code, out, _ := distill(t, nil)
 	if code != 0 || !strings.Contains(out, "USAGE") {
 		t.Errorf("no command: exit %d, stdout %q", code, out)
+	}
+}
+
+// TestInterruptedMessage: a command stopped by Ctrl-C exits 130 with a
+// line that says so, not a bare "context canceled".
+func TestInterruptedMessage(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	env, _, errb := testEnv(nil)
+	dir := t.TempDir()
+	code := runApp(ctx, env, []string{"distillery", "plan", "-c", "../../examples/quickstart.toml", "--set", "run.dir=" + filepath.Join(dir, "run")})
+	if code != exitCanceled || !strings.Contains(errb.String(), "distillery: interrupted") || strings.Contains(errb.String(), "distillery: context canceled") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }

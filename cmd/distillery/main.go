@@ -155,14 +155,22 @@ func runApp(ctx context.Context, env *Env, args []string) int {
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(env.Stderr, "distillery: %v\n", err)
 	var ce *codedError
 	if errors.As(err, &ce) {
+		fmt.Fprintf(env.Stderr, "distillery: %v\n", err)
 		return ce.code
 	}
 	if errors.Is(err, context.Canceled) {
+		// A bare "context canceled" says nothing to a user who pressed
+		// Ctrl-C; what was left as it was is the command's to say.
+		if msg := err.Error(); msg == context.Canceled.Error() {
+			fmt.Fprintln(env.Stderr, "distillery: interrupted before finishing")
+		} else {
+			fmt.Fprintf(env.Stderr, "distillery: interrupted: %v\n", err)
+		}
 		return exitCanceled
 	}
+	fmt.Fprintf(env.Stderr, "distillery: %v\n", err)
 	return exitError
 }
 
