@@ -301,6 +301,8 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			ss.State = StatePending
 			if h := heldNote(shardJobs[ss.ID]); h != "" {
 				ss.addNote(h)
+			} else if w := waitNote(shardJobs[ss.ID]); w != "" {
+				ss.addNote(w)
 			}
 		case askedSlurm && !st.Slurm && ss.Submitted:
 			ss.State = StateUnknown
@@ -405,6 +407,26 @@ func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen in
 		}
 	}
 	return countOutput(l, ss, numGen)
+}
+
+// waitNote gives Slurm's reason why a pending task of a shard waits when
+// it is out of the ordinary (a drained or down node, a requeued task's
+// delay, a reservation, a limit): "" for the everyday ones (its turn, free
+// resources, the array's throttle).
+func waitNote(jobs []Job) string {
+	for _, j := range jobs {
+		if !j.Pending() {
+			continue
+		}
+		switch r := strings.TrimSpace(j.Reason); r {
+		case "", "None", "Priority", "Resources", "JobArrayTaskLimit", "Dependency":
+		case "BeginTime":
+			return "Slurm: BeginTime (a requeued task waits out its requeue delay)"
+		default:
+			return "Slurm: " + r
+		}
+	}
+	return ""
 }
 
 // heldNote says so when every pending task of a shard is held, so that it
