@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -92,7 +93,9 @@ type Status struct {
 	ActiveArrays  []string `json:"active_arrays,omitempty"`
 	PendingMerges []string `json:"pending_merges,omitempty"`
 	RunningMerges []string `json:"running_merges,omitempty"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// Dataset: a merge wrote the dataset (its card exists).
+	Dataset  bool     `json:"dataset"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Adopted are the unconfirmed submissions (sbatch failed, but Slurm
 	// may have taken the job) that squeue shows after all, with their job
 	// ids: resume records them in submissions.jsonl.
@@ -131,6 +134,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	st := &Status{Schema: StatusSchema, RunDir: req.Layout.Dir, Time: req.Now, Counts: map[string]int{}}
 	for _, k := range States {
 		st.Counts[k] = 0 // every key present: a stable schema for scripts
+	}
+	if _, err := os.Stat(filepath.Join(req.Layout.DatasetDir(), "README.md")); err == nil {
+		st.Dataset = true
 	}
 	subs, err := ReadSubmissions(SubmissionsFile(req.Layout))
 	if err != nil {
