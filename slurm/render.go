@@ -57,6 +57,11 @@ type JobInput struct {
 	Sets []string
 	// Name tells the scripts of one submission apart (e.g. 20261126T1815-1).
 	Name string
+	// AllowIncomplete is merge.allow_incomplete: the merge job merges
+	// whatever is done. Without it, a merge job that starts a judge server
+	// first asks `distillery status` whether every shard is done, and stops
+	// before the server takes its GPUs when not (merge would refuse).
+	AllowIncomplete bool
 }
 
 // GenerateInput is the input of generate.sbatch.
@@ -92,6 +97,9 @@ type scriptData struct {
 	RequeueOnSignal bool
 	Tasks           []Task
 	Server          *ServerData
+	// CheckDone: the merge job checks that every shard is done before it
+	// starts the judge server.
+	CheckDone bool
 }
 
 // ArraySpec is the --array value for n tasks indexed from 0, with the
@@ -215,6 +223,7 @@ func (r *Renderer) Merge(in MergeInput) ([]byte, error) {
 		RunDir:     in.RunDir,
 		Sets:       in.Sets,
 		Server:     srv,
+		CheckDone:  srv != nil && srv.Kind != "external" && !in.AllowIncomplete,
 	}
 	return r.execute("merge.sbatch", data)
 }

@@ -17,14 +17,7 @@ import (
 // time-limit warning: forwarded, then a requeue), on TERM (not forwarded:
 // Slurm signals the runner itself) and on the runner's own exit codes.
 func TestGenerateScriptSignals(t *testing.T) {
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("SKIP: bash not found")
-	}
-	r, err := NewRenderer("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	bash, r := scriptTestSetup(t)
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "bin")
 	os.MkdirAll(bin, 0o755)
@@ -135,4 +128,91 @@ func waitFile(t *testing.T, path string) string {
 	}
 	t.Fatalf("%s did not appear", path)
 	return ""
+}
+
+// TestMergeScriptChecksDone runs a rendered merge.sbatch with bash, outside
+// Slurm, against a stand-in distillery: the merge job runs afterany, so it
+// also runs when array tasks failed; it must then stop before it starts the
+// judge server (merge would refuse the run anyway, after the server had
+// taken the merge job's GPUs for its startup), and say what to do. With
+// merge.allow_incomplete it merges what is there.
+func TestMergeScriptChecksDone(t *testing.T) {
+	bash, r := scriptTestSetup(t)
+	cases := []struct {
+		name            string
+		allowIncomplete bool
+		statusExit      string
+		wantExit        int
+		wantCalls       string // the stand-in's subcommands, in order
+		wantStderr      string
+	}{
+		{"all done", false, "0", 0, "status sim-server merge", ""},
+		{"failed shards", false, "4", 1, "status", "run 'distillery resume'"},
+		{"slurm did not answer", false, "5", 1, "status", "distillery status exited 5"},
+		{"allow incomplete", true, "4", 0, "sim-server merge", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			fake := filepath.Join(dir, "fake-distillery")
+			// sim-server prints a URL and stays up; the stand-in curl
+			// says it is healthy.
+			os.WriteFile(filepath.Join(dir, "curl"), []byte("#!/bin/sh\nexit 0\n"), 0o755)
+			os.WriteFile(fake, []byte(`#!/bin/bash
+printf '%s ' "$1" >> "$OUT/calls"
+case $1 in
+status) exit "$FAKE_STATUS" ;;
+sim-server) echo http://127.0.0.1:1; exec sleep 30 ;;
+esac
+exit 0
+`), 0o755)
+			j := baseJob()
+			j.Slurm.Setup = nil
+			j.Slurm.Binary = fake
+			j.AllowIncomplete = tc.allowIncomplete
+			judge := DefaultServerConfig()
+			judge.Kind = "sim"
+			judge.StartupTimeout = 5
+			script, err := r.Merge(MergeInput{JobInput: j, Judge: &judge})
+			if err != nil {
+				t.Fatal(err)
+			}
+			path := filepath.Join(dir, "merge.sbatch")
+			os.WriteFile(path, script, 0o644)
+			cmd := exec.Command(bash, path)
+			cmd.Dir = dir
+			var stderr strings.Builder
+			cmd.Stderr = &stderr
+			cmd.Env = append(os.Environ(), "OUT="+dir, "FAKE_STATUS="+tc.statusExit, "SLURM_JOB_ID=7", "PATH="+dir+":"+os.Getenv("PATH"))
+			err = cmd.Run()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			calls, _ := os.ReadFile(filepath.Join(dir, "calls"))
+			if code != tc.wantExit || strings.TrimSpace(string(calls)) != tc.wantCalls {
+				t.Errorf("exit %d, calls %q; want exit %d, calls %q\nstderr: %s", code, calls, tc.wantExit, tc.wantCalls, stderr.String())
+			}
+			if !strings.Contains(stderr.String(), tc.wantStderr) {
+				t.Errorf("stderr %q does not say %q", stderr.String(), tc.wantStderr)
+			}
+		})
+	}
+}
+
+// scriptTestSetup finds bash (the tests that run rendered scripts skip
+// without it) and returns the built-in templates' renderer.
+func scriptTestSetup(t *testing.T) (string, *Renderer) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("SKIP: bash not found")
+	}
+	r, err := NewRenderer("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bash, r
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strconv"
@@ -92,7 +93,9 @@ type Status struct {
 	ActiveArrays  []string `json:"active_arrays,omitempty"`
 	PendingMerges []string `json:"pending_merges,omitempty"`
 	RunningMerges []string `json:"running_merges,omitempty"`
-	Warnings      []string `json:"warnings,omitempty"`
+	// Dataset: a merge wrote the dataset (its card exists).
+	Dataset  bool     `json:"dataset"`
+	Warnings []string `json:"warnings,omitempty"`
 	// Adopted are the unconfirmed submissions (sbatch failed, but Slurm
 	// may have taken the job) that squeue shows after all, with their job
 	// ids: resume records them in submissions.jsonl.
@@ -131,6 +134,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	st := &Status{Schema: StatusSchema, RunDir: req.Layout.Dir, Time: req.Now, Counts: map[string]int{}}
 	for _, k := range States {
 		st.Counts[k] = 0 // every key present: a stable schema for scripts
+	}
+	if _, err := os.Stat(filepath.Join(req.Layout.DatasetDir(), "README.md")); err == nil {
+		st.Dataset = true
 	}
 	subs, err := ReadSubmissions(SubmissionsFile(req.Layout))
 	if err != nil {
@@ -301,6 +307,8 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 			ss.State = StatePending
 			if h := heldNote(shardJobs[ss.ID]); h != "" {
 				ss.addNote(h)
+			} else if w := waitNote(shardJobs[ss.ID]); w != "" {
+				ss.addNote(w)
 			}
 		case askedSlurm && !st.Slurm && ss.Submitted:
 			ss.State = StateUnknown
@@ -405,6 +413,26 @@ func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen in
 		}
 	}
 	return countOutput(l, ss, numGen)
+}
+
+// waitNote gives Slurm's reason why a pending task of a shard waits when
+// it is out of the ordinary (a drained or down node, a requeued task's
+// delay, a reservation, a limit): "" for the everyday ones (its turn, free
+// resources, the array's throttle).
+func waitNote(jobs []Job) string {
+	for _, j := range jobs {
+		if !j.Pending() {
+			continue
+		}
+		switch r := strings.TrimSpace(j.Reason); r {
+		case "", "None", "Priority", "Resources", "JobArrayTaskLimit", "Dependency":
+		case "BeginTime":
+			return "Slurm: BeginTime (a requeued task waits out its requeue delay)"
+		default:
+			return "Slurm: " + r
+		}
+	}
+	return ""
 }
 
 // heldNote says so when every pending task of a shard is held, so that it

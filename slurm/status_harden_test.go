@@ -147,3 +147,37 @@ func TestCollectHardened(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectWaitReason: a pending task that waits for something out of the
+// ordinary (a drained or down node, the requeue delay) says so in the
+// shard's note; the everyday reasons add nothing.
+func TestCollectWaitReason(t *testing.T) {
+	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
+	drained := "Nodes required for job are DOWN, DRAINED or reserved for jobs in higher priority partitions"
+	squeue := "10_0|12|10|0|PENDING|" + drained + "|(null)|d\n" +
+		"10_1|13|10|1|PENDING|BeginTime|(null)|d\n" +
+		"10_2|14|10|2|PENDING|Priority|(null)|d\n" +
+		"10_3|15|10|3|PENDING|JobHeldAdmin|(null)|d\n"
+	want := []string{"Slurm: " + drained, "requeue delay", "", "scontrol release 10_3"}
+	l := shard.Layout{Dir: t.TempDir()}
+	AppendSubmission(SubmissionsFile(l), Submission{Kind: "generate", JobID: "10", Time: now.Add(-time.Hour),
+		Map: map[int][]int{0: {0}, 1: {1}, 2: {2}, 3: {3}}})
+	exec := func(_ context.Context, name string, args ...string) ([]byte, []byte, error) {
+		if name == "squeue" {
+			return []byte(squeue), nil, nil
+		}
+		return nil, []byte("Slurm accounting storage is disabled\n"), errors.New("exit status 1")
+	}
+	st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: l, Plan: planOf(4), LeaseTTL: 5 * time.Minute, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range st.Shards {
+		if s.State != StatePending {
+			t.Errorf("shard %d: state %s, want pending", i, s.State)
+		}
+		if want[i] == "" && s.Note != "" || !strings.Contains(s.Note, want[i]) {
+			t.Errorf("shard %d: note %q, want one with %q", i, s.Note, want[i])
+		}
+	}
+}

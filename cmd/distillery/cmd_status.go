@@ -125,6 +125,19 @@ func printStatus(w io.Writer, st *slurm.Status) {
 		}
 	}
 	fmt.Fprintln(w)
+	if st.Done() {
+		// Every shard is done (exit 0); the dataset is the merge job's.
+		switch {
+		case len(st.RunningMerges) > 0:
+			fmt.Fprintf(w, "merge job %s is running\n", strings.Join(st.RunningMerges, ", "))
+		case len(st.PendingMerges) > 0:
+			fmt.Fprintf(w, "merge job %s is pending (it waits for the arrays to end)\n", strings.Join(st.PendingMerges, ", "))
+		case st.Dataset:
+			fmt.Fprintf(w, "dataset: %s\n", shard.Layout{Dir: st.RunDir}.DatasetDir())
+		default:
+			fmt.Fprintln(w, "no dataset yet: `distillery resume` submits the merge job (or run `distillery merge`)")
+		}
+	}
 	if !st.Slurm && len(st.Warnings) == 0 {
 		fmt.Fprintln(w, "(Slurm was not asked: nothing submitted yet)")
 	}

@@ -178,3 +178,32 @@ func TestWarnGPUs(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusTextMerge: once every shard is done (exit 0), the text output
+// says where the dataset stands: the merge job pending or running, the
+// dataset's directory, or that there is none yet and how to get it.
+func TestStatusTextMerge(t *testing.T) {
+	cases := []struct {
+		name string
+		st   slurm.Status
+		want string
+	}{
+		{"pending", slurm.Status{PendingMerges: []string{"13"}}, "merge job 13 is pending"},
+		{"running", slurm.Status{RunningMerges: []string{"13"}}, "merge job 13 is running"},
+		{"dataset", slurm.Status{Dataset: true}, "dataset: run/dataset"},
+		{"none", slurm.Status{}, "no dataset yet: `distillery resume` submits the merge job"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			st := tc.st
+			st.RunDir = "run"
+			st.Counts = map[string]int{slurm.StateDone: 1}
+			st.Shards = []slurm.ShardStatus{{ID: 0, State: slurm.StateDone}}
+			var b strings.Builder
+			printStatus(&b, &st)
+			if !strings.Contains(b.String(), tc.want) {
+				t.Errorf("status says\n%s\nwant a line with %q", b.String(), tc.want)
+			}
+		})
+	}
+}

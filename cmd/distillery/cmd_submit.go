@@ -103,6 +103,9 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 		RunDir:     cfg.Run.Dir,
 		LogDir:     l.LogDir(),
 		Sets:       sets,
+		// The merge job checks that every shard is done before it
+		// starts the judge server, unless it is to merge what is there.
+		AllowIncomplete: cfg.Merge.AllowIncomplete,
 	}, nil
 }
 
