@@ -10,7 +10,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\\`, `\\`, // a row separator stays whole (so "\\ " is not read as "\ ")
 	`\left.`, "", `\right.`, "",
 	`\leftarrow`, `\leftarrow`, `\rightarrow`, `\rightarrow`, `\Leftrightarrow`, `\Leftrightarrow`, `\leftrightarrow`, `\leftrightarrow`,
-	`\left\{`, `\{`, `\right\}`, `\}`,
+	`\left\{`, `\{`, `\right\}`, `\}`, `\lbrace`, `\{`, `\rbrace`, `\}`,
 	`\left`, "", `\right`, "",
 	`{,}`, ",",
 	`,\!`, ",", `\!`, "",
@@ -24,6 +24,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\lt`, "<", `\gt`, ">", `\not=`, `\neq `, `\not =`, `\neq `, `\not\in`, `\notin `,
 	`a.m.`, ` am `, `p.m.`, ` pm `, `A.M.`, ` am `, `P.M.`, ` pm `,
 	"\u00a0", " ",
+	"½", `\frac{1}{2}`, "⅓", `\frac{1}{3}`, "⅔", `\frac{2}{3}`, "¼", `\frac{1}{4}`, "¾", `\frac{3}{4}`,
 	`\hspace`, " ",
 	`\operatorname{`, `\mathrm{`,
 )
@@ -73,6 +74,11 @@ func clean(s string) string {
 		// parentheses is the one after a comma
 		s = indexCondRE.ReplaceAllString(s, `, $2 \in \mathbb{$3}`)
 	}
+	if strings.Contains(s, `\begin`) {
+		// \begin{cases} x = 1 \\ y = 2 \end{cases}: a solved system
+		s = systemAnswer(s)
+	}
+	s = pointName(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -269,4 +275,85 @@ func allBytes(s string, ok func(byte) bool) bool {
 		}
 	}
 	return true
+}
+
+// assignRowRE matches one row of a solved system: a name (x, x_1, y_{2})
+// set equal to a value with no other relation in it.
+var assignRowRE = regexp.MustCompile(`^[a-zA-Z](?:_\{?[0-9a-zA-Z]+\}?)?\s*=[^=<>&]+$`)
+
+// systemAnswer rewrites a cases, array or aligned environment (also after
+// a brace, \left\{ \begin{array}{l} ... \end{array}\right.) whose rows each
+// set one name to a value as the list "x = 1, y = 2". Anything else
+// (piecewise functions, systems still to solve) is left as it is.
+func systemAnswer(s string) string {
+	t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), `\{`))
+	for _, env := range []string{"cases", "array", "aligned"} {
+		body, ok := strings.CutPrefix(t, `\begin{`+env+`}`)
+		if !ok {
+			continue
+		}
+		body, ok = strings.CutSuffix(body, `\end{`+env+`}`)
+		if !ok || strings.Contains(body, `\begin`) || strings.Contains(body, `\le`) || strings.Contains(body, `\ge`) || strings.Contains(body, `\ne`) {
+			return s
+		}
+		if env == "array" {
+			body = strings.TrimSpace(body)
+			spec, rest, ok := strings.Cut(body, "}")
+			if !ok || !strings.HasPrefix(spec, "{") || strings.Trim(spec[1:], "lcr| ") != "" {
+				return s
+			}
+			body = rest
+		}
+		var rows []string
+		for _, r := range strings.Split(body, `\\`) {
+			r = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(r), ",;."))
+			if r == "" {
+				continue
+			}
+			if !assignRowRE.MatchString(r) {
+				return s
+			}
+			rows = append(rows, r)
+		}
+		if len(rows) < 2 {
+			return s
+		}
+		return strings.Join(rows, ", ")
+	}
+	return s
+}
+
+// pointNameRE matches a point's name written before its coordinates:
+// A(1,2), M_1(0,-1), P'(2,3). C(5,2) is left alone (a binomial).
+var pointNameRE = regexp.MustCompile(`^[ABD-Z](?:_\{?[0-9]+\}?|')?\s*\(`)
+
+// pointName drops the name of a point given with its coordinates,
+// A(1,2) -> (1,2), when the parentheses hold the whole rest of the answer
+// and a comma at their top level.
+func pointName(s string) string {
+	loc := pointNameRE.FindStringIndex(s)
+	if loc == nil {
+		return s
+	}
+	open := loc[1] - 1
+	depth, comma := 0, false
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 {
+				if i != len(s)-1 || !comma {
+					return s
+				}
+				return s[open:]
+			}
+		case ',':
+			if depth == 1 {
+				comma = true
+			}
+		}
+	}
+	return s
 }

@@ -77,9 +77,30 @@ func nameLike(n *node) bool {
 		return len(n.args) > 0
 	case kFunc:
 		// |AB|, \min f(x), \max S
+		if trigOfAngle(n) {
+			return true // \sin A, \cos\alpha: the value asked for in a triangle
+		}
 		return (n.name == "abs" || (n.name == "min" || n.name == "max") && len(n.args) == 1) && nameLike(n.args[0])
 	}
 	return false
+}
+
+// angleNames are the Greek letters used to name angles.
+var angleNames = map[string]bool{"alpha": true, "beta": true, "gamma": true, "theta": true, "phi": true, "varphi": true}
+
+// trigOfAngle reports a trigonometric function of one angle's name: a
+// capital letter (\sin A) or a Greek letter (\tan\alpha), not of x.
+func trigOfAngle(n *node) bool {
+	switch n.name {
+	case "sin", "cos", "tan", "cot", "sec", "csc":
+	default:
+		return false
+	}
+	if len(n.args) != 1 || n.args[0].k != kVar {
+		return false
+	}
+	v := n.args[0].name
+	return len(v) == 1 && v[0] >= 'A' && v[0] <= 'Z' || angleNames[v]
 }
 
 // norm rewrites a parsed answer into the shape compared: "x = 3" becomes 3,

@@ -353,6 +353,11 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		if res.Reason == "" {
 			res.Reason = "different"
 		}
+		if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
+			// \{x \mid x = \frac{\pi}{4} + k\pi\}: a number picked out of an
+			// answer that does not parse says nothing against the gold either
+			res.Verdict, res.Reason = Unsure, "number taken from an answer that does not parse"
+		}
 	default:
 		res.Verdict, res.Reason = Unsure, c.reason
 		if res.Reason == "" {

@@ -1,0 +1,61 @@
+package verify
+
+import "testing"
+
+// redteam4Cases are the fourth red-team round: answers that are equal in
+// unusual notation (testdata/equalpairs.tsv, TestEqualPairs), with the
+// wrong-but-close pairs next to each fix. Each equal case failed before
+// its fix.
+var redteam4Cases = []hardCase{
+	// font, size and colour switches around a value
+	{`12`, `\bf{12}`, []Verdict{Equal}},
+	{`12`, `\bf 12`, []Verdict{Equal}},
+	{`12`, `\large 12`, []Verdict{Equal}},
+	{`12`, `\color{red}{12}`, []Verdict{Equal}},
+	{`12`, `\color{red} 12`, []Verdict{Equal}},
+	{`12`, `\textcolor{red}{12}`, []Verdict{Equal}},
+	{`12`, `\bf{13}`, []Verdict{Different}},
+	{`12`, `\textcolor{red}{21}`, []Verdict{Different}},
+	{`\frac{1}{2}`, `\textcolor{blue}{\frac{1}{2}}`, []Verdict{Equal}},
+	// \lbrace \rbrace are set braces
+	{`\{1,2,3\}`, `\lbrace 1,2,3 \rbrace`, []Verdict{Equal}},
+	{`\{1,2,3\}`, `\left\lbrace 3,2,1 \right\rbrace`, []Verdict{Equal}},
+	{`\{1,2,3\}`, `\lbrace 1,2 \rbrace`, []Verdict{Different}},
+	// unicode vulgar fractions
+	{`\frac{1}{2}`, `½`, []Verdict{Equal}},
+	{`\frac{3}{4}`, `¾`, []Verdict{Equal}},
+	{`\frac{5}{2}`, `2½`, []Verdict{Equal}},
+	{`\frac{1}{2}`, `¼`, []Verdict{Different}},
+	// a solved system in cases or array is its list of assignments
+	{`(1,2)`, `\begin{cases}x=1\\y=2\end{cases}`, []Verdict{Equal}},
+	{`(1,2)`, `\left\{\begin{array}{l}x=1\\y=2\end{array}\right.`, []Verdict{Equal}},
+	{`x=1, y=2`, `\begin{cases} y = 2, \\ x = 1. \end{cases}`, []Verdict{Equal}},
+	{`(1,2)`, `\begin{cases}x=2\\y=1\end{cases}`, []Verdict{Different}},
+	{`(2,1)`, `\begin{cases}x=1\\y=2\end{cases}`, notEqual},
+	{`(1,2)`, `\begin{cases}x+y=3\\x-y=-1\end{cases}`, notEqual},
+	{`x`, `\begin{cases}x, & x\ge 0\\-x, & x<0\end{cases}`, notEqual},
+	{`(1,2)`, `\begin{cases}x=1\\y\ge 2\end{cases}`, notEqual},
+	// a point's name before its coordinates
+	{`(1,2)`, `A(1,2)`, []Verdict{Equal}},
+	{`(2,-1)`, `M\left(2,-1\right)`, []Verdict{Equal}},
+	{`(2,-1)`, `P_1(2,-1)`, []Verdict{Equal}},
+	{`(1,2)`, `A(2,1)`, []Verdict{Different}},
+	{`(1,2)`, `A(1,2), B(3,4)`, notEqual},
+	{`10`, `C(5,2)`, []Verdict{Equal, Unsure}},
+	{`(5,2)`, `C(5,2)`, notEqual},
+	// \sin A = value: the function of an angle's name is a name
+	{`\frac{3}{5}`, `\sin A = \frac{3}{5}`, []Verdict{Equal}},
+	{`\frac{3}{5}`, `\cos\theta = \frac{3}{5}`, []Verdict{Equal}},
+	{`2`, `\tan\alpha = 2`, []Verdict{Equal}},
+	{`\frac{3}{5}`, `\sin A = \frac{4}{5}`, []Verdict{Different}},
+	{`\frac{3}{5}`, `\sin x = \frac{3}{5}`, notEqual},
+	{`\frac{3}{5}`, `\sin A > \frac{3}{5}`, notEqual},
+	// a number picked out of an answer that does not parse is no
+	// evidence of a different answer either
+	{`\frac{\pi}{4}+k\pi, k\in\mathbb{Z}`, `\left\{x \mid x=\frac{\pi}{4}+k\pi, k\in\mathbb{Z}\right\}`, []Verdict{Unsure, Equal}},
+	{`4`, `\left\{x \mid x=\frac{\pi}{4}+k\pi, k\in\mathbb{Z}\right\}`, notEqual},
+	{`5`, `\lim_{x\to 3} f(x)`, notEqual},
+	{`5`, `the answer is 3`, []Verdict{Different}},
+}
+
+func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
