@@ -56,6 +56,13 @@ var redteam4Cases = []hardCase{
 	{`4`, `\left\{x \mid x=\frac{\pi}{4}+k\pi, k\in\mathbb{Z}\right\}`, notEqual},
 	{`5`, `\lim_{x\to 3} f(x)`, notEqual},
 	{`5`, `the answer is 3`, []Verdict{Different}},
+	// words that introduce a choice letter
+	{`A`, `\text{Option A}`, []Verdict{Equal}},
+	{`C`, `the correct option is (C).`, []Verdict{Equal}},
+	{`C`, `the correct option is (D).`, []Verdict{Different}},
+	{`A`, `Option (A) or (B)`, notEqual},
+	{`A`, `Option A and B`, notEqual},
+	{`12`, `Option A`, notEqual},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }

@@ -843,6 +843,13 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	t := strings.TrimSpace(textWrappersSpaced.Replace(s))
 	t = strings.TrimPrefix(t, `\mathbf`)
 	t = strings.TrimSpace(t)
+	for _, w := range choicePrefixes {
+		// "Option A", "the correct option is (C)": the words name the choice
+		if len(t) > len(w) && strings.EqualFold(t[:len(w)], w) {
+			t = strings.TrimSpace(t[len(w):])
+			break
+		}
+	}
 	paren := strings.HasPrefix(t, "(")
 	if paren {
 		t = t[1:]
@@ -873,6 +880,10 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	}
 	return "", false
 }
+
+// choicePrefixes are words that introduce a choice letter, longest first.
+var choicePrefixes = []string{"the correct option is ", "the correct answer is ", "the correct choice is ",
+	"the answer is ", "option ", "choice "}
 
 // moreChoices reports another choice letter "(B)" in the rest of an answer.
 func moreChoices(rest string) bool {
