@@ -1914,3 +1914,71 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGol
 	}
 	return 0, false
 }
+
+// solvedCurve decides "y = F" against another equation E = 0 in y (xy = 1
+// against y = \frac{1}{x}): equal when substituting F for y makes E
+// vanish at every sample point, E is linear in y, and E at y = 0 is a
+// non-zero constant (so E's coefficient of y never vanishes where E's
+// solutions would be, and E = 0 has no solutions F misses). Only exact
+// rational evaluation counts; anything else is cUnsure.
+func (c *comparer) solvedCurve(g, p *node) cmp {
+	for _, pair := range [2][2]*node{{g, p}, {p, g}} {
+		a, b := pair[0], pair[1]
+		if a.args[0].k != kVar {
+			continue
+		}
+		v := a.args[0].name
+		fv := map[string]bool{}
+		collectVars(a.args[1], fv)
+		ev := map[string]bool{}
+		e := &node{k: kAdd, args: []*node{b.args[0], {k: kNeg, args: []*node{b.args[1]}}}}
+		collectVars(e, ev)
+		if fv[v] || !ev[v] || len(fv) == 0 {
+			continue
+		}
+		vars := map[string]bool{}
+		for x := range fv {
+			vars[x] = true
+		}
+		for x := range ev {
+			if x != v {
+				vars[x] = true
+			}
+		}
+		var b0 *big.Rat
+		for _, env := range c.points(vars, map[string]bool{}) {
+			f, err := c.evalAt(a.args[1], env)
+			if err != nil || f.r == nil {
+				return cUnsure
+			}
+			var at [3]*big.Rat
+			for i, y := range []*big.Rat{f.r, new(big.Rat), big.NewRat(1, 1)} {
+				env[v] = y
+				r, err := c.evalAt(e, env)
+				if err != nil || r.r == nil {
+					return cUnsure
+				}
+				at[i] = r.r
+			}
+			delete(env, v)
+			if at[0].Sign() != 0 {
+				return cUnsure // F does not solve E here
+			}
+			// linear in v: E(v) = E(0) + v (E(1) - E(0)), checked at v = F
+			slope := new(big.Rat).Sub(at[2], at[1])
+			lin := new(big.Rat).Add(at[1], new(big.Rat).Mul(f.r, slope))
+			if lin.Cmp(at[0]) != 0 || slope.Sign() == 0 || at[1].Sign() == 0 {
+				return cUnsure
+			}
+			if b0 == nil {
+				b0 = at[1]
+			} else if b0.Cmp(at[1]) != 0 {
+				return cUnsure // E(0) varies: its zeros may add solutions
+			}
+		}
+		if b0 != nil {
+			return cEqual
+		}
+	}
+	return cUnsure
+}

@@ -63,6 +63,23 @@ var redteam4Cases = []hardCase{
 	{`A`, `Option (A) or (B)`, notEqual},
 	{`A`, `Option A and B`, notEqual},
 	{`12`, `Option A`, notEqual},
+	// y = F(x) against an equation linear in y whose constant term is a
+	// non-zero constant: the same curve (xy = 1 has no points x = 0)
+	{`y=\frac{1}{x}`, `xy=1`, []Verdict{Equal}},
+	{`xy=1`, `y=\frac{1}{x}`, []Verdict{Equal}},
+	{`y=\frac{3}{x}`, `xy-3=0`, []Verdict{Equal}},
+	{`y=\frac{1}{x^2+1}`, `(x^2+1)y=1`, []Verdict{Equal}},
+	{`y=\frac{2}{x}`, `xy=1`, []Verdict{Different}},
+	{`y=\frac{2}{x}`, `xy-3=0`, []Verdict{Different}},
+	{`y=x^2`, `y^2=x^4`, notEqual},
+	{`y=\frac{1}{x}`, `x^2y^2=1`, notEqual},
+	{`y=x`, `xy=x^2`, notEqual},
+	{`y=\sqrt{x}`, `y^2=x`, notEqual},
+	// a product of coordinates is not one coordinate (was equal)
+	{`y=0`, `xy=0`, notEqual},
+	{`y=2`, `xy=2`, notEqual},
+	{`6`, `xy=6`, []Verdict{Equal}},
+	{`xy=2`, `yx=2`, []Verdict{Equal}},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
