@@ -1496,6 +1496,7 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = "infinity against a value"
 		return cDiff
 	}
+	g, p = negDegrees(g), negDegrees(p)
 	if g.pct && p.deg || g.deg && p.pct {
 		return c.fail("a percentage against degrees") // 3% against 3°
 	}
@@ -1531,6 +1532,17 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = saved
 	}
 	return r
+}
+
+// negDegrees marks -30^\circ as degrees and -3\% as a percentage: the
+// sign wraps the marked value.
+func negDegrees(n *node) *node {
+	if n.k != kNeg || n.deg || n.pct || len(n.args) != 1 || !n.args[0].deg && !n.args[0].pct {
+		return n
+	}
+	m := *n
+	m.deg, m.pct = n.args[0].deg, n.args[0].pct
+	return &m
 }
 
 // radMarked reports a value followed by the unit rad (2\pi \text{ rad}).

@@ -80,6 +80,16 @@ var redteam4Cases = []hardCase{
 	{`y=2`, `xy=2`, notEqual},
 	{`6`, `xy=6`, []Verdict{Equal}},
 	{`xy=2`, `yx=2`, []Verdict{Equal}},
+	// a negative angle in degrees against radians (was different)
+	{`-\frac{\pi}{6}`, `-30^\circ`, []Verdict{Equal}},
+	{`-30^\circ`, `-\frac{\pi}{6}`, []Verdict{Equal}},
+	{`-\frac{\pi}{6}`, `-60^\circ`, []Verdict{Different}},
+	{`-\frac{\pi}{6}`, `30^\circ`, []Verdict{Different}},
+	{`-30^\circ`, `-30`, []Verdict{Equal}},
+	{`-3\%`, `-3^\circ`, notEqual},
+	{`-3\%`, `-0.03`, []Verdict{Equal}},
+	{`-3\%`, `-3`, []Verdict{Equal}},
+	{`-3\%`, `-0.3`, []Verdict{Different}},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
