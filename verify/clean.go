@@ -79,6 +79,7 @@ func clean(s string) string {
 		s = systemAnswer(s)
 	}
 	s = pointName(s)
+	s = dropTrailingCondition(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -356,4 +357,75 @@ func pointName(s string) string {
 		}
 	}
 	return s
+}
+
+// condWords open a parenthesised remark after an answer that is not part
+// of it: 3 \text{ (when } x = 1), x = 4 \; (x = -1 \text{ rejected}).
+var condWords = []string{"since", "when", "where", "because", "as", "for", "if", "rejected", "discarded", "valid", "reject", "discard"}
+
+// dropTrailingCondition drops a remark in parentheses after an answer:
+// "a = 2 (a > 0)", "k = \frac{1}{2}\,(k > 0)", "x = 4 \; (x = -1 \text{
+// rejected})", "\frac{\sqrt{3}}{2} \text{ (since } A \text{ is acute)}". The
+// parentheses must close the answer, follow a space, and hold an
+// inequality or a word of condWords; an answer that is itself an
+// inequality keeps them (x > 2 (x \ne 3) is another set).
+func dropTrailingCondition(s string) string {
+	t := strings.TrimSpace(s)
+	body := strings.TrimSuffix(t, "}")
+	if !strings.HasSuffix(body, ")") {
+		return s
+	}
+	// the ( matching the final )
+	depth, open := 0, -1
+	for i := len(body) - 1; i >= 0; i-- {
+		switch body[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				open = i
+			}
+		}
+		if open >= 0 {
+			break
+		}
+	}
+	if open <= 0 {
+		return s
+	}
+	head := body[:open]
+	inText := false
+	if h, ok := strings.CutSuffix(strings.TrimRight(head, " "), `\text{`); ok {
+		head, inText = h, true // \text{ (since } ...)
+	} else if len(body) != len(t) {
+		return s // a brace after the ) that no \text{ opened
+	}
+	trimmed := strings.TrimRight(head, " ")
+	spaced := len(trimmed) < len(head) || inText
+	for _, sp := range []string{`\,`, `\;`, `\:`, `\quad`, `\qquad`} {
+		if t2, ok := strings.CutSuffix(trimmed, sp); ok {
+			trimmed, spaced = strings.TrimRight(t2, " "), true
+		}
+	}
+	if !spaced || trimmed == "" || strings.ContainsAny(trimmed[len(trimmed)-1:], "+-*/^_=(,") ||
+		strings.ContainsAny(trimmed, "<>") || strings.Contains(trimmed, `\le`) || strings.Contains(trimmed, `\ge`) ||
+		strings.Contains(trimmed, `\ne`) || strings.Contains(trimmed, `\text{ (`) {
+		return s
+	}
+	inner := body[open+1 : len(body)-1]
+	cond := strings.ContainsAny(inner, "<>") || strings.Contains(inner, `\le`) || strings.Contains(inner, `\ge`) ||
+		strings.Contains(inner, `\ne`)
+	words := strings.Fields(strings.ToLower(textWrappersSpaced.Replace(inner)))
+	if len(words) > 0 {
+		for _, w := range condWords {
+			if words[0] == w || w == "rejected" && strings.Contains(inner, w) || w == "discarded" && strings.Contains(inner, w) {
+				cond = true
+			}
+		}
+	}
+	if !cond {
+		return s
+	}
+	return trimmed
 }

@@ -90,6 +90,18 @@ var redteam4Cases = []hardCase{
 	{`-3\%`, `-0.03`, []Verdict{Equal}},
 	{`-3\%`, `-3`, []Verdict{Equal}},
 	{`-3\%`, `-0.3`, []Verdict{Different}},
+	// a remark in parentheses after the answer (a condition, a rejected root)
+	{`2`, `a=2 (a>0)`, []Verdict{Equal}},
+	{`\frac{1}{2}`, `k=\frac{1}{2}\,(k>0)`, []Verdict{Equal}},
+	{`4`, `x=4 \; (x=-1 \text{ rejected})`, []Verdict{Equal}},
+	{`3`, `3 \text{ (when } x=1)`, []Verdict{Equal}},
+	{`\frac{\sqrt{3}}{2}`, `\frac{\sqrt{3}}{2} \text{ (since } A \text{ is acute)}`, []Verdict{Equal}},
+	{`2`, `2 \quad (x > 0)`, []Verdict{Equal}},
+	{`5`, `a=2 (a>0)`, []Verdict{Different}},
+	{`x>2`, `x>2 (x\ne 3)`, notEqual},
+	{`3`, `3 (x=1)`, notEqual},
+	{`\frac{1}{2}`, `\frac{1}{2} \text{ (or } 0.3)`, notEqual},
+	{`2x+2`, `2 (x+1)`, []Verdict{Equal}},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
