@@ -102,6 +102,13 @@ var redteam4Cases = []hardCase{
 	{`3`, `3 (x=1)`, notEqual},
 	{`\frac{1}{2}`, `\frac{1}{2} \text{ (or } 0.3)`, notEqual},
 	{`2x+2`, `2 (x+1)`, []Verdict{Equal}},
+	// words before a negative value (was "words minus 4")
+	{`-4`, `\text{minimum value } -4`, []Verdict{Equal}},
+	{`4`, `\text{minimum value } -4`, []Verdict{Different}},
+	{`-\frac12`, `\text{minimum } -\frac{1}{2}`, []Verdict{Equal}},
+	// "answer is" inside \text{}: the value after the closing brace
+	{`-\frac{1}{2}`, `\text{The answer is } -\frac{1}{2}`, []Verdict{Equal}},
+	{`\frac{1}{2}`, `\text{The answer is } -\frac{1}{2}`, []Verdict{Different}},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
