@@ -80,6 +80,11 @@ func clean(s string) string {
 	}
 	s = pointName(s)
 	s = dropTrailingCondition(s)
+	if m := curveLabelRE.FindStringSubmatch(s); m != nil {
+		// l: 2x - y - 1 = 0, C: \frac{x^2}{4} + y^2 = 1: a curve's name
+		s = m[1]
+	}
+	s = probabilityName(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -428,4 +433,42 @@ func dropTrailingCondition(s string) string {
 		return s
 	}
 	return trimmed
+}
+
+// curveLabelRE matches a line's or curve's name before its equation.
+var curveLabelRE = regexp.MustCompile(`^(?:l|L|C|E|\\Gamma)(?:_\{?[0-9a-zA-Z]+\}?)?\s*:\s*([^:]+=[^:]+)$`)
+
+// probabilityName drops a probability's or expectation's name on the
+// left: P(B|A) = \frac{3}{4}, P(\xi = 2) = 0.3 become the value. The name
+// must close before the only top-level "=".
+func probabilityName(s string) string {
+	t := strings.TrimSpace(s)
+	if len(t) < 4 || t[0] != 'P' && t[0] != 'E' && t[0] != 'D' {
+		return s
+	}
+	i := 1
+	for i < len(t) && t[i] == ' ' {
+		i++
+	}
+	if i >= len(t) || t[i] != '(' {
+		return s
+	}
+	depth := 0
+	for j := i; j < len(t); j++ {
+		switch t[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				rest := strings.TrimSpace(t[j+1:])
+				v, ok := strings.CutPrefix(rest, "=")
+				if !ok || strings.ContainsAny(v, "=<>") || strings.TrimSpace(v) == "" {
+					return s
+				}
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return s
 }

@@ -109,6 +109,13 @@ var redteam4Cases = []hardCase{
 	// "answer is" inside \text{}: the value after the closing brace
 	{`-\frac{1}{2}`, `\text{The answer is } -\frac{1}{2}`, []Verdict{Equal}},
 	{`\frac{1}{2}`, `\text{The answer is } -\frac{1}{2}`, []Verdict{Different}},
+	// names of probabilities and curves on the left
+	{`\frac{3}{4}`, `P(B|A)=\frac{3}{4}`, []Verdict{Equal}},
+	{`0.3`, `P(\xi=2)=0.3`, []Verdict{Equal}},
+	{`0.4`, `P(\xi=2)=0.3`, []Verdict{Different}},
+	{`y=2x-1`, `l:2x-y-1=0`, []Verdict{Equal}},
+	{`y=2x-1`, `l: y=2x+1`, []Verdict{Different}},
+	{`2:3`, `E:F=3:2`, notEqual},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
