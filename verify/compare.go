@@ -486,6 +486,12 @@ func (c *comparer) compare(g, p *node) cmp {
 		return c.intervals(g, p)
 	case isList(g) && isList(p):
 		return c.multiset(g.args, p.args)
+	case g.k == kSet && len(g.args) == 1 && g.args[0].k == kTuple && p.k == kTuple:
+		return c.compare(g.args[0], p) // \{(1,2)\} against (1,2): the one pair
+	case p.k == kSet && len(p.args) == 1 && p.args[0].k == kTuple && g.k == kTuple:
+		return c.compare(g, p.args[0])
+	case isScalar(g) && c.sameAlternatives(g, p):
+		return cEqual // \frac{1}{2} \text{ or } 50\%: one value written two ways
 	case isList(g) && p.k == kTuple || g.k == kTuple && isList(p):
 		return c.ordered(g.args, p.args)
 	case g.k == kTuple && p.k == kTuple:
@@ -1993,4 +1999,20 @@ func (c *comparer) solvedCurve(g, p *node) cmp {
 		}
 	}
 	return cUnsure
+}
+
+// sameAlternatives reports an "or" list of two or three forms that each
+// equal the scalar g (\frac{1}{2} or 50\%, 2\sqrt{2} or \sqrt{8}).
+func (c *comparer) sameAlternatives(g, p *node) bool {
+	if p.k != kList || !p.or || len(p.args) < 2 || len(p.args) > 3 {
+		return false
+	}
+	saved := c.reason
+	for _, a := range p.args {
+		if !isScalar(a) || c.compare(g, a) != cEqual {
+			c.reason = saved
+			return false
+		}
+	}
+	return true
 }

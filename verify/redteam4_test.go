@@ -116,6 +116,14 @@ var redteam4Cases = []hardCase{
 	{`y=2x-1`, `l:2x-y-1=0`, []Verdict{Equal}},
 	{`y=2x-1`, `l: y=2x+1`, []Verdict{Different}},
 	{`2:3`, `E:F=3:2`, notEqual},
+	// a set of one pair is the pair; one value written two ways with "or"
+	{`(1,2)`, `\{(1,2)\}`, []Verdict{Equal}},
+	{`\{(1,1)\}`, `(x,y)=(1,1)`, []Verdict{Equal}},
+	{`(1,2)`, `\{(2,1)\}`, []Verdict{Different}},
+	{`\{(1,2),(3,4)\}`, `(1,2)`, notEqual},
+	{`\frac{1}{2}`, `\frac{1}{2}\ \text{or}\ 50\%`, []Verdict{Equal}},
+	{`\frac{1}{2}`, `\frac{1}{2}\ \text{or}\ 0.6`, notEqual},
+	{`2`, `2 \text{ or } -2`, notEqual},
 }
 
 func TestRedteam4(t *testing.T) { checkHardCases(t, redteam4Cases) }
