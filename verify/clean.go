@@ -10,7 +10,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\\`, `\\`, // a row separator stays whole (so "\\ " is not read as "\ ")
 	`\left.`, "", `\right.`, "",
 	`\leftarrow`, `\leftarrow`, `\rightarrow`, `\rightarrow`, `\Leftrightarrow`, `\Leftrightarrow`, `\leftrightarrow`, `\leftrightarrow`,
-	`\left\{`, `\{`, `\right\}`, `\}`,
+	`\left\{`, `\{`, `\right\}`, `\}`, `\lbrace`, `\{`, `\rbrace`, `\}`,
 	`\left`, "", `\right`, "",
 	`{,}`, ",",
 	`,\!`, ",", `\!`, "",
@@ -24,6 +24,7 @@ var cleanReplacer = strings.NewReplacer(
 	`\lt`, "<", `\gt`, ">", `\not=`, `\neq `, `\not =`, `\neq `, `\not\in`, `\notin `,
 	`a.m.`, ` am `, `p.m.`, ` pm `, `A.M.`, ` am `, `P.M.`, ` pm `,
 	"\u00a0", " ",
+	"½", `\frac{1}{2}`, "⅓", `\frac{1}{3}`, "⅔", `\frac{2}{3}`, "¼", `\frac{1}{4}`, "¾", `\frac{3}{4}`,
 	`\hspace`, " ",
 	`\operatorname{`, `\mathrm{`,
 )
@@ -73,6 +74,17 @@ func clean(s string) string {
 		// parentheses is the one after a comma
 		s = indexCondRE.ReplaceAllString(s, `, $2 \in \mathbb{$3}`)
 	}
+	if strings.Contains(s, `\begin`) {
+		// \begin{cases} x = 1 \\ y = 2 \end{cases}: a solved system
+		s = systemAnswer(s)
+	}
+	s = pointName(s)
+	s = dropTrailingCondition(s)
+	if m := curveLabelRE.FindStringSubmatch(s); m != nil {
+		// l: 2x - y - 1 = 0, C: \frac{x^2}{4} + y^2 = 1: a curve's name
+		s = m[1]
+	}
+	s = probabilityName(s)
 	// a single number with comma or space thousands separators: 7,425,000
 	s = strings.TrimSpace(s)
 	ellipsis := decimalEllipsis(s)
@@ -269,4 +281,194 @@ func allBytes(s string, ok func(byte) bool) bool {
 		}
 	}
 	return true
+}
+
+// assignRowRE matches one row of a solved system: a name (x, x_1, y_{2})
+// set equal to a value with no other relation in it.
+var assignRowRE = regexp.MustCompile(`^[a-zA-Z](?:_\{?[0-9a-zA-Z]+\}?)?\s*=[^=<>&]+$`)
+
+// systemAnswer rewrites a cases, array or aligned environment (also after
+// a brace, \left\{ \begin{array}{l} ... \end{array}\right.) whose rows each
+// set one name to a value as the list "x = 1, y = 2". Anything else
+// (piecewise functions, systems still to solve) is left as it is.
+func systemAnswer(s string) string {
+	t := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(s), `\{`))
+	for _, env := range []string{"cases", "array", "aligned"} {
+		body, ok := strings.CutPrefix(t, `\begin{`+env+`}`)
+		if !ok {
+			continue
+		}
+		body, ok = strings.CutSuffix(body, `\end{`+env+`}`)
+		if !ok || strings.Contains(body, `\begin`) || strings.Contains(body, `\le`) || strings.Contains(body, `\ge`) || strings.Contains(body, `\ne`) {
+			return s
+		}
+		if env == "array" {
+			body = strings.TrimSpace(body)
+			spec, rest, ok := strings.Cut(body, "}")
+			if !ok || !strings.HasPrefix(spec, "{") || strings.Trim(spec[1:], "lcr| ") != "" {
+				return s
+			}
+			body = rest
+		}
+		var rows []string
+		for _, r := range strings.Split(body, `\\`) {
+			r = strings.TrimSpace(strings.TrimRight(strings.TrimSpace(r), ",;."))
+			if r == "" {
+				continue
+			}
+			if !assignRowRE.MatchString(r) {
+				return s
+			}
+			rows = append(rows, r)
+		}
+		if len(rows) < 2 {
+			return s
+		}
+		return strings.Join(rows, ", ")
+	}
+	return s
+}
+
+// pointNameRE matches a point's name written before its coordinates:
+// A(1,2), M_1(0,-1), P'(2,3). C(5,2) is left alone (a binomial).
+var pointNameRE = regexp.MustCompile(`^[ABD-Z](?:_\{?[0-9]+\}?|')?\s*\(`)
+
+// pointName drops the name of a point given with its coordinates,
+// A(1,2) -> (1,2), when the parentheses hold the whole rest of the answer
+// and a comma at their top level.
+func pointName(s string) string {
+	loc := pointNameRE.FindStringIndex(s)
+	if loc == nil {
+		return s
+	}
+	open := loc[1] - 1
+	depth, comma := 0, false
+	for i := open; i < len(s); i++ {
+		switch s[i] {
+		case '(', '[', '{':
+			depth++
+		case ')', ']', '}':
+			depth--
+			if depth == 0 {
+				if i != len(s)-1 || !comma {
+					return s
+				}
+				return s[open:]
+			}
+		case ',':
+			if depth == 1 {
+				comma = true
+			}
+		}
+	}
+	return s
+}
+
+// condWords open a parenthesised remark after an answer that is not part
+// of it: 3 \text{ (when } x = 1), x = 4 \; (x = -1 \text{ rejected}).
+var condWords = []string{"since", "when", "where", "because", "as", "for", "if", "rejected", "discarded", "valid", "reject", "discard"}
+
+// dropTrailingCondition drops a remark in parentheses after an answer:
+// "a = 2 (a > 0)", "k = \frac{1}{2}\,(k > 0)", "x = 4 \; (x = -1 \text{
+// rejected})", "\frac{\sqrt{3}}{2} \text{ (since } A \text{ is acute)}". The
+// parentheses must close the answer, follow a space, and hold an
+// inequality or a word of condWords; an answer that is itself an
+// inequality keeps them (x > 2 (x \ne 3) is another set).
+func dropTrailingCondition(s string) string {
+	t := strings.TrimSpace(s)
+	body := strings.TrimSuffix(t, "}")
+	if !strings.HasSuffix(body, ")") {
+		return s
+	}
+	// the ( matching the final )
+	depth, open := 0, -1
+	for i := len(body) - 1; i >= 0; i-- {
+		switch body[i] {
+		case ')':
+			depth++
+		case '(':
+			depth--
+			if depth == 0 {
+				open = i
+			}
+		}
+		if open >= 0 {
+			break
+		}
+	}
+	if open <= 0 {
+		return s
+	}
+	head := body[:open]
+	inText := false
+	if h, ok := strings.CutSuffix(strings.TrimRight(head, " "), `\text{`); ok {
+		head, inText = h, true // \text{ (since } ...)
+	} else if len(body) != len(t) {
+		return s // a brace after the ) that no \text{ opened
+	}
+	trimmed := strings.TrimRight(head, " ")
+	spaced := len(trimmed) < len(head) || inText
+	for _, sp := range []string{`\,`, `\;`, `\:`, `\quad`, `\qquad`} {
+		if t2, ok := strings.CutSuffix(trimmed, sp); ok {
+			trimmed, spaced = strings.TrimRight(t2, " "), true
+		}
+	}
+	if !spaced || trimmed == "" || strings.ContainsAny(trimmed[len(trimmed)-1:], "+-*/^_=(,") ||
+		strings.ContainsAny(trimmed, "<>") || strings.Contains(trimmed, `\le`) || strings.Contains(trimmed, `\ge`) ||
+		strings.Contains(trimmed, `\ne`) || strings.Contains(trimmed, `\text{ (`) {
+		return s
+	}
+	inner := body[open+1 : len(body)-1]
+	cond := strings.ContainsAny(inner, "<>") || strings.Contains(inner, `\le`) || strings.Contains(inner, `\ge`) ||
+		strings.Contains(inner, `\ne`)
+	words := strings.Fields(strings.ToLower(textWrappersSpaced.Replace(inner)))
+	if len(words) > 0 {
+		for _, w := range condWords {
+			if words[0] == w || w == "rejected" && strings.Contains(inner, w) || w == "discarded" && strings.Contains(inner, w) {
+				cond = true
+			}
+		}
+	}
+	if !cond {
+		return s
+	}
+	return trimmed
+}
+
+// curveLabelRE matches a line's or curve's name before its equation.
+var curveLabelRE = regexp.MustCompile(`^(?:l|L|C|E|\\Gamma)(?:_\{?[0-9a-zA-Z]+\}?)?\s*:\s*([^:]+=[^:]+)$`)
+
+// probabilityName drops a probability's or expectation's name on the
+// left: P(B|A) = \frac{3}{4}, P(\xi = 2) = 0.3 become the value. The name
+// must close before the only top-level "=".
+func probabilityName(s string) string {
+	t := strings.TrimSpace(s)
+	if len(t) < 4 || t[0] != 'P' && t[0] != 'E' && t[0] != 'D' {
+		return s
+	}
+	i := 1
+	for i < len(t) && t[i] == ' ' {
+		i++
+	}
+	if i >= len(t) || t[i] != '(' {
+		return s
+	}
+	depth := 0
+	for j := i; j < len(t); j++ {
+		switch t[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				rest := strings.TrimSpace(t[j+1:])
+				v, ok := strings.CutPrefix(rest, "=")
+				if !ok || strings.ContainsAny(v, "=<>") || strings.TrimSpace(v) == "" {
+					return s
+				}
+				return strings.TrimSpace(v)
+			}
+		}
+	}
+	return s
 }

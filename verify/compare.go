@@ -77,9 +77,30 @@ func nameLike(n *node) bool {
 		return len(n.args) > 0
 	case kFunc:
 		// |AB|, \min f(x), \max S
+		if trigOfAngle(n) {
+			return true // \sin A, \cos\alpha: the value asked for in a triangle
+		}
 		return (n.name == "abs" || (n.name == "min" || n.name == "max") && len(n.args) == 1) && nameLike(n.args[0])
 	}
 	return false
+}
+
+// angleNames are the Greek letters used to name angles.
+var angleNames = map[string]bool{"alpha": true, "beta": true, "gamma": true, "theta": true, "phi": true, "varphi": true}
+
+// trigOfAngle reports a trigonometric function of one angle's name: a
+// capital letter (\sin A) or a Greek letter (\tan\alpha), not of x.
+func trigOfAngle(n *node) bool {
+	switch n.name {
+	case "sin", "cos", "tan", "cot", "sec", "csc":
+	default:
+		return false
+	}
+	if len(n.args) != 1 || n.args[0].k != kVar {
+		return false
+	}
+	v := n.args[0].name
+	return len(v) == 1 && v[0] >= 'A' && v[0] <= 'Z' || angleNames[v]
 }
 
 // norm rewrites a parsed answer into the shape compared: "x = 3" becomes 3,
@@ -465,6 +486,12 @@ func (c *comparer) compare(g, p *node) cmp {
 		return c.intervals(g, p)
 	case isList(g) && isList(p):
 		return c.multiset(g.args, p.args)
+	case g.k == kSet && len(g.args) == 1 && g.args[0].k == kTuple && p.k == kTuple:
+		return c.compare(g.args[0], p) // \{(1,2)\} against (1,2): the one pair
+	case p.k == kSet && len(p.args) == 1 && p.args[0].k == kTuple && g.k == kTuple:
+		return c.compare(g, p.args[0])
+	case isScalar(g) && c.sameAlternatives(g, p):
+		return cEqual // \frac{1}{2} \text{ or } 50\%: one value written two ways
 	case isList(g) && p.k == kTuple || g.k == kTuple && isList(p):
 		return c.ordered(g.args, p.args)
 	case g.k == kTuple && p.k == kTuple:
@@ -1475,6 +1502,7 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = "infinity against a value"
 		return cDiff
 	}
+	g, p = negDegrees(g), negDegrees(p)
 	if g.pct && p.deg || g.deg && p.pct {
 		return c.fail("a percentage against degrees") // 3% against 3°
 	}
@@ -1510,6 +1538,17 @@ func (c *comparer) scalar(g, p *node) cmp {
 		c.reason = saved
 	}
 	return r
+}
+
+// negDegrees marks -30^\circ as degrees and -3\% as a percentage: the
+// sign wraps the marked value.
+func negDegrees(n *node) *node {
+	if n.k != kNeg || n.deg || n.pct || len(n.args) != 1 || !n.args[0].deg && !n.args[0].pct {
+		return n
+	}
+	m := *n
+	m.deg, m.pct = n.args[0].deg, n.args[0].pct
+	return &m
 }
 
 // radMarked reports a value followed by the unit rad (2\pi \text{ rad}).
@@ -1892,4 +1931,88 @@ func (c *comparer) rounding(decSide *node, dv val, other *node, ov val, decIsGol
 		return cDiff, true
 	}
 	return 0, false
+}
+
+// solvedCurve decides "y = F" against another equation E = 0 in y (xy = 1
+// against y = \frac{1}{x}): equal when substituting F for y makes E
+// vanish at every sample point, E is linear in y, and E at y = 0 is a
+// non-zero constant (so E's coefficient of y never vanishes where E's
+// solutions would be, and E = 0 has no solutions F misses). Only exact
+// rational evaluation counts; anything else is cUnsure.
+func (c *comparer) solvedCurve(g, p *node) cmp {
+	for _, pair := range [2][2]*node{{g, p}, {p, g}} {
+		a, b := pair[0], pair[1]
+		if a.args[0].k != kVar {
+			continue
+		}
+		v := a.args[0].name
+		fv := map[string]bool{}
+		collectVars(a.args[1], fv)
+		ev := map[string]bool{}
+		e := &node{k: kAdd, args: []*node{b.args[0], {k: kNeg, args: []*node{b.args[1]}}}}
+		collectVars(e, ev)
+		if fv[v] || !ev[v] || len(fv) == 0 {
+			continue
+		}
+		vars := map[string]bool{}
+		for x := range fv {
+			vars[x] = true
+		}
+		for x := range ev {
+			if x != v {
+				vars[x] = true
+			}
+		}
+		var b0 *big.Rat
+		for _, env := range c.points(vars, map[string]bool{}) {
+			f, err := c.evalAt(a.args[1], env)
+			if err != nil || f.r == nil {
+				return cUnsure
+			}
+			var at [3]*big.Rat
+			for i, y := range []*big.Rat{f.r, new(big.Rat), big.NewRat(1, 1)} {
+				env[v] = y
+				r, err := c.evalAt(e, env)
+				if err != nil || r.r == nil {
+					return cUnsure
+				}
+				at[i] = r.r
+			}
+			delete(env, v)
+			if at[0].Sign() != 0 {
+				return cUnsure // F does not solve E here
+			}
+			// linear in v: E(v) = E(0) + v (E(1) - E(0)), checked at v = F
+			slope := new(big.Rat).Sub(at[2], at[1])
+			lin := new(big.Rat).Add(at[1], new(big.Rat).Mul(f.r, slope))
+			if lin.Cmp(at[0]) != 0 || slope.Sign() == 0 || at[1].Sign() == 0 {
+				return cUnsure
+			}
+			if b0 == nil {
+				b0 = at[1]
+			} else if b0.Cmp(at[1]) != 0 {
+				return cUnsure // E(0) varies: its zeros may add solutions
+			}
+		}
+		if b0 != nil {
+			return cEqual
+		}
+	}
+	return cUnsure
+}
+
+// sameAlternatives reports an "or" list of two or three forms that each
+// equal the scalar g (\frac{1}{2} or 50\%, 2\sqrt{2} or \sqrt{8}).
+func (c *comparer) sameAlternatives(g, p *node) bool {
+	if p.k != kList || !p.or || len(p.args) < 2 || len(p.args) > 3 {
+		return false
+	}
+	saved := c.reason
+	for _, a := range p.args {
+		if !isScalar(a) || c.compare(g, a) != cEqual {
+			c.reason = saved
+			return false
+		}
+	}
+	return true
 }

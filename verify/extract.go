@@ -227,6 +227,10 @@ func finalPhrase(text string) (string, int, bool) {
 		return "", 0, false
 	}
 	rest := strings.TrimLeft(text[best+bestLen:], " *:\n\t")
+	if r, ok := strings.CutPrefix(rest, "}"); ok && strings.Contains(asciiLower(text[:best]), `\text{`) {
+		// \text{The answer is } -\frac{1}{2}: the marker closed its text group
+		rest = strings.TrimLeft(r, " *:\n\t")
+	}
 	// stop at the end of the sentence or a few markers
 	for _, stop := range []string{"I hope", "\n\n", "<|im", "<|endoftext|>"} {
 		if i := strings.Index(rest, stop); i >= 0 {

@@ -452,7 +452,17 @@ func lexCommand(s string, i int, toks *[]token) int {
 		// wide spaces separate answers: x = 1 \quad y = 2
 		emit(tOp, ",")
 	case "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr",
-		"displaystyle", "textstyle", "limits", "nolimits", "hline", "cline", "middle", "dollar":
+		"displaystyle", "textstyle", "limits", "nolimits", "hline", "cline", "middle", "dollar",
+		"bf", "it", "rm", "sf", "tt", "large", "Large", "LARGE", "huge", "Huge", "small", "normalsize", "scriptsize", "footnotesize":
+		// font and size switches: \bf 12, \large 12
+	case "color":
+		// \color{red} 12: the colour is not part of the answer
+		_, k := readGroup(s, j)
+		return k
+	case "textcolor":
+		// \textcolor{red}{12}: the colour is dropped, the group read next
+		_, k := readGroup(s, j)
+		return k
 	case "over":
 		emit(tCmd, "over")
 	case "text", "textbf", "textit", "textrm", "textnormal", "mbox", "texttt", "textsf", "hbox", "textup", "emph":

@@ -1196,6 +1196,16 @@ func (p *parser) parsePrimary() (*node, error) {
 			p.note(t.text)
 			return p.parsePrimary()
 		}
+		if !isConnective(t) && p.isOp("-") && p.startsFactor(p.peekAt(1)) {
+			// \text{minimum value } -4: a label before a negative value
+			p.note(t.text)
+			p.next()
+			r, err := p.parseTerm()
+			if err != nil {
+				return nil, err
+			}
+			return &node{k: kNeg, args: []*node{r}}, nil
+		}
 		return &node{k: kText, name: t.text}, nil
 	case tIdent:
 		name := t.text

@@ -283,6 +283,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	}
 	c := &comparer{ctx: ctx, lim: ch.lim, rename: isFunctionAnswer(gn), gArgs: functionArgs(gn), pArgs: functionArgs(pn)}
 	var verdict cmp
+	curve := false // decided as the same curve: names on the left do not matter
 	pn = alignTupleNames(gn, pn)
 	gNames, gVals := namedValues(gn)
 	pNames, pVals := namedValues(pn)
@@ -290,6 +291,10 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 	case gNames != "" && gNames == pNames:
 		// a = 2, b = 3 against b = 3, a = 2: compare name by name
 		verdict = c.ordered(gVals, pVals)
+	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
+		c.solvedCurve(gn, pn) == cEqual:
+		// y = \frac{1}{x} against xy = 1: the same curve
+		verdict, curve = cEqual, true
 	case isEquation(gn) && pn.k == kRel || isEquation(pn) && gn.k == kRel:
 		verdict = c.compare(gn, pn)
 	case gn.k == kRel && pn.k == kRel && len(gn.ops) == 1 && len(pn.ops) == 1 && gn.ops[0] == "=" && pn.ops[0] == "=" &&
@@ -310,7 +315,7 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		gn, pn = norm(gn), norm(pn)
 		pn = renameIndex(gn, pn)
 		verdict = c.compare(gn, pn)
-		if verdict == cEqual && coordinatesDiffer(og, op) {
+		if verdict == cEqual && !curve && coordinatesDiffer(og, op) {
 			// y = 3 against x = 3: two different lines
 			verdict, c.reason = cUnsure, "the same value for different coordinates"
 		}
@@ -352,6 +357,11 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		res.Verdict, res.Reason = Different, c.reason
 		if res.Reason == "" {
 			res.Reason = "different"
+		}
+		if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
+			// \{x \mid x = \frac{\pi}{4} + k\pi\}: a number picked out of an
+			// answer that does not parse says nothing against the gold either
+			res.Verdict, res.Reason = Unsure, "number taken from an answer that does not parse"
 		}
 	default:
 		res.Verdict, res.Reason = Unsure, c.reason
@@ -702,6 +712,18 @@ func coordinatesDiffer(g, p *node) bool {
 				return n.args[0].name
 			}
 		}
+		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kMul && len(n.args[0].args) <= 3 {
+			// xy = 0 against y = 0: a product of coordinates is not one
+			var name []byte
+			for _, a := range n.args[0].args {
+				if a.k != kVar || a.name != "x" && a.name != "y" && a.name != "z" {
+					return ""
+				}
+				name = append(name, a.name[0])
+			}
+			sort.Slice(name, func(i, j int) bool { return name[i] < name[j] }) // xy = 2 against yx = 2: the same product
+			return string(name)
+		}
 		if n.k == kRel && len(n.ops) == 1 && n.ops[0] == "=" && n.args[0].k == kFunc && (n.args[0].name == "min" || n.args[0].name == "max") {
 			return n.args[0].name // \min f = -1 against \max f = -1
 		}
@@ -838,6 +860,13 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	t := strings.TrimSpace(textWrappersSpaced.Replace(s))
 	t = strings.TrimPrefix(t, `\mathbf`)
 	t = strings.TrimSpace(t)
+	for _, w := range choicePrefixes {
+		// "Option A", "the correct option is (C)": the words name the choice
+		if len(t) > len(w) && strings.EqualFold(t[:len(w)], w) {
+			t = strings.TrimSpace(t[len(w):])
+			break
+		}
+	}
 	paren := strings.HasPrefix(t, "(")
 	if paren {
 		t = t[1:]
@@ -868,6 +897,10 @@ func choiceLetter(s string, bare bool) (string, bool) {
 	}
 	return "", false
 }
+
+// choicePrefixes are words that introduce a choice letter, longest first.
+var choicePrefixes = []string{"the correct option is ", "the correct answer is ", "the correct choice is ",
+	"the answer is ", "option ", "choice "}
 
 // moreChoices reports another choice letter "(B)" in the rest of an answer.
 func moreChoices(rest string) bool {
