@@ -98,6 +98,8 @@ func (ch *Checker) Check(ctx context.Context, gold, pred string) (res Result) {
 		res.Verdict, res.Reason = Unsure, "no answer found"
 		if strings.TrimSpace(pred) == "" {
 			res.Verdict, res.Reason = Different, "empty prediction"
+		} else if cutWhileThinking(pred) {
+			res.Verdict, res.Reason = Different, "cut off while thinking, with no boxed or stated answer"
 		}
 		return res
 	}
@@ -1123,6 +1125,18 @@ func predAnswer(pred string) (string, bool) {
 		!strings.Contains(lp, "</think>") && !strings.Contains(lp, "answer") && len(pred) <= 4000 && !proseAroundMath(pred) {
 		return stripDelims(strings.TrimSpace(pred)), false
 	}
+	if cutWhileThinking(pred) {
+		// A generation cut off inside its think block (finish_reason
+		// "length") has no final answer: only a box or an "answer is"
+		// phrase counts, never the last number of the musing.
+		_, _, phrase := finalPhrase(pred)
+		if len(findBoxes(pred)) > 0 || phrase {
+			if a, ok := ExtractAnswer(pred); ok {
+				return a, true
+			}
+		}
+		return "", true
+	}
 	if a, ok := ExtractAnswer(pred); ok {
 		return a, true
 	}
@@ -1141,4 +1155,11 @@ func predAnswer(pred string) (string, bool) {
 		}
 	}
 	return s, false
+}
+
+// cutWhileThinking reports a generation whose think block was opened and
+// never closed.
+func cutWhileThinking(pred string) bool {
+	lp := asciiLower(pred)
+	return strings.Contains(lp, "<think>") && !strings.Contains(lp, "</think>")
 }

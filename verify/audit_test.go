@@ -1,5 +1,8 @@
 package verify
 
+// Cases found outside the red-team rounds: by the README audit (bare
+// words) and by the lead (generations cut off while thinking).
+
 import "testing"
 
 // bareWordCases: words written outside \text{} are words, not products of
@@ -38,3 +41,15 @@ func TestBareWordsAsText(t *testing.T) {
 		}
 	}
 }
+
+// cutThinkingCases: a generation cut off inside its think block has no
+// final answer unless it boxed or stated one; the last number of its
+// musing is not an answer.
+var cutThinkingCases = []hardCase{
+	{`5`, "<think>\nlet me try n = 4, that gives 12, maybe 5", []Verdict{Different}},
+	{`5`, `<think>I think it is \boxed{5}`, []Verdict{Equal}},
+	{`5`, `<think>so the answer is 5`, []Verdict{Equal}},
+	{`5`, `<think>hmm</think>The answer is \boxed{5}.`, []Verdict{Equal}},
+}
+
+func TestCutWhileThinking(t *testing.T) { checkHardCases(t, cutThinkingCases) }
