@@ -53,3 +53,14 @@ var cutThinkingCases = []hardCase{
 }
 
 func TestCutWhileThinking(t *testing.T) { checkHardCases(t, cutThinkingCases) }
+
+// rejectedCases: an unboxed answer whose last formula or number is what the
+// prose after it rejects has no answer (it was a false equal).
+var rejectedCases = []hardCase{
+	{`3`, `$x = 3$ is not a solution since it makes the denominator zero. Hence there is no solution.`, notEqual},
+	{`3`, `x = 3 is not a solution, so there is no solution.`, notEqual},
+	{`3`, `So we get $x = 3$.`, []Verdict{Equal}},
+	{`3`, `So we get x = 3, which is the only solution.`, []Verdict{Equal}},
+}
+
+func TestRejectedAnswers(t *testing.T) { checkHardCases(t, rejectedCases) }

@@ -201,6 +201,11 @@ func ExtractAnswer(text string) (string, bool) {
 		return phrase, true
 	}
 	m, end, ok := lastMathSpan(text)
+	if ok && negatedAfter(text[end:]) {
+		// "$x = 3$ is not a solution ... so there is no solution": the
+		// last formula is what the prose after it rejects
+		return "", false
+	}
 	if ok {
 		// a number in the prose after the last formula is the answer:
 		// "... so $d = 90/n$. Therefore there are 12 sequences."
@@ -426,4 +431,16 @@ func asciiLower(s string) string {
 		}
 	}
 	return string(b)
+}
+
+// negatedAfter reports prose after the last formula that rejects or
+// negates something ("is not a solution", "no solution", "cannot").
+func negatedAfter(prose string) bool {
+	for _, w := range strings.FieldsFunc(asciiLower(prose), func(r rune) bool { return !(r >= 'a' && r <= 'z' || r == '\'') }) {
+		switch w {
+		case "not", "no", "never", "cannot", "can't", "isn't", "aren't", "impossible", "neither", "nor", "rejected", "discard", "discarded", "extraneous", "invalid":
+			return true
+		}
+	}
+	return false
 }

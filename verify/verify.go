@@ -1150,6 +1150,9 @@ func predAnswer(pred string) (string, bool) {
 	}
 	s := stripDelims(strings.TrimSpace(pred))
 	if wordy(s) && !strings.Contains(s, "\\") {
+		if negatedAfter(s[strings.LastIndexAny(s, "0123456789")+1:]) {
+			return "", true // "x = 3 is not a solution": no answer
+		}
 		if n, ok := lastNumber(s); ok {
 			return n, true
 		}
