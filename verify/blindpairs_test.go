@@ -8,24 +8,26 @@ import (
 	"testing"
 )
 
-// blindPair is one row of testdata/blindpairs.tsv: a hard pair written by
-// the third red-team round from competition answers and model habits,
-// before reading the earlier rounds' cases.
-type blindPair struct {
+// labelledPair is one row of a (gold, pred, label, note) TSV of hard pairs:
+// testdata/blindpairs.tsv (the third red-team round, written from
+// competition answers and model habits before reading the earlier rounds)
+// and testdata/equalpairs.tsv (the fourth).
+type labelledPair struct {
 	gold, pred string
 	want       Verdict
 	note       string
 	line       int
 }
 
-func loadBlindPairs(t *testing.T) []blindPair {
+// loadPairsTSV reads a (gold, pred, label, note) TSV of labelled pairs.
+func loadPairsTSV(t *testing.T, path string) []labelledPair {
 	t.Helper()
-	f, err := os.Open("testdata/blindpairs.tsv")
+	f, err := os.Open(path)
 	if err != nil {
-		t.Fatalf("open blind pairs: %v", err)
+		t.Fatalf("open %s: %v", path, err)
 	}
 	defer f.Close()
-	var out []blindPair
+	var out []labelledPair
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -34,27 +36,26 @@ func loadBlindPairs(t *testing.T) []blindPair {
 		}
 		cols := strings.Split(line, "\t")
 		if len(cols) != 4 {
-			t.Fatalf("testdata/blindpairs.tsv line %d: want 4 tab-separated columns (gold, pred, label, note), got %d", n, len(cols))
+			t.Fatalf("%s line %d: want 4 tab-separated columns (gold, pred, label, note), got %d", path, n, len(cols))
 		}
 		want := Verdict(cols[2])
 		if want != Equal && want != Different {
-			t.Fatalf("testdata/blindpairs.tsv line %d: label %q, want equal or different", n, cols[2])
+			t.Fatalf("%s line %d: label %q, want equal or different", path, n, cols[2])
 		}
-		out = append(out, blindPair{gold: cols[0], pred: cols[1], want: want, note: cols[3], line: n})
+		out = append(out, labelledPair{gold: cols[0], pred: cols[1], want: want, note: cols[3], line: n})
 	}
 	if err := sc.Err(); err != nil {
-		t.Fatalf("read blind pairs: %v", err)
+		t.Fatalf("read %s: %v", path, err)
 	}
 	return out
 }
 
-// TestBlindPairs runs the blind red-team pairs: no wrong pair may be
-// called equal (a wrong answer accepted is the costly error), and the
-// share of right verdicts (unsure counts as not right) must stay at or
-// above the level reached when they were written.
-func TestBlindPairs(t *testing.T) {
-	const minAccuracy = 0.973
-	pairs := loadBlindPairs(t)
+// checkPairsTSV runs the pairs of path: no wrong pair may be called equal
+// (a wrong answer accepted is the costly error), and the share of right
+// verdicts (unsure counts as not right) must stay at or above minAccuracy,
+// the level reached when they were written.
+func checkPairsTSV(t *testing.T, path string, minAccuracy float64) {
+	pairs := loadPairsTSV(t, path)
 	ctx := context.Background()
 	right, unsure, falseEqual, falseDiff := 0, 0, 0, 0
 	for _, p := range pairs {
@@ -74,9 +75,17 @@ func TestBlindPairs(t *testing.T) {
 		}
 	}
 	acc := float64(right) / float64(len(pairs))
-	t.Logf("blind pairs: %d, right %d (%.1f%%), unsure %d, false equal %d, false different %d",
-		len(pairs), right, 100*acc, unsure, falseEqual, falseDiff)
+	t.Logf("%s: %d pairs, right %d (%.1f%%), unsure %d, false equal %d, false different %d",
+		path, len(pairs), right, 100*acc, unsure, falseEqual, falseDiff)
 	if acc < minAccuracy {
 		t.Errorf("accuracy %.1f%% below %.1f%%", 100*acc, 100*minAccuracy)
 	}
 }
+
+// TestBlindPairs runs the third (blind) red-team round's pairs.
+func TestBlindPairs(t *testing.T) { checkPairsTSV(t, "testdata/blindpairs.tsv", 0.973) }
+
+// TestEqualPairs runs the fourth round: mostly pairs that are equal in
+// unusual notation (the side where a checker says unsure or different),
+// plus wrong-but-close pairs in new categories.
+func TestEqualPairs(t *testing.T) { checkPairsTSV(t, "testdata/equalpairs.tsv", 0.985) }
