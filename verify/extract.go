@@ -167,6 +167,31 @@ func afterThink(text string) string {
 // </think> is searched when a think block is present and followed by text.
 func ExtractAnswer(text string) (string, bool) {
 	text = afterThink(text)
+	if a, ok := markedAnswer(text); ok {
+		return a, true
+	}
+	m, end, ok := lastMathSpan(text)
+	if ok && negatedAfter(text[end:]) {
+		// "$x = 3$ is not a solution ... so there is no solution": the
+		// last formula is what the prose after it rejects
+		return "", false
+	}
+	if ok {
+		// a number in the prose after the last formula is the answer:
+		// "... so $d = 90/n$. Therefore there are 12 sequences."
+		if n, ok := lastNumber(text[end:]); ok && len(text)-end < 400 && !strings.Contains(text[end:], "\\") {
+			return n, true
+		}
+		return m, true
+	}
+	return "", false
+}
+
+// markedAnswer returns the answer text marks as one: the last non-empty
+// \boxed{} (joined with the boxes just before it when only separators
+// stand between them), or the text after "final answer is" when it comes
+// later or nothing is boxed.
+func markedAnswer(text string) (string, bool) {
 	boxes := findBoxes(text)
 	// empty boxes (\boxed{} written as a template) are not answers
 	kept := boxes[:0:0]
@@ -199,20 +224,6 @@ func ExtractAnswer(text string) (string, bool) {
 	}
 	if hasPhrase {
 		return phrase, true
-	}
-	m, end, ok := lastMathSpan(text)
-	if ok && negatedAfter(text[end:]) {
-		// "$x = 3$ is not a solution ... so there is no solution": the
-		// last formula is what the prose after it rejects
-		return "", false
-	}
-	if ok {
-		// a number in the prose after the last formula is the answer:
-		// "... so $d = 90/n$. Therefore there are 12 sequences."
-		if n, ok := lastNumber(text[end:]); ok && len(text)-end < 400 && !strings.Contains(text[end:], "\\") {
-			return n, true
-		}
-		return m, true
 	}
 	return "", false
 }

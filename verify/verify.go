@@ -1129,11 +1129,8 @@ func predAnswer(pred string) (string, bool) {
 		// A generation cut off inside its think block (finish_reason
 		// "length") has no final answer: only a box or an "answer is"
 		// phrase counts, never the last number of the musing.
-		_, _, phrase := finalPhrase(pred)
-		if len(findBoxes(pred)) > 0 || phrase {
-			if a, ok := ExtractAnswer(pred); ok {
-				return a, true
-			}
+		if a, ok := markedAnswer(pred); ok {
+			return a, true
 		}
 		return "", true
 	}
