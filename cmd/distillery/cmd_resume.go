@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
@@ -84,7 +82,7 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		case !st.Done():
 			fmt.Fprintf(env.Stdout, "nothing to resume: the %d shards not done are pending or running in Slurm\n", len(st.Shards)-st.Counts[slurm.StateDone])
 			return nil
-		case noMerge || len(st.PendingMerges)+len(st.RunningMerges) > 0 || datasetExists(l):
+		case noMerge || len(st.PendingMerges)+len(st.RunningMerges) > 0 || st.Dataset:
 			fmt.Fprintf(env.Stdout, "nothing to resume: all %d shards are done\n", len(st.Shards))
 			return nil
 		}
@@ -114,10 +112,4 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	printSubmitSummary(env, res, len(st.Shards), len(todo), opts.DryRun)
 	return nil
-}
-
-// datasetExists reports whether a merge already wrote the dataset card.
-func datasetExists(l shard.Layout) bool {
-	_, err := os.Stat(filepath.Join(l.DatasetDir(), "README.md"))
-	return err == nil
 }
