@@ -51,8 +51,8 @@ func writeDone(t *testing.T, l shard.Layout, id int, bad bool) {
 	}
 }
 
-// TestCollectHardened: the states status must not get wrong.
-func TestCollectHardened(t *testing.T) {
+// TestCollectEdgeStates: the states status must not get wrong.
+func TestCollectEdgeStates(t *testing.T) {
 	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 	squeueOK := "10_0|12|10|0|COMPLETED|None|n1|d\n10_1|13|10|1|CANCELLED|None|n1|d\n"
 	cases := []struct {
