@@ -461,6 +461,10 @@ func (c *comparer) compare(g, p *node) cmp {
 		}
 		if _, letter := letterOf(text); !letter && hasWord(text.name) && !numberWord(text.name) && !hasMatrix(other) && (text == p || !strings.ContainsAny(text.name, "0123456789$\\=()[]<>^_")) {
 			// (a gold sentence with math in it may state the value: unsure)
+			if describesFamily(text.name, other) {
+				// "n is odd" against n = 2k + 1: the words may describe the formula
+				return c.fail("a text answer describing a kind of number against a formula with a parameter")
+			}
 			// "There are no solutions." against a value
 			c.reason = "text answer against a value"
 			return cDiff
@@ -581,6 +585,43 @@ func saysNone(s string) bool {
 		}
 	}
 	return false
+}
+
+// familyWords name kinds of numbers that a formula with a parameter may
+// describe (2k + 1 the odd numbers, k^2 the squares).
+var familyWords = map[string]bool{
+	"odd": true, "even": true, "prime": true, "primes": true, "composite": true, "square": true, "squares": true,
+	"cube": true, "cubes": true, "multiple": true, "multiples": true, "divisible": true, "divisor": true, "divisors": true,
+	"integer": true, "integers": true, "natural": true, "power": true, "powers": true, "factorial": true,
+	"triangular": true, "perfect": true, "rational": true, "irrational": true, "real": true, "reals": true,
+	"positive": true, "negative": true, "nonnegative": true, "arithmetic": true, "geometric": true, "progression": true,
+	"residue": true, "remainder": true, "congruent": true,
+}
+
+// describesFamily reports a text answer that names a kind of number ("n
+// is odd", "all perfect squares") against a value with a free parameter
+// (2k + 1, k^2), which it may describe; a text that says there is none
+// ("no such n") does not.
+func describesFamily(text string, other *node) bool {
+	if saysNone(text) {
+		return false
+	}
+	family := false
+	words := strings.ReplaceAll(asciiLower(text), "n't", " not")
+	for _, w := range strings.FieldsFunc(words, func(r rune) bool { return !(r >= 'a' && r <= 'z') }) {
+		switch {
+		case w == "not" || w == "never" || w == "cannot" || w == "impossible":
+			return false // "n is not odd", "cannot be prime"
+		case familyWords[w]:
+			family = true
+		}
+	}
+	if !family {
+		return false
+	}
+	vars := map[string]bool{}
+	collectVars(other, vars)
+	return len(vars) > 0
 }
 
 // hasWord reports a word of two or more letters.

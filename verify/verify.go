@@ -360,6 +360,14 @@ func (ch *Checker) compareParsed(ctx context.Context, cg, cp string, fromText bo
 		if res.Reason == "" {
 			res.Reason = "different"
 		}
+		_, gw := splitConds(dropAnnotations(gProse))
+		_, pw := splitConds(pProse)
+		_, gu := splitUnits(gw)
+		_, pu := splitUnits(pw)
+		if v, why, ok := c.compareUnits(gn, pn, gu, pu); ok {
+			// 1.5 hours against 90 minutes: the values differ, the quantities may not
+			res.Verdict, res.Reason = v, why
+		}
 		if aroundNumber != "" && !onlyFillerAround(aroundNumber) {
 			// \{x \mid x = \frac{\pi}{4} + k\pi\}: a number picked out of an
 			// answer that does not parse says nothing against the gold either
@@ -554,31 +562,6 @@ func condsConflict(gc, pc string) bool {
 		}
 	}
 	return conflict
-}
-
-// unitDims names the kind of the units whose same number in another unit
-// of the kind is another quantity (unit keys as unitKey writes them).
-var unitDims = map[string]string{
-	"mm": "length", "cm": "length", "dm": "length", "m": "length", "km": "length", "mile": "length", "ft": "length",
-	"in": "length", "yd": "length",
-	"s": "time", "min": "time", "h": "time", "day": "time", "week": "time", "month": "time", "year": "time",
-	"mg": "mass", "g": "mass", "kg": "mass", "lb": "mass", "ton": "mass", "tons": "mass", "tonnes": "mass", "oz": "mass",
-	"ml": "volume", "l": "volume",
-	"km h": "speed", "m s": "speed", "mph": "speed", "kmh": "speed", "kph": "speed", "mile h": "speed",
-}
-
-// unitsConflict reports two different units of the same kind and power
-// (cm against m, cm^2 against m^2, hours against minutes).
-func unitsConflict(a, b string) bool {
-	split := func(u string) (string, string) {
-		if i := strings.LastIndexByte(u, '^'); i >= 0 && allDigitsStr(u[i+1:]) {
-			return u[:i], u[i:]
-		}
-		return u, ""
-	}
-	ba, ea := split(a)
-	bb, eb := split(b)
-	return ba != bb && ea == eb && unitDims[ba] != "" && unitDims[ba] == unitDims[bb]
 }
 
 // splitUnits separates the units among dropped words.
