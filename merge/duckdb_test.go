@@ -3,12 +3,11 @@ package merge
 import (
 	"bytes"
 	"encoding/json"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/distillery-hpc/distillery/internal/testenv"
 )
 
 // duckdbScript reads the dataset with DuckDB (npm @duckdb/node-api), an
@@ -35,61 +34,6 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 })().catch((e) => { console.error(e); process.exit(1); });
 `
 
-// duckdbNodeModules finds the node_modules holding @duckdb/node-api:
-// $DISTILLERY_DUCKDB_NODE_MODULES, else <repo>/.ci/node/node_modules.
-func duckdbNodeModules() string {
-	if d := os.Getenv("DISTILLERY_DUCKDB_NODE_MODULES"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, ".ci", "node", "node_modules")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
-}
-
-// skipOrFail skips loudly, or fails when CI requires the DuckDB check.
-func skipOrFail(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("DISTILLERY_REQUIRE_DUCKDB") == "1" {
-		t.Fatalf("DuckDB check required (DISTILLERY_REQUIRE_DUCKDB=1) but %s", why)
-	}
-	t.Skipf("SKIP: DuckDB check not run: %s (install with: mkdir -p .ci/node && cd .ci/node && echo '{\"private\":true}' > package.json && npm install @duckdb/node-api)", why)
-}
-
-// runDuckDB runs a node script that loads @duckdb/node-api from
-// $NODE_MODULES_DIR, with env added, and returns its stdout; it skips
-// loudly (or fails, in CI) without node or the module.
-func runDuckDB(t *testing.T, js string, env ...string) []byte {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skipOrFail(t, "node is not on PATH")
-	}
-	nm := duckdbNodeModules()
-	if _, err := os.Stat(filepath.Join(nm, "@duckdb", "node-api")); err != nil {
-		skipOrFail(t, "@duckdb/node-api is not in "+nm)
-	}
-	script := filepath.Join(t.TempDir(), "check.js")
-	if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Env = append(append(os.Environ(), "NODE_MODULES_DIR="+nm), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node DuckDB check failed: %v\n%s", err, stderr.String())
-	}
-	return stdout.Bytes()
-}
-
 // wantColumns are OpenR1-Math-220k's 14 columns, in order, with their
 // types as DuckDB names them (DuckDB versions differ in which struct field
 // names they quote: the quotes are dropped before comparing).
@@ -103,7 +47,7 @@ var wantColumns = [][2]string{
 }
 
 func duckdbCheck(t *testing.T, datasetDir string, want map[string]Row) {
-	stdout := runDuckDB(t, duckdbScript, "DATASET_DIR="+datasetDir)
+	stdout := testenv.NeedDuckDB(t).Run(t, duckdbScript, "DATASET_DIR="+datasetDir)
 	var got struct {
 		Columns [][2]string      `json:"columns"`
 		Rows    []map[string]any `json:"rows"`

@@ -16,7 +16,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/distillery-hpc/distillery/internal/realdata"
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -48,14 +48,14 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 func realRun(t *testing.T, dir string) (shard.Layout, shard.Plan, int) {
 	t.Helper()
 	var problems []shard.Problem
-	if _, err := shard.ReadSource(realdata.Require(t, "derived/problems.jsonl"), nil, func(r shard.Row) error {
+	if _, err := shard.ReadSource(testenv.NeedData(t, "derived/problems.jsonl"), nil, func(r shard.Row) error {
 		problems = append(problems, shard.ProblemFromRow(r))
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	gens := map[string][]map[string]any{}
-	f, err := os.Open(realdata.Require(t, "derived/generations.jsonl"))
+	f, err := os.Open(testenv.NeedData(t, "derived/generations.jsonl"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestRunRealGenerationsFromAForeignWriter(t *testing.T) {
 		Judged  int         `json:"judged"`
 		Bad     int         `json:"bad"`
 	}
-	if err := json.Unmarshal(runDuckDB(t, duckdbRealScript, "DATASET_DIR="+sum.DatasetDir), &got); err != nil {
+	if err := json.Unmarshal(testenv.NeedDuckDB(t).Run(t, duckdbRealScript, "DATASET_DIR="+sum.DatasetDir), &got); err != nil {
 		t.Fatal(err)
 	}
 	checkColumns(t, got.Columns)

@@ -5,29 +5,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"os/exec"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/distillery-hpc/distillery/internal/testenv"
 )
 
-// liveClient returns a Client on the local test cluster, started with
-// testcluster/up.sh when it does not answer. It skips loudly when sbatch is
-// not installed and fails instead when DISTILLERY_REQUIRE_SLURM=1.
+// liveClient returns a Client on a running Slurm (testenv.NeedSlurm starts
+// the local test cluster when none answers). It skips loudly when sbatch
+// is not installed and fails instead when DISTILLERY_REQUIRE_SLURM=1.
 func liveClient(t *testing.T) Client {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIP: live Slurm tests do not run with -short")
-	}
-	if _, err := exec.LookPath("sbatch"); err != nil {
-		msg := "SKIP: sbatch not found: the parsers were not tested against a live Slurm (apt-get install -y slurm-wlm munge)"
-		if os.Getenv("DISTILLERY_REQUIRE_SLURM") == "1" {
-			t.Fatal(msg + " and DISTILLERY_REQUIRE_SLURM=1")
-		}
-		t.Skip(msg)
-	}
-	env := os.Environ()
+	env := testenv.NeedSlurm(t)
 	c := Client{Exec: func(ctx context.Context, name string, args ...string) ([]byte, []byte, error) {
 		if _, err := exec.LookPath(name); err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", name, ErrNotFound)
@@ -39,25 +30,6 @@ func liveClient(t *testing.T) Client {
 		err := cmd.Run()
 		return stdout.Bytes(), stderr.Bytes(), err
 	}}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if out, _, err := c.Exec(ctx, "sinfo", "-h", "-o", "%T"); err == nil && len(bytes.TrimSpace(out)) > 0 && !bytes.Contains(out, []byte("down")) {
-		return c
-	}
-	t.Log("starting the local test cluster with testcluster/up.sh")
-	cmd := exec.Command("testcluster/up.sh")
-	cmd.Env = append(os.Environ(), "MAX_ARRAY_SIZE=5")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("testcluster/up.sh: %v\n%s", err, stderr.String())
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "export SLURM_CONF="); ok {
-			env = append(env, "SLURM_CONF="+strings.Trim(v, `'"`))
-		}
-	}
 	return c
 }
 

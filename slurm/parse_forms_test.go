@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -146,15 +147,14 @@ func TestParseScontrolConfigForms(t *testing.T) {
 // TestParseEveryFixture runs the parser meant for each real capture over
 // it: no error, and every job has an id and a state.
 func TestParseEveryFixture(t *testing.T) {
-	dir := fixtureDir()
+	dir := testenv.NeedData(t, "slurm-fixtures")
 	var files []string
 	for _, pat := range []string{"*/*.json", "*/*/*/*.json"} {
 		m, _ := filepath.Glob(filepath.Join(dir, pat))
 		files = append(files, m...)
 	}
 	if len(files) == 0 {
-		readFixture(t, "PROVENANCE.md") // skips loudly
-		t.Skip("SKIP: no JSON fixtures")
+		t.Fatalf("no JSON captures in %s", dir)
 	}
 	jobsSeen := 0
 	for _, f := range files {

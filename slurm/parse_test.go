@@ -5,31 +5,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/distillery-hpc/distillery/internal/testenv"
 )
 
-// fixtureDir finds the shared directory of real Slurm captures: beside the
-// checkout (../shared from the repository root), or beside the directory
-// holding the checkout (git worktrees), or DISTILLERY_SHARED_DIR.
-func fixtureDir() string {
-	cands := []string{"../../shared", "../../../shared"}
-	if d := os.Getenv("DISTILLERY_SHARED_DIR"); d != "" {
-		cands = append([]string{d}, cands...)
-	}
-	for _, c := range cands {
-		if _, err := os.Stat(filepath.Join(c, "data/real/slurm-fixtures")); err == nil {
-			return filepath.Join(c, "data/real/slurm-fixtures")
-		}
-	}
-	return filepath.Join(cands[len(cands)-2], "data/real/slurm-fixtures")
-}
-
+// readFixture reads rel from the real Slurm captures kept beside the
+// repository (slurm-fixtures in the real data set). It skips loudly when
+// they are not there, and fails instead when DISTILLERY_REQUIRE_DATA=1.
 func readFixture(t *testing.T, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(fixtureDir(), rel))
+	b, err := os.ReadFile(testenv.NeedData(t, filepath.Join("slurm-fixtures", rel)))
 	if err != nil {
-		if os.IsNotExist(err) {
-			t.Skipf("SKIP: real Slurm fixture %s not present (%v); parsers are tested on testdata/ only", rel, err)
-		}
 		t.Fatal(err)
 	}
 	return b

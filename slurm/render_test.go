@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"mvdan.cc/sh/v3/syntax"
+
+	"github.com/distillery-hpc/distillery/internal/testenv"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -133,12 +135,8 @@ func parseScript(t *testing.T, script []byte) *syntax.File {
 // loudly when not, and fails instead when DISTILLERY_REQUIRE_SHELLCHECK=1.
 func shellcheck(t *testing.T, script []byte) {
 	t.Helper()
-	path, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("DISTILLERY_REQUIRE_SHELLCHECK") == "1" {
-			t.Fatal("shellcheck not found and DISTILLERY_REQUIRE_SHELLCHECK=1")
-		}
-		t.Log("SKIP: shellcheck not installed; the scripts were not linted (apt-get install shellcheck)")
+	path, ok := testenv.NeedShellcheck(t)
+	if !ok {
 		return
 	}
 	cmd := exec.Command(path, "--shell=bash", "--severity=style", "-")

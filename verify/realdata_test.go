@@ -2,9 +2,9 @@ package verify_test
 
 import (
 	"context"
-	"os"
 	"testing"
 
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/verify"
 	"github.com/distillery-hpc/distillery/verify/internal/realdata"
 )
@@ -13,21 +13,11 @@ import (
 // they are absent (and failing when DISTILLERY_REQUIRE_DATA=1).
 func loadReal(t *testing.T) []realdata.Set {
 	t.Helper()
-	dir, err := realdata.Dir()
-	if err == nil {
-		if _, err = os.Stat(dir); err == nil {
-			sets, err := realdata.Load(dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return sets
-		}
+	sets, err := realdata.Load(testenv.NeedData(t, "answer-equivalence"))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if os.Getenv("DISTILLERY_REQUIRE_DATA") == "1" {
-		t.Fatalf("real answer-equivalence data missing (%v) and DISTILLERY_REQUIRE_DATA=1", err)
-	}
-	t.Skipf("SKIP: real answer-equivalence data not found (%v); set up ../shared/data/real next to the repository", err)
-	return nil
+	return sets
 }
 
 // TestMathVerifyRegression checks agreement with Math-Verify's own

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -123,49 +124,12 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // when DISTILLERY_REQUIRE_DUCKDB=1.
 func duckdbDescribe(t *testing.T, dataDir string) map[string]duckSplit {
 	t.Helper()
-	stdout := runDuckDB(t, duckdbLocalScript, "DATA_DIR="+dataDir)
+	stdout := testenv.NeedDuckDB(t).Run(t, duckdbLocalScript, "DATA_DIR="+dataDir)
 	var got map[string]duckSplit
 	if err := json.Unmarshal(stdout, &got); err != nil {
 		t.Fatalf("DuckDB output %q: %v", stdout, err)
 	}
 	return got
-}
-
-// runDuckDB runs a node script that loads @duckdb/node-api from
-// $NODE_MODULES_DIR, with env added, and returns its stdout. It skips
-// loudly when node or the module is missing, and fails instead when
-// DISTILLERY_REQUIRE_DUCKDB=1.
-func runDuckDB(t *testing.T, js string, env ...string) []byte {
-	t.Helper()
-	skip := func(why string) {
-		if os.Getenv("DISTILLERY_REQUIRE_DUCKDB") == "1" {
-			t.Fatalf("DuckDB check required (DISTILLERY_REQUIRE_DUCKDB=1) but %s", why)
-		}
-		t.Skipf("SKIP: DuckDB check not run: %s (see .ci/run for the npm install)", why)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		skip("node is not on PATH")
-	}
-	nm := os.Getenv("DISTILLERY_DUCKDB_NODE_MODULES")
-	if nm == "" {
-		nm, _ = filepath.Abs("../../.ci/node/node_modules")
-	}
-	if _, err := os.Stat(filepath.Join(nm, "@duckdb", "node-api")); err != nil {
-		skip("@duckdb/node-api is not in " + nm)
-	}
-	script := filepath.Join(t.TempDir(), "duckdb.js")
-	if err := os.WriteFile(script, []byte(js), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Env = append(append(os.Environ(), "NODE_MODULES_DIR="+nm), env...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("DuckDB: %v\n%s", err, stderr.String())
-	}
-	return stdout.Bytes()
 }
 
 // closedEndpoint returns the URL of a loopback port nothing listens on.

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/distillery-hpc/distillery/internal/realdata"
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -59,13 +59,13 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // extra nested columns, a UUID-typed uuid, renamed columns and fields of
 // a struct column with [input.columns]. Every one must plan to the same problems.
 func TestPlanRealProblemsFromOtherWriters(t *testing.T) {
-	real := realdata.Require(t, "derived/problems.parquet")
+	real := testenv.NeedData(t, "derived/problems.parquet")
 	base, basePlan := plannedProblems(t, []string{real}, "")
 	if len(base) < 1800 {
 		t.Fatalf("the real set planned to %d problems", len(base))
 	}
 	t.Run("jsonl twin", func(t *testing.T) {
-		got, _ := plannedProblems(t, []string{realdata.Require(t, "derived/problems.jsonl")}, "")
+		got, _ := plannedProblems(t, []string{testenv.NeedData(t, "derived/problems.jsonl")}, "")
 		compareProblems(t, base, got, "")
 	})
 
@@ -100,7 +100,7 @@ func TestPlanRealProblemsFromOtherWriters(t *testing.T) {
 		sql = append(sql, "COPY ("+strings.ReplaceAll(v.sql, "%s", src)+") TO '"+out+"' "+v.extra)
 	}
 	b, _ := json.Marshal(sql)
-	runDuckDB(t, duckdbWriteScript, "SQL="+string(b))
+	testenv.NeedDuckDB(t).Run(t, duckdbWriteScript, "SQL="+string(b))
 
 	for i, v := range variants {
 		t.Run(v.name, func(t *testing.T) {

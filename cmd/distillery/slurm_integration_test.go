@@ -11,7 +11,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -24,6 +23,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
+	"github.com/distillery-hpc/distillery/internal/testenv"
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/slurm"
 )
@@ -37,27 +37,9 @@ type slurmHarness struct {
 	jobName  string
 }
 
-func requireSlurm(t *testing.T) {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("SKIP: Slurm integration tests do not run with -short")
-	}
-	if _, err := exec.LookPath("sbatch"); err != nil {
-		msg := "SKIP: sbatch not found: the real-Slurm tests did not run (apt-get install -y slurm-wlm munge; see slurm/testcluster/up.sh)"
-		if os.Getenv("DISTILLERY_REQUIRE_SLURM") == "1" {
-			t.Fatal(msg + " and DISTILLERY_REQUIRE_SLURM=1")
-		}
-		t.Skip(msg)
-	}
-}
-
 func newSlurmHarness(t *testing.T, name string) *slurmHarness {
-	requireSlurm(t)
-	h := &slurmHarness{t: t, dir: t.TempDir(), jobName: fmt.Sprintf("dt-%s-%d", name, os.Getpid())}
-	h.env = os.Environ()
-	if !h.clusterUp() {
-		h.startCluster()
-	}
+	env := testenv.NeedSlurm(t)
+	h := &slurmHarness{t: t, dir: t.TempDir(), env: env, jobName: fmt.Sprintf("dt-%s-%d", name, os.Getpid())}
 	out := h.cmd("scontrol", "show", "config")
 	n, ok := slurm.MaxArraySizeOf(out)
 	if !ok {
@@ -75,36 +57,6 @@ func slurmGoBuild(t *testing.T, out, pkg string) {
 	cmd := exec.Command("go", "build", "-o", out, pkg)
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go build %s: %v\n%s", pkg, err, b)
-	}
-}
-
-func (h *slurmHarness) clusterUp() bool {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "sinfo", "-h", "-o", "%T")
-	cmd.Env = h.env
-	out, err := cmd.Output()
-	return err == nil && (bytes.Contains(out, []byte("idle")) || bytes.Contains(out, []byte("mix")) || bytes.Contains(out, []byte("alloc")))
-}
-
-// startCluster runs slurm/testcluster/up.sh and takes SLURM_CONF from it.
-func (h *slurmHarness) startCluster() {
-	h.t.Log("starting the local test cluster with slurm/testcluster/up.sh")
-	cmd := exec.Command("../../slurm/testcluster/up.sh")
-	cmd.Env = append(os.Environ(), "MAX_ARRAY_SIZE=5")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		h.t.Fatalf("slurm/testcluster/up.sh: %v\n%s", err, stderr.String())
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		if v, ok := strings.CutPrefix(line, "export SLURM_CONF="); ok {
-			h.env = append(h.env, "SLURM_CONF="+strings.Trim(v, `'"`))
-		}
-	}
-	if !h.clusterUp() {
-		h.t.Fatalf("the test cluster did not come up:\n%s", stderr.String())
 	}
 }
 

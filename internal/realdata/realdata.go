@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"testing"
 )
 
 // ModuleRoot walks up from the working directory to the directory holding
@@ -41,19 +40,4 @@ func Path(rel string) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("%s is not in ../shared/data/real beside the repository", rel)
-}
-
-// Require returns Path(rel), or skips the test loudly when the file is not
-// there, and fails it instead when DISTILLERY_REQUIRE_DATA=1 (CI).
-func Require(t testing.TB, rel string) string {
-	t.Helper()
-	p, err := Path(rel)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("DISTILLERY_REQUIRE_DATA") == "1" {
-		t.Fatalf("real data missing and DISTILLERY_REQUIRE_DATA=1: %v", err)
-	}
-	t.Skipf("SKIP: real data not found: %v", err)
-	return ""
 }
