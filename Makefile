@@ -2,6 +2,9 @@
 GO      ?= go
 BIN     := bin/distillery
 DEMO_DIR ?= runs/quickstart
+# The version stamped into the binary (parquet created_by, the card).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
+LDFLAGS := -X github.com/distillery-hpc/distillery/merge.buildVersion=$(VERSION)
 
 .PHONY: help build demo test test-short bench bench-verify fuzz lint clean
 
@@ -9,7 +12,7 @@ help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 build: ## build bin/distillery
-	$(GO) build -o $(BIN) ./cmd/distillery
+	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/distillery
 
 demo: build ## plan, generate (embedded simulator), verify and merge examples/ into runs/quickstart
 	rm -rf $(DEMO_DIR)

@@ -35,11 +35,23 @@ type sourceRow struct {
 
 type splitRule struct{ Name, Text string }
 
+// cardConfig is one config of the card's YAML: a split, or `all`.
+type cardConfig struct {
+	Name            string
+	Default         bool
+	Globs           []string
+	Rows            int
+	Bytes, NumBytes int64
+}
+
 type cardData struct {
 	Name           string
 	SizeCategory   string
-	Splits         []SplitSummary // non-empty ones
-	AllSplits      []SplitSummary
+	License        string
+	Configs        []cardConfig
+	NoAll          bool // several splits, but not disjoint
+	DefaultName    string
+	LoadPath       string
 	EmptySplits    []string
 	Rules          []splitRule
 	SourceRows     []sourceRow
@@ -104,16 +116,53 @@ func ruleText(s Split) string {
 		}
 		return strings.Join(q, ", ")
 	}
-	switch {
-	case len(s.IncludeSources) == 0 && len(s.ExcludeSources) == 0:
-		return "every source"
-	case len(s.IncludeSources) == 0:
-		return "every source except " + quote(s.ExcludeSources)
-	case len(s.ExcludeSources) == 0:
-		return "only " + quote(s.IncludeSources)
-	default:
-		return "only " + quote(s.IncludeSources) + ", except " + quote(s.ExcludeSources)
+	set := func(what string, include, exclude []string) string {
+		switch {
+		case len(include) == 0 && len(exclude) == 0:
+			return "every " + what
+		case len(include) == 0:
+			return "every " + what + " except " + quote(exclude)
+		case len(exclude) == 0:
+			return "only " + what + " " + quote(include)
+		default:
+			return "only " + what + " " + quote(include) + ", except " + quote(exclude)
+		}
 	}
+	text := set("source", s.IncludeSources, s.ExcludeSources)
+	if len(s.IncludeQuestionTypes)+len(s.ExcludeQuestionTypes) > 0 {
+		text += "; " + set("question type", s.IncludeQuestionTypes, s.ExcludeQuestionTypes)
+	}
+	if s.MinCorrect > 0 {
+		text += fmt.Sprintf("; at least %d correct generations", s.MinCorrect)
+	}
+	if s.RequireCompleteReasoning {
+		text += fmt.Sprintf("; at least %d correct with complete reasoning", max(1, s.MinCorrect))
+	}
+	return text
+}
+
+// cardConfigs lists the card's configs: `all` first when the splits are
+// two or more and disjoint (every kept row in one split at most), then the
+// splits in their order.
+func cardConfigs(s *Summary) (cfgs []cardConfig, noAll bool) {
+	var all cardConfig
+	all.Name = AllConfig
+	for _, sp := range s.Splits {
+		glob := sp.Dir + "/train-*"
+		cfgs = append(cfgs, cardConfig{Name: sp.Name, Default: sp.Default, Globs: []string{glob},
+			Rows: sp.Rows, Bytes: sp.Bytes, NumBytes: sp.NumBytes})
+		all.Globs = append(all.Globs, glob)
+		all.Rows += sp.Rows
+		all.Bytes += sp.Bytes
+		all.NumBytes += sp.NumBytes
+	}
+	if len(s.Splits) < 2 {
+		return cfgs, false
+	}
+	if s.InSeveralSplits > 0 {
+		return cfgs, true
+	}
+	return append([]cardConfig{all}, cfgs...), false
 }
 
 // renderCard renders <dataset>/README.md.
@@ -125,7 +174,8 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 	d := cardData{
 		Name:          "distillery dataset " + filepath.Base(opts.Layout.Dir),
 		SizeCategory:  sizeCategory(s.Kept),
-		AllSplits:     s.Splits,
+		License:       opts.Config.License,
+		LoadPath:      s.DatasetDir,
 		S:             s,
 		Incomplete:    s.Incomplete,
 		Shards:        s.Shards,
@@ -140,11 +190,17 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		Date:          now.UTC().Format("2006-01-02 15:04 UTC"),
 		Elapsed:       s.Elapsed.Round(time.Millisecond).String(),
 	}
+	if d.License == "" {
+		d.License = DefaultLicense
+	}
+	d.Configs, d.NoAll = cardConfigs(s)
 	for _, sp := range s.Splits {
+		if sp.Default {
+			d.DefaultName = sp.Name
+		}
 		if sp.Rows == 0 {
 			d.EmptySplits = append(d.EmptySplits, sp.Name)
 		}
-		d.Splits = append(d.Splits, sp)
 		for _, kc := range sortedCounts(sp.Sources) {
 			d.SourceRows = append(d.SourceRows, sourceRow{sp.Name, kc.Key, kc.N})
 		}

@@ -27,10 +27,11 @@ func TestCardGolden(t *testing.T) {
 				FinishReasons: map[string]int{"stop": 450, "length": 30}, Models: map[string]int{"deepseek-ai/DeepSeek-R1": 480},
 				Kept: 100, Dropped: 20, RowsJudged: 30, CompletionTokens: 1234567,
 				Splits: []SplitSummary{
-					{Name: "default", Rows: 60, Bytes: 123456, Files: []string{"a"}, Sources: map[string]int{"olympiads": 50, "amc_aime": 10}},
-					{Name: "extended", Rows: 40, Bytes: 65432, Files: []string{"b"}, Sources: map[string]int{"cn_k12": 40}},
+					{Name: "default", Dir: "data", Default: true, Rows: 60, Bytes: 123456, NumBytes: 345678, Files: []string{"a"}, Sources: map[string]int{"olympiads": 50, "amc_aime": 10}},
+					{Name: "extended", Dir: "extended", Rows: 40, Bytes: 65432, NumBytes: 198765, Files: []string{"b"}, Sources: map[string]int{"cn_k12": 40}},
 				},
-				Elapsed: 83 * time.Second,
+				DatasetDir: "/runs/campaign-1/dataset",
+				Elapsed:    83 * time.Second,
 			},
 		},
 		{
@@ -46,10 +47,12 @@ func TestCardGolden(t *testing.T) {
 				FinishReasons: map[string]int{"stop": 20, "length": 4}, Models: map[string]int{},
 				Kept: 5, Dropped: 1,
 				Splits: []SplitSummary{
-					{Name: "default", Rows: 5, Bytes: 999, Files: []string{"a"}, Sources: map[string]int{"olympiads": 5}},
-					{Name: "extended", Sources: map[string]int{}},
+					{Name: "default", Dir: "data", Default: true, Rows: 5, Bytes: 999, NumBytes: 4321, Files: []string{"a"}, Sources: map[string]int{"olympiads": 5}},
+					{Name: "extended", Dir: "extended", Bytes: 800, Files: []string{"c"}, Sources: map[string]int{}},
 				},
-				Elapsed: 1500 * time.Millisecond,
+				DatasetDir:      "/runs/campaign-1/dataset",
+				InSeveralSplits: 2,
+				Elapsed:         1500 * time.Millisecond,
 			},
 		},
 	}

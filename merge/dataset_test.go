@@ -41,7 +41,9 @@ func FuzzRowRoundTrip(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string, n uint8, flags uint32) {
 		rows := []Row{rowFrom(text, n, flags), rowFrom(text+"2", n+1, ^flags)}
 		dir := t.TempDir()
-		w := newSplitWriter("default", dir, 1)
+		c := DefaultConfig()
+		c.RowsPerFile = 1
+		w := newSplitWriter("default", dir, c, testWriterConfig(t))
 		for i := range rows {
 			if err := w.write(&rows[i]); err != nil {
 				t.Fatal(err)
@@ -66,6 +68,19 @@ func FuzzRowRoundTrip(f *testing.F) {
 			t.Errorf("round trip:\n got %s\nwant %s", jsonText(got), jsonText(rows))
 		}
 	})
+}
+
+func testWriterConfig(t testing.TB) writerConfig {
+	t.Helper()
+	m, err := newMerger(Options{Config: DefaultConfig(), Version: "v0.0.0-test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wc, err := m.writerConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return wc
 }
 
 func FuzzParseVerdict(f *testing.F) {

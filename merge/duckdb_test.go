@@ -19,7 +19,7 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 (async () => {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const glob = process.env.DATASET_DIR + '/data/default/*.parquet';
+  const glob = process.env.DATASET_DIR + '/data/train-*.parquet';
   const esc = (s) => s.replace(/'/g, "''");
   const d = await c.runAndReadAll("DESCRIBE SELECT * FROM read_parquet('" + esc(glob) + "')");
   const rows = await c.runAndReadAll(
@@ -103,5 +103,66 @@ func checkColumns(t *testing.T, cols [][2]string) {
 	}
 	if !reflect.DeepEqual(cols, wantColumns) {
 		t.Errorf("DuckDB DESCRIBE:\n got %v\nwant %v", cols, wantColumns)
+	}
+}
+
+// duckdbStatsScript prints the longest min/max statistic of each column,
+// as DuckDB's parquet_metadata reports them, over every file of a glob.
+const duckdbStatsScript = `
+const path = require('path');
+const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duckdb', 'node-api'));
+(async () => {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  const g = process.env.GLOB.replace(/'/g, "''");
+  const r = await c.runAndReadAll(
+    "SELECT path_in_schema AS col, max(greatest(coalesce(octet_length(stats_min_value::BLOB), 0), coalesce(octet_length(stats_max_value::BLOB), 0), " +
+    "coalesce(octet_length(stats_min::BLOB), 0), coalesce(octet_length(stats_max::BLOB), 0)))::INTEGER AS longest, " +
+    "string_agg(DISTINCT encodings, ';') AS enc FROM parquet_metadata('" + g + "') GROUP BY 1 ORDER BY 1");
+  console.log(JSON.stringify(r.getRowObjectsJson()));
+})().catch((e) => { console.error(e); process.exit(1); });
+`
+
+// TestDuckDBSeesNoLongStatistics: generations of 62 kB leave no min/max
+// statistic over 4,096 bytes in any file, as DuckDB reads the footers, and
+// the low-cardinality columns are dictionary-encoded.
+func TestDuckDBSeesNoLongStatistics(t *testing.T) {
+	long := strings.Repeat("Hmm, but wait: is that really right? ", 1700)
+	dir := t.TempDir()
+	w := newSplitWriter("default", dir, DefaultConfig(), testWriterConfig(t))
+	for i := range 20 {
+		r := rowFrom(long[i:], 3, uint32(i))
+		r.UUID = "u" + string(rune('a'+i))
+		r.Generations = []string{long, long[i:], long[:len(long)-i]}
+		r.Messages[1].Content = long[i:]
+		if err := w.write(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := w.finish(); err != nil {
+		t.Fatal(err)
+	}
+	out := runDuckDB(t, duckdbStatsScript, "GLOB="+filepath.Join(dir, "train-*.parquet"))
+	var cols []struct {
+		Col     string `json:"col"`
+		Longest int    `json:"longest"`
+		Enc     string `json:"enc"`
+	}
+	if err := json.Unmarshal(out, &cols); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if len(cols) != 15 {
+		t.Fatalf("DuckDB sees %d columns: %s", len(cols), out)
+	}
+	for _, c := range cols {
+		if c.Longest > 4096 {
+			t.Errorf("column %s has a %d-byte statistic", c.Col, c.Longest)
+		}
+		switch c.Col {
+		case "source", "problem_type", "question_type", "finish_reasons, list, element", "messages, list, element, role":
+			if !strings.Contains(c.Enc, "RLE_DICTIONARY") {
+				t.Errorf("column %s encodings %s, want RLE_DICTIONARY", c.Col, c.Enc)
+			}
+		}
 	}
 }

@@ -271,6 +271,16 @@ func fixtureCheck(ctx context.Context, gold, pred string) verify.Result {
 	return verify.Check(ctx, gold, pred)
 }
 
+// splitGlob is where a split of the default rules keeps its files: the
+// default config in data/, the others in <name>/.
+func splitGlob(datasetDir, split string) string {
+	dir := split
+	if split == "default" {
+		dir = "data"
+	}
+	return filepath.Join(datasetDir, dir, "train-*-of-*.parquet")
+}
+
 func problem(uuid, source, answer string) shard.Problem {
 	return shard.Problem{
 		UUID: uuid, Problem: fmt.Sprintf("Problem %s: compute the thing.", uuid), Solution: "Reference solution for " + uuid,

@@ -102,31 +102,3 @@ func TestReasoningComplete(t *testing.T) {
 		}
 	}
 }
-
-func TestSplitMatches(t *testing.T) {
-	def := DefaultConfig().Splits
-	tests := []struct {
-		source        string
-		inDefault, in bool
-	}{
-		{"olympiads", true, false},
-		{"cn_k12", false, true},
-		{"", true, false},
-		{"CN_K12", true, false}, // sources match exactly
-	}
-	for _, tt := range tests {
-		if got := splitMatches(def[0], tt.source); got != tt.inDefault {
-			t.Errorf("default(%q) = %v", tt.source, got)
-		}
-		if got := splitMatches(def[1], tt.source); got != tt.in {
-			t.Errorf("extended(%q) = %v", tt.source, got)
-		}
-	}
-	both := Split{Name: "x", IncludeSources: []string{"a", "b"}, ExcludeSources: []string{"b"}}
-	if !splitMatches(both, "a") || splitMatches(both, "b") || splitMatches(both, "c") {
-		t.Error("include and exclude together")
-	}
-	if !splitMatches(Split{Name: "all"}, "anything") {
-		t.Error("a rule with no lists takes every source")
-	}
-}

@@ -7,8 +7,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -37,9 +37,12 @@ type Options struct {
 	Generation GenerationInfo
 	// Check compares a gold answer with a generation; nil means
 	// verify.Check. Tests script it.
-	Check  func(ctx context.Context, gold, pred string) verify.Result
-	Logger *slog.Logger
-	Now    func() time.Time
+	Check func(ctx context.Context, gold, pred string) verify.Result
+	// Version goes into each parquet file's created_by; empty means
+	// Version().
+	Version string
+	Logger  *slog.Logger
+	Now     func() time.Time
 }
 
 // GenerationInfo is the generation side of the run, as configured.
@@ -90,8 +93,13 @@ type Summary struct {
 	Models            map[string]int
 	Kept              int // problems with at least min_correct correct generations
 	Dropped           int // problems with generations but too few correct ones
-	RowsJudged        int // kept rows with a non-null correctness_llama
-	CompletionTokens  int64
+	// InSeveralSplits counts kept rows that went to more than one split;
+	// the card has an `all` config only when it is 0.
+	InSeveralSplits int
+	// Unsplit counts kept rows that no split took.
+	Unsplit          int
+	RowsJudged       int // kept rows with a non-null correctness_llama
+	CompletionTokens int64
 
 	Splits     []SplitSummary
 	DatasetDir string
@@ -100,13 +108,19 @@ type Summary struct {
 	VerifyTime time.Duration // time spent inside the verifier, summed over workers
 }
 
-// SplitSummary is one split of the dataset.
+// SplitSummary is one split of the dataset: a config of the dataset
+// card, with its one split, train.
 type SplitSummary struct {
-	Name    string
-	Rows    int
-	Bytes   int64
-	Files   []string // absolute paths
-	Sources map[string]int
+	Name string
+	// Dir is where its files are, relative to the dataset: "data" for the
+	// default config, the config's name for the others.
+	Dir      string
+	Default  bool
+	Rows     int
+	Bytes    int64    // parquet bytes (the card's download_size)
+	NumBytes int64    // uncompressed, as Arrow holds them (num_bytes, dataset_size)
+	Files    []string // absolute paths
+	Sources  map[string]int
 }
 
 // IncompleteError is returned when shards lack a done marker that matches
@@ -187,14 +201,24 @@ type merger struct {
 
 func newMerger(opts Options) (*merger, error) {
 	c := opts.Config
-	if len(c.Splits) == 0 {
-		return nil, errors.New("merge.splits: at least one split is needed")
-	}
+	def := DefaultConfig()
 	if c.RowsPerFile < 1 {
-		c.RowsPerFile = DefaultConfig().RowsPerFile
+		c.RowsPerFile = def.RowsPerFile
 	}
 	if c.MinCorrect < 1 {
 		c.MinCorrect = 1
+	}
+	if c.MaxFileBytes == 0 {
+		c.MaxFileBytes = def.MaxFileBytes
+	}
+	if c.Compression == "" {
+		c.Compression = def.Compression
+	}
+	if c.License == "" {
+		c.License = def.License
+	}
+	if errs := c.Validate(); len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	opts.Config = c
 	if opts.Generation.PromptTemplate == "" {
@@ -325,8 +349,14 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			os.RemoveAll(tmp)
 		}
 	}()
-	for _, sp := range m.opts.Config.Splits {
-		m.splits = append(m.splits, newSplitWriter(sp.Name, filepath.Join(tmp, "data", sp.Name), m.opts.Config.RowsPerFile))
+	wc, err := m.writerConfig()
+	if err != nil {
+		return Summary{}, err
+	}
+	def := DefaultSplit(m.opts.Config.Splits)
+	for i, sp := range m.opts.Config.Splits {
+		m.splits = append(m.splits, newSplitWriter(sp.Name, filepath.Join(tmp, SplitDir(m.opts.Config.Splits, i)), m.opts.Config, wc))
+		m.splits[i].isDefault = i == def
 	}
 
 	if err := m.mergeShards(ctx, plan.Shards); err != nil {
@@ -341,15 +371,12 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		if err != nil {
 			return Summary{}, err
 		}
-		ss := SplitSummary{Name: s.name, Rows: s.rows, Bytes: s.bytes, Sources: s.sources}
+		ss := SplitSummary{Name: s.name, Dir: filepath.Base(s.dir), Default: s.isDefault, Rows: s.rows, Bytes: s.bytes, NumBytes: s.numBytes, Sources: s.sources}
 		for _, f := range files {
 			rel, _ := filepath.Rel(tmp, f)
 			ss.Files = append(ss.Files, filepath.Join(final, rel))
 		}
 		m.sum.Splits = append(m.sum.Splits, ss)
-	}
-	if err := shard.SyncDir(filepath.Join(tmp, "data")); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return Summary{}, err
 	}
 
 	m.sum.DatasetDir = final
@@ -549,19 +576,27 @@ func (m *merger) writeShard(w *shardWork) error {
 		if len(it.gens) == 0 {
 			continue
 		}
-		row, ok := m.buildRow(it)
+		row, completeCorrect, ok := m.buildRow(it)
 		if !ok {
 			m.sum.Dropped++
 			continue
 		}
 		m.sum.Kept++
 		kept++
+		in := 0
 		for j, sp := range m.opts.Config.Splits {
-			if splitMatches(sp, row.Source) {
+			if splitMatches(sp, row, completeCorrect) {
+				in++
 				if err := m.splits[j].write(row); err != nil {
 					return err
 				}
 			}
+		}
+		switch {
+		case in == 0:
+			m.sum.Unsplit++
+		case in > 1:
+			m.sum.InSeveralSplits++
 		}
 	}
 	if dups > 0 {
@@ -703,9 +738,10 @@ func (m *merger) record(it *item, j int, v JudgeVerdict, found, cached bool) {
 
 // buildRow turns a problem and its checked generations into a dataset
 // row; ok is false when it has fewer than min_correct correct generations.
-func (m *merger) buildRow(it *item) (*Row, bool) {
+// completeCorrect counts the correct generations with complete reasoning.
+func (m *merger) buildRow(it *item) (r *Row, completeCorrect int, ok bool) {
 	n := len(it.gens)
-	r := &Row{
+	r = &Row{
 		Problem:               it.p.Problem,
 		Solution:              it.p.Solution,
 		Answer:                it.p.Answer,
@@ -750,6 +786,9 @@ func (m *merger) buildRow(it *item) (*Row, bool) {
 		correct := r.CorrectnessMathVerify[j] || (it.llama != nil && it.llama[j] != nil && *it.llama[j])
 		if correct {
 			r.CorrectnessCount++
+			if r.IsReasoningComplete[j] {
+				completeCorrect++
+			}
 			m.sum.Correct++
 			// The assistant message is the first correct generation whose
 			// reasoning is complete, else the first correct one.
@@ -759,7 +798,7 @@ func (m *merger) buildRow(it *item) (*Row, bool) {
 		}
 	}
 	if r.CorrectnessCount < int64(m.opts.Config.MinCorrect) || chosen < 0 {
-		return nil, false
+		return nil, 0, false
 	}
 	if r.CorrectnessLlama != nil {
 		m.sum.RowsJudged++
@@ -772,7 +811,7 @@ func (m *merger) buildRow(it *item) (*Row, bool) {
 		Message{Role: "user", Content: strings.ReplaceAll(gi.PromptTemplate, "{problem}", it.p.Problem)},
 		Message{Role: "assistant", Content: it.gens[chosen].Text},
 	)
-	return r, true
+	return r, completeCorrect, true
 }
 
 // JudgeCachePath is the file where merge keeps the judge's rulings.
@@ -790,12 +829,17 @@ func ReasoningComplete(text, finishReason string) bool {
 	return true
 }
 
-// splitMatches applies one split rule to a source.
-func splitMatches(s Split, source string) bool {
-	if len(s.IncludeSources) > 0 && !slices.Contains(s.IncludeSources, source) {
-		return false
+// writerConfig is the parquet configuration of this merge's files.
+func (m *merger) writerConfig() (writerConfig, error) {
+	codec, err := codecFor(m.opts.Config.Compression)
+	if err != nil {
+		return writerConfig{}, fmt.Errorf("merge.compression: %w", err)
 	}
-	return !slices.Contains(s.ExcludeSources, source)
+	v := m.opts.Version
+	if v == "" {
+		v = Version()
+	}
+	return writerConfig{codec: codec, createdBy: createdBy(v), hfMetadata: huggingfaceMetadata()}, nil
 }
 
 // lockRun takes <run.dir>/.merge.lock so that two merges of one run do
@@ -832,9 +876,10 @@ func removeStale(l shard.Layout, log *slog.Logger) {
 }
 
 // checkDatasetDir makes sure that replacing <run.dir>/dataset loses
-// nothing but an earlier merge's output: README.md and data/ (or an empty
-// directory). Anything else there is the user's, and merge refuses rather
-// than delete it at the swap.
+// nothing but an earlier merge's output: README.md, data/, and directories
+// holding nothing but train-NNNNN-of-NNNNN.parquet files (the other
+// configs; or an empty directory). Anything else there is the user's, and
+// merge refuses rather than delete it at the swap.
 func checkDatasetDir(final string) error {
 	st, err := os.Lstat(final)
 	if errors.Is(err, os.ErrNotExist) {
@@ -854,9 +899,29 @@ func checkDatasetDir(final string) error {
 		if e.Name() == "README.md" || (e.Name() == "data" && e.IsDir()) {
 			continue
 		}
+		if e.IsDir() && onlyParquetParts(filepath.Join(final, e.Name())) {
+			continue
+		}
 		return fmt.Errorf("%s holds %s, which merge did not write and would delete when it replaces the dataset: move it away, then merge again", final, e.Name())
 	}
 	return nil
+}
+
+var partNameRE = regexp.MustCompile(`^train-[0-9]{5}-of-[0-9]{5}\.parquet$`)
+
+// onlyParquetParts reports whether dir holds nothing but the parquet files
+// a merge names.
+func onlyParquetParts(dir string) bool {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return false
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !partNameRE.MatchString(e.Name()) {
+			return false
+		}
+	}
+	return true
 }
 
 // writeFile writes a small file durably into a directory that is swapped

@@ -174,7 +174,7 @@ func TestRunEndToEnd(t *testing.T) {
 		}
 		for _, sp := range sum.Splits {
 			if len(sp.Files) != 1 || filepath.Base(sp.Files[0]) != "train-00000-of-00001.parquet" ||
-				filepath.Dir(sp.Files[0]) != filepath.Join(l.DatasetDir(), "data", sp.Name) {
+				filepath.Dir(sp.Files[0]) != filepath.Dir(splitGlob(l.DatasetDir(), sp.Name)) {
 				t.Errorf("split %s files = %v", sp.Name, sp.Files)
 			}
 			rows := readSplit(t, sp.Files)
@@ -330,7 +330,7 @@ func TestRunFilesPerSplitAndEmptySplit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	files, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "default", "*"))
+	files, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "*"))
 	var names []string
 	for _, f := range files {
 		names = append(names, filepath.Base(f))
@@ -344,7 +344,7 @@ func TestRunFilesPerSplitAndEmptySplit(t *testing.T) {
 		t.Errorf("rows read back: %d", len(rows))
 	}
 	// The empty split gets one file with the schema and no rows.
-	empty, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "extended", "*"))
+	empty, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "extended", "*"))
 	if len(empty) != 1 || filepath.Base(empty[0]) != "train-00000-of-00001.parquet" {
 		t.Errorf("empty split files = %v, want one train-00000-of-00001.parquet", empty)
 	} else if rows := readSplit(t, empty); len(rows) != 0 {
@@ -397,7 +397,7 @@ func TestRunKeepsOldDatasetOnFailure(t *testing.T) {
 	if sum.Kept != 1 {
 		t.Errorf("kept %d with min_correct 4, want 1", sum.Kept)
 	}
-	if old, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", "extended", "*")); len(old) != 1 || len(readSplit(t, old)) != 0 {
+	if old, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "extended", "*")); len(old) != 1 || len(readSplit(t, old)) != 0 {
 		t.Errorf("the old dataset's extended split survived the swap: %v", old)
 	}
 }

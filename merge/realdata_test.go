@@ -214,7 +214,7 @@ func TestRunKilledMidway(t *testing.T) {
 			t.Fatalf("%s: a dataset dir without its card", when)
 		}
 		for split, rows := range want {
-			files, _ := filepath.Glob(filepath.Join(l.DatasetDir(), "data", split, "train-*-of-*.parquet"))
+			files, _ := filepath.Glob(splitGlob(l.DatasetDir(), split))
 			got := 0
 			for _, f := range files {
 				fh, err := os.Open(f)

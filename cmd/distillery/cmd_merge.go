@@ -21,7 +21,8 @@ func newMergeCommand(env *Env) *cli.Command {
 		Usage: "verify and judge the generations and write the parquet dataset",
 		Description: "Streams <run.dir>/output shard by shard, checks every final answer against the\n" +
 			"problem's answer, sends the unsure ones to the [judge] endpoint, and writes\n" +
-			"<run.dir>/dataset/data/<split>/train-NNNNN-of-NNNNN.parquet and dataset/README.md.\n" +
+			"<run.dir>/dataset/data/train-NNNNN-of-NNNNN.parquet (the default config),\n" +
+			"<run.dir>/dataset/<config>/train-NNNNN-of-NNNNN.parquet (the others) and dataset/README.md.\n" +
 			"Refuses to run while a shard has no done marker unless --allow-incomplete.",
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "no-judge", Usage: "do not send unsure answers to the judge (they count as not correct)"},
@@ -106,8 +107,9 @@ func mergeOptions(cfg *Config, env *Env, client *runner.Client) merge.Options {
 			MaxTokens:      g.MaxTokens,
 			NumGenerations: g.NumGenerations,
 		},
-		Logger: env.Logger,
-		Now:    env.Now,
+		Version: merge.Version(),
+		Logger:  env.Logger,
+		Now:     env.Now,
 	}
 }
 

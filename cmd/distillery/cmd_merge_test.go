@@ -134,7 +134,7 @@ func TestMergeCommand(t *testing.T) {
 					t.Errorf("stdout lacks %q:\n%s", s, stdout.String())
 				}
 			}
-			if _, err := os.Stat(filepath.Join(dir, "run", "dataset", "data", "default", "train-00000-of-00001.parquet")); err != nil {
+			if _, err := os.Stat(filepath.Join(dir, "run", "dataset", "data", "train-00000-of-00001.parquet")); err != nil {
 				t.Error(err)
 			}
 		})

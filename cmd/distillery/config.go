@@ -349,24 +349,9 @@ func validateConfig(c *Config) []string {
 			bad(k.key, "%q is not one of sglang, sim, external", k.kind)
 		}
 	}
-	names := map[string]bool{}
-	for i, s := range c.Merge.Splits {
-		if s.Name == "" {
-			bad(fmt.Sprintf("merge.splits[%d].name", i), "must not be empty")
-		}
-		if names[s.Name] {
-			bad(fmt.Sprintf("merge.splits[%d].name", i), "%q appears twice", s.Name)
-		}
-		names[s.Name] = true
-	}
-	if len(c.Merge.Splits) == 0 {
-		bad("merge.splits", "at least one split is needed")
-	}
-	if c.Merge.MinCorrect < 1 {
-		bad("merge.min_correct", "must be at least 1")
-	}
-	if c.Merge.RowsPerFile < 1 {
-		bad("merge.rows_per_file", "must be at least 1")
+	// [merge] owns its rules (merge.Config.Validate).
+	for _, err := range c.Merge.Validate() {
+		p = append(p, err.Error())
 	}
 	// [sim] drives the simulator `local` starts as well as sim-server.
 	if err := c.Sim.Validate(); err != nil {

@@ -295,7 +295,7 @@ func (h *slurmHarness) checkDataset(r *slurmTestRun) {
 	if _, err := os.Stat(filepath.Join(r.layout.DatasetDir(), "README.md")); err != nil {
 		h.t.Fatalf("no dataset card: %v\n%s", err, h.logs(r))
 	}
-	files, _ := filepath.Glob(filepath.Join(r.layout.DatasetDir(), "data", "*", "*.parquet"))
+	files, _ := filepath.Glob(filepath.Join(r.layout.DatasetDir(), "*", "train-*-of-*.parquet"))
 	if len(files) == 0 {
 		h.t.Fatalf("no parquet files in %s", r.layout.DatasetDir())
 	}
