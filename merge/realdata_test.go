@@ -28,7 +28,7 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 (async () => {
   const db = await DuckDBInstance.create(':memory:');
   const c = await db.connect();
-  const glob = "'" + (process.env.DATASET_DIR + '/data/default/*.parquet').replace(/'/g, "''") + "'";
+  const glob = "'" + (process.env.DATASET_DIR + '/data/train-*.parquet').replace(/'/g, "''") + "'";
   const d = await c.runAndReadAll('DESCRIBE SELECT * FROM read_parquet(' + glob + ')');
   const n = await c.runAndReadAll('SELECT count(*)::INTEGER AS rows, ' +
     'count(*) FILTER (WHERE correctness_llama IS NOT NULL)::INTEGER AS judged, ' +
