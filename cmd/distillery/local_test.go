@@ -64,7 +64,7 @@ func TestLocalQuickstart(t *testing.T) {
 		t.Fatalf("second local: %d\n%s\n%s", code, out2, errs)
 	}
 
-	got := duckdbDescribe(t, filepath.Join(runDir, "dataset", "data"))
+	got := duckdbDescribe(t, filepath.Join(runDir, "dataset"))
 	wantCols := [][2]string{
 		{"problem", "VARCHAR"}, {"solution", "VARCHAR"}, {"answer", "VARCHAR"},
 		{"problem_type", "VARCHAR"}, {"question_type", "VARCHAR"}, {"source", "VARCHAR"}, {"uuid", "VARCHAR"},
@@ -83,6 +83,19 @@ func TestLocalQuickstart(t *testing.T) {
 		if g.BadRows != 0 {
 			t.Errorf("%s: %d rows break the OpenR1 invariants (source rule, list lengths, correctness_count >= 1, messages user+assistant)", split, g.BadRows)
 		}
+		if g.LongestStat > 4096 {
+			t.Errorf("%s: a min/max statistic of %d bytes (pyarrow, and the Hub, cap them at 4,096)", split, g.LongestStat)
+		}
+	}
+	card, err := os.ReadFile(filepath.Join(runDir, "dataset", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{"license: apache-2.0", "- config_name: \"all\"", "    - \"data/train-*\"\n    - \"extended/train-*\"",
+		"    path: \"data/train-*\"", "    path: \"extended/train-*\"", "num_bytes: ", "dataset_size: ", "download_size: ", `load_dataset(`} {
+		if !strings.Contains(string(card), s) {
+			t.Errorf("dataset card lacks %q", s)
+		}
 	}
 	if len(got) != 2 {
 		t.Errorf("DuckDB saw splits %v", got)
@@ -93,6 +106,9 @@ type duckSplit struct {
 	Columns [][2]string `json:"columns"`
 	Rows    int         `json:"rows"`
 	BadRows int         `json:"bad_rows"`
+	// LongestStat is the longest min/max statistic in the split's
+	// footers, as DuckDB's parquet_metadata reports it.
+	LongestStat int `json:"longest_stat"`
 }
 
 const duckdbLocalScript = `
@@ -103,7 +119,8 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
   const c = await db.connect();
   const out = {};
   for (const split of ['default', 'extended']) {
-    const glob = "'" + (process.env.DATA_DIR + '/' + split + '/train-*-of-*.parquet').replace(/'/g, "''") + "'";
+    const dir = split === 'default' ? 'data' : split;
+    const glob = "'" + (process.env.DATASET_DIR + '/' + dir + '/train-*-of-*.parquet').replace(/'/g, "''") + "'";
     const d = await c.runAndReadAll('DESCRIBE SELECT * FROM read_parquet(' + glob + ')');
     const cols = d.getRowObjectsJson().map((r) => [r.column_name, String(r.column_type).replace(/"/g, '')]);
     const n = await c.runAndReadAll('SELECT count(*)::INTEGER AS n FROM read_parquet(' + glob + ')');
@@ -113,7 +130,8 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
       ' AND len(generations) = len(is_reasoning_complete) AND correctness_count >= 1' +
       " AND len(messages) = 2 AND messages[1].role = 'user' AND messages[2].role = 'assistant'" +
       ' AND list_contains(generations, messages[2].content))');
-    out[split] = { columns: cols, rows: n.getRowObjectsJson()[0].n, bad_rows: bad.getRowObjectsJson()[0].n };
+    const st = await c.runAndReadAll('SELECT coalesce(max(greatest(coalesce(octet_length(stats_min_value::BLOB), 0), coalesce(octet_length(stats_max_value::BLOB), 0))), 0)::INTEGER AS n FROM parquet_metadata(' + glob + ')');
+    out[split] = { columns: cols, rows: n.getRowObjectsJson()[0].n, bad_rows: bad.getRowObjectsJson()[0].n, longest_stat: st.getRowObjectsJson()[0].n };
   }
   console.log(JSON.stringify(out));
 })().catch((e) => { console.error(String(e)); process.exit(1); });
@@ -122,9 +140,9 @@ const { DuckDBInstance } = require(path.join(process.env.NODE_MODULES_DIR, '@duc
 // duckdbDescribe reads each split with DuckDB through npm @duckdb/node-api.
 // It skips loudly when node or the module is missing, and fails instead
 // when DISTILLERY_REQUIRE_DUCKDB=1.
-func duckdbDescribe(t *testing.T, dataDir string) map[string]duckSplit {
+func duckdbDescribe(t *testing.T, datasetDir string) map[string]duckSplit {
 	t.Helper()
-	stdout := testenv.NeedDuckDB(t).Run(t, duckdbLocalScript, "DATA_DIR="+dataDir)
+	stdout := testenv.NeedDuckDB(t).Run(t, duckdbLocalScript, "DATASET_DIR="+datasetDir)
 	var got map[string]duckSplit
 	if err := json.Unmarshal(stdout, &got); err != nil {
 		t.Fatalf("DuckDB output %q: %v", stdout, err)
