@@ -136,7 +136,7 @@ func newSplitWriter(name, dir string, c Config, wc writerConfig) *splitWriter {
 }
 
 func (s *splitWriter) open() error {
-	if err := os.MkdirAll(s.dir, 0o755); err != nil {
+	if err := os.MkdirAll(s.dir, shard.DirPerm); err != nil {
 		return fmt.Errorf("creating split directory: %w", err)
 	}
 	path := filepath.Join(s.dir, fmt.Sprintf(".part-%05d.parquet", len(s.parts)))

@@ -255,6 +255,8 @@ func testOptions(l shard.Layout, client *runner.Client, endpoint string) Options
 		Check:  fixtureCheck,
 		Logger: slog.New(slog.DiscardHandler),
 		Now:    func() time.Time { return time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC) },
+		// A killed merge's lock and build dir are known gone at once.
+		Owner: shard.LeaseOptions{Host: "merge-test", PID: os.Getpid()},
 	}
 }
 

@@ -11,6 +11,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/distillery-hpc/distillery/shard"
 )
 
 // judgeCache remembers the judge's verdicts in <run.dir>/judge/verdicts.jsonl,
@@ -77,10 +79,10 @@ func openJudgeCache(path string) (*judgeCache, error) {
 		off += i + 1
 		good = off
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), shard.DirPerm); err != nil {
 		return nil, fmt.Errorf("creating the judge cache directory: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, shard.FilePerm)
 	if err != nil {
 		return nil, fmt.Errorf("opening the judge cache: %w", err)
 	}

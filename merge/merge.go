@@ -13,7 +13,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -43,6 +42,10 @@ type Options struct {
 	Version string
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Owner says who this merge is (host, pid, Slurm job) in its lock and
+	// in the owner record of its build directory; the zero value is an
+	// owner no other merge can prove gone before the lease's TTL.
+	Owner shard.LeaseOptions
 }
 
 // GenerationInfo is the generation side of the run, as configured.
@@ -260,30 +263,24 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	var mismatched []string
 	m.done = map[int]shard.Done{}
 	for _, s := range plan.Shards {
-		d, ok, err := shard.ReadDone(l, s.ID)
-		if err != nil {
-			return Summary{}, err
-		}
-		if !ok {
-			missing = append(missing, s.ID)
-			continue
-		}
 		// A done marker vouches only for the output it was written for.
 		// Hashing every output shard takes a while on a big run.
 		if err := ctx.Err(); err != nil {
 			return Summary{}, err
 		}
-		why, err := shard.CheckDone(l, s, d)
+		st, err := shard.StateOf(l, s, shard.CheckHash)
 		if err != nil {
 			return Summary{}, err
 		}
-		if why != "" {
+		if !st.IsDone() {
 			missing = append(missing, s.ID)
-			mismatched = append(mismatched, shard.ShardName(s.ID)+": "+why)
-			m.log.Warn("output shard does not match its done marker", "shard", s.ID, "problem", why)
+			if st.Marker != nil {
+				mismatched = append(mismatched, shard.ShardName(s.ID)+": "+st.Reason)
+				m.log.Warn("output shard does not match its done marker", "shard", s.ID, "problem", st.Reason)
+			}
 			continue
 		}
-		m.done[s.ID] = d
+		m.done[s.ID] = *st.Marker
 	}
 	if len(missing) > 0 {
 		if !m.opts.Config.AllowIncomplete {
@@ -308,12 +305,14 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		m.log.Info("no judge: unsure answers count as not correct")
 	}
 
-	unlock, err := lockRun(l)
+	lock, err := lockRun(ctx, l, m.opts.Owner)
 	if err != nil {
 		return Summary{}, err
 	}
-	defer unlock()
-	removeStale(l, m.log)
+	defer lock.Release()
+	if err := removeStale(l, m.opts.Owner, m.log); err != nil {
+		return Summary{}, err
+	}
 	if err := checkDatasetDir(l.DatasetDir()); err != nil {
 		return Summary{}, err
 	}
@@ -337,10 +336,11 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		}
 	}
 
-	tmp, err := os.MkdirTemp(l.Dir, ".dataset.tmp-")
+	tmp, owner, err := shard.MkdirOwned(ctx, l.Dir, ".dataset.tmp-", m.opts.Owner)
 	if err != nil {
 		return Summary{}, fmt.Errorf("creating the temporary dataset directory: %w", err)
 	}
+	defer owner.Release() // after the directory is renamed into place or removed
 	defer func() {
 		if err != nil {
 			for _, s := range m.splits {
@@ -391,6 +391,9 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	}
 	if err := shard.SyncDir(tmp); err != nil {
 		return Summary{}, err
+	}
+	if err := lock.Check(); err != nil {
+		return Summary{}, fmt.Errorf("the merge lock of %s was taken over while this merge ran (it hung for longer than its lease's TTL?); the dataset is left as it was: %w", l.Dir, err)
 	}
 	if err := swapDir(tmp, final); err != nil {
 		return Summary{}, err
@@ -482,12 +485,9 @@ func acquire(ctx context.Context, sem chan struct{}) error {
 // generation and sends the unsure ones to the judge.
 func (m *merger) prepareShard(ctx context.Context, si shard.ShardInfo) (*shardWork, error) {
 	l := m.opts.Layout
-	problems, sum, err := shard.ReadInput(l.Input(si.ID))
+	problems, _, err := shard.ReadShardInput(l, si)
 	if err != nil {
 		return nil, err
-	}
-	if si.SHA256 != "" && sum != si.SHA256 {
-		return nil, fmt.Errorf("input shard %s does not match plan.json (checksum %s, planned %s): it changed after planning; plan again into a fresh run dir", l.Input(si.ID), sum[:12], si.SHA256[:min(12, len(si.SHA256))])
 	}
 	w := &shardWork{id: si.ID, problems: len(problems), items: make([]item, len(problems))}
 	byUUID := make(map[string]int, len(problems))
@@ -842,37 +842,47 @@ func (m *merger) writerConfig() (writerConfig, error) {
 	return writerConfig{codec: codec, createdBy: createdBy(v), hfMetadata: huggingfaceMetadata()}, nil
 }
 
-// lockRun takes <run.dir>/.merge.lock so that two merges of one run do
-// not build over each other.
-func lockRun(l shard.Layout) (func(), error) {
-	path := filepath.Join(l.Dir, ".merge.lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+// lockRun takes <run.dir>/.merge.lease so that two merges of one run do
+// not build over each other, also from different nodes: a lease, not a
+// flock, which NFS, Lustre and GPFS do not honour across nodes (see
+// shard.Held for its limits).
+func lockRun(ctx context.Context, l shard.Layout, o shard.LeaseOptions) (*shard.Held, error) {
+	path := filepath.Join(l.Dir, ".merge.lease")
+	h, err := shard.Hold(ctx, path, o, false)
+	if errors.Is(err, shard.ErrLeaseHeld) {
+		return nil, fmt.Errorf("another merge of %s is running (%w): wait for it to finish", l.Dir, err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("creating merge lock: %w", err)
+		return nil, fmt.Errorf("taking the merge lock: %w", err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another merge of %s is running (it holds %s): wait for it to finish", l.Dir, path)
-		}
-		return nil, fmt.Errorf("locking %s: %w", path, err)
-	}
-	return func() {
-		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-		f.Close()
-	}, nil
+	return h, nil
 }
 
-// removeStale deletes temporary dataset directories a crashed merge left.
-// The caller holds the merge lock, so none of them is in use.
-func removeStale(l shard.Layout, log *slog.Logger) {
-	for _, pat := range []string{".dataset.tmp-*", ".dataset.old-*"} {
-		old, _ := filepath.Glob(filepath.Join(l.Dir, pat))
-		for _, d := range old {
-			log.Info("removing what an interrupted merge left", "path", d)
-			os.RemoveAll(d)
+// removeStale deletes the temporary dataset directories a crashed merge
+// left: a build directory only once its owner record shows its merge is
+// gone (shard.RemoveAbandoned), so that a merge on another node never
+// deletes a live build; a .dataset.old-* (the previous dataset, moved
+// aside during a swap that crashed) because we hold the merge lock,
+// under which alone swaps happen.
+func removeStale(l shard.Layout, o shard.LeaseOptions, log *slog.Logger) error {
+	removed, unowned, err := shard.RemoveAbandoned(l.Dir, ".dataset.tmp-", o)
+	for _, d := range removed {
+		log.Info("removed what an interrupted merge left", "path", d)
+	}
+	for _, d := range unowned {
+		log.Warn("a temporary dataset directory without an owner record (left by an older version?) is kept: delete it when no merge runs", "path", d)
+	}
+	if err != nil {
+		return err
+	}
+	old, _ := filepath.Glob(filepath.Join(l.Dir, ".dataset.old-*"))
+	for _, d := range old {
+		log.Info("removing what an interrupted merge left", "path", d)
+		if err := os.RemoveAll(d); err != nil {
+			return fmt.Errorf("removing %s, which an interrupted merge left: %w", d, err)
 		}
 	}
+	return nil
 }
 
 // checkDatasetDir makes sure that replacing <run.dir>/dataset loses

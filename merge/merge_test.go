@@ -367,9 +367,11 @@ func TestRunKeepsOldDatasetOnFailure(t *testing.T) {
 	}
 	before := treeOf(t, l.DatasetDir())
 
-	// A stale temporary directory from a crashed merge is cleaned up.
+	// A stale temporary directory from a crashed merge (its owner
+	// record's heartbeat long past its TTL) is cleaned up.
 	stale := filepath.Join(l.Dir, ".dataset.tmp-crashed")
 	os.MkdirAll(filepath.Join(stale, "data", "default"), 0o755)
+	writeStaleOwner(t, stale)
 
 	// A merge that fails half-way (context canceled by the judge on its
 	// first request) leaves the old dataset as it was.
@@ -662,5 +664,19 @@ func TestRunKeepsForeignFilesInTheDatasetDir(t *testing.T) {
 				t.Errorf("the user's file is gone: %v", err)
 			}
 		})
+	}
+}
+
+// writeStaleOwner writes the owner record of a build directory whose
+// merge died on another node an hour ago.
+func writeStaleOwner(t *testing.T, dir string) {
+	t.Helper()
+	hb := time.Now().Add(-time.Hour)
+	b, _ := json.Marshal(shard.LeaseInfo{Host: "dead-node", PID: 1, Token: "crashed", Heartbeat: hb, TTLSeconds: 60})
+	if err := os.WriteFile(dir+shard.OwnerSuffix, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(dir+shard.OwnerSuffix, hb, hb); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -34,7 +34,7 @@ func swapDirWith(tmp, final string, exchange func(a, b string) error) error {
 		os.RemoveAll(tmp) // now the previous dataset
 		return nil
 	}
-	old, err := os.MkdirTemp(dir, ".dataset.old-")
+	old, err := shard.MkdirTemp(dir, ".dataset.old-")
 	if err != nil {
 		return fmt.Errorf("moving the previous dataset aside: %w", err)
 	}

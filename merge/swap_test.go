@@ -55,11 +55,11 @@ func TestSwapDir(t *testing.T) {
 
 func TestRunRefusesConcurrentMerge(t *testing.T) {
 	l := writeRun(t, t.TempDir(), e2eShards(), nil)
-	unlock, err := lockRun(l)
+	lock, err := lockRun(context.Background(), l, shard.LeaseOptions{Host: "other-node", PID: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer unlock()
+	defer lock.Release()
 	_, err = Run(context.Background(), testOptions(l, nil, ""))
 	if err == nil || !strings.Contains(err.Error(), "another merge") {
 		t.Fatalf("err = %v, want another merge running", err)

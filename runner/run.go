@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -201,7 +200,7 @@ func Run(ctx context.Context, o Options) (Stats, error) {
 			return st, err
 		}
 	}
-	if err := os.MkdirAll(o.Layout.OutputDir(), 0o755); err != nil {
+	if err := os.MkdirAll(o.Layout.OutputDir(), shard.DirPerm); err != nil {
 		return st, fmt.Errorf("creating output dir: %w", err)
 	}
 
@@ -557,18 +556,10 @@ func openShard(o *Options, log *slog.Logger, plan *shard.Plan, info shard.ShardI
 		}
 		return nil, "", err
 	}
-	inPath := l.Input(info.ID)
-	if info.File != "" {
-		inPath = filepath.Join(l.Dir, info.File)
-	}
-	problems, sum, err := shard.ReadInput(inPath)
+	problems, sum, err := shard.ReadShardInput(l, info)
 	if err != nil {
 		release()
 		return nil, "", err
-	}
-	if info.SHA256 != "" && sum != info.SHA256 {
-		release()
-		return nil, "", fmt.Errorf("input shard %s does not match plan.json (sha256 %s, plan says %s): plan again into a fresh run dir", inPath, sum[:12], info.SHA256[:min(12, len(info.SHA256))])
 	}
 	n := o.Generate.NumGenerations
 	want := make(map[shard.Key]struct{}, len(problems)*n)
@@ -867,14 +858,9 @@ func writeDone(o *Options, sr *shardRun) error {
 	})
 }
 
-// doneMatches reports whether the shard has a done marker that still
-// matches its planned input and its output file (shard.CheckDone, the rule
-// merge and status use too).
+// doneMatches reports whether the shard is done: shard.StateOf with the
+// full hash check, the rule merge, status and submit use too.
 func doneMatches(l shard.Layout, info shard.ShardInfo) (bool, error) {
-	d, ok, err := shard.ReadDone(l, info.ID)
-	if err != nil || !ok {
-		return false, err
-	}
-	why, err := shard.CheckDone(l, info, d)
-	return err == nil && why == "", err
+	st, err := shard.StateOf(l, info, shard.CheckHash)
+	return st.IsDone(), err
 }

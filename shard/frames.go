@@ -233,7 +233,7 @@ func OpenOutput(path string, fn func(*Generation) error) (*OutputWriter, OutputI
 	if err != nil {
 		return nil, info, err
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, FilePerm)
 	if err != nil {
 		return nil, info, fmt.Errorf("opening output shard: %w", err)
 	}

@@ -125,39 +125,3 @@ func ReadDone(l Layout, id int) (d Done, ok bool, err error) {
 	}
 	return d, true, nil
 }
-
-// CheckDone reports why the done marker d does not vouch for shard info's
-// output as it is on disk now, or "" when it does: the marker must be for
-// the planned input (its input checksum) and the output file must have the
-// size and SHA-256 the marker recorded. A marker left from another plan,
-// or an output shard cut short or changed after the shard finished, looks
-// complete but is not.
-func CheckDone(l Layout, info ShardInfo, d Done) (string, error) {
-	if d.InputSHA256 != "" && info.SHA256 != "" && d.InputSHA256 != info.SHA256 {
-		return "its done marker is for another input (from another plan)", nil
-	}
-	if d.OutputSHA == "" && d.OutputBytes == 0 {
-		return "", nil // a marker without output checksums: nothing to compare
-	}
-	// The size first: a mismatch needs no hashing of the whole file.
-	st, err := os.Stat(l.Output(info.ID))
-	if errors.Is(err, os.ErrNotExist) {
-		return "its output file is missing", nil
-	} else if err != nil {
-		return "", fmt.Errorf("checking output shard: %w", err)
-	}
-	if st.Size() != d.OutputBytes {
-		return fmt.Sprintf("its output is %d bytes, its done marker says %d", st.Size(), d.OutputBytes), nil
-	}
-	if d.OutputSHA == "" {
-		return "", nil
-	}
-	_, sum, err := FileSHA256(l.Output(info.ID))
-	if err != nil {
-		return "", fmt.Errorf("checking output shard: %w", err)
-	}
-	if sum != d.OutputSHA {
-		return "its output's SHA-256 differs from its done marker's", nil
-	}
-	return "", nil
-}

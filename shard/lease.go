@@ -132,7 +132,7 @@ func ReadLease(path string) (li LeaseInfo, modTime time.Time, ok bool, err error
 		return li, modTime, false, nil
 	}
 	if json.Unmarshal(b, &li) != nil || li.Token == "" {
-		li = LeaseInfo{TTLSeconds: 300}
+		li = LeaseInfo{TTLSeconds: DefaultLeaseTTL.Seconds()}
 	}
 	return li, modTime, true, nil
 }
@@ -201,12 +201,16 @@ func AcquireLease(path string, o LeaseOptions) (*Lease, error) {
 // process on our host and in our pid namespace that no longer exists, or
 // an earlier run of our own Slurm job (requeued: same job id, lower
 // restart count).
-func (l *Lease) holderGone(cur LeaseInfo) bool {
-	if cur.JobID != "" && cur.JobID == l.info.JobID && cur.Restart < l.info.Restart {
+func (l *Lease) holderGone(cur LeaseInfo) bool { return holderGone(l.info, cur) }
+
+// holderGone reports whether, seen from me, the holder of cur is known to
+// be dead.
+func holderGone(me, cur LeaseInfo) bool {
+	if cur.JobID != "" && cur.JobID == me.JobID && cur.Restart < me.Restart {
 		return true
 	}
-	return cur.Host != "" && cur.Host == l.info.Host && cur.PIDNS != "" && cur.PIDNS == l.info.PIDNS &&
-		cur.PID != l.info.PID && processGone(cur.PID)
+	return cur.Host != "" && cur.Host == me.Host && cur.PIDNS != "" && cur.PIDNS == me.PIDNS &&
+		cur.PID != me.PID && processGone(cur.PID)
 }
 
 func orDash(s string) string {
@@ -232,7 +236,7 @@ func (l *Lease) create() error {
 		// A file system without hard links: fall back to O_EXCL, which
 		// is atomic too, though a reader may see the file empty for a
 		// moment (it then counts as fresh through its mtime).
-		f, err2 := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err2 := os.OpenFile(l.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, FilePerm)
 		if err2 != nil {
 			return err2
 		}
@@ -255,7 +259,7 @@ func (l *Lease) writeTemp() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	f, err := os.CreateTemp(filepath.Dir(l.path), "."+filepath.Base(l.path)+".tmp-*")
+	f, err := CreateTemp(filepath.Dir(l.path), "."+filepath.Base(l.path)+".tmp-")
 	if err != nil {
 		return "", fmt.Errorf("creating lease: %w", err)
 	}

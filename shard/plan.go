@@ -241,8 +241,8 @@ func ProblemFromRow(r Row) Problem {
 // there, so a no-op plan never hides a damaged run dir.
 func checkInputShards(l Layout, p *Plan) error {
 	for _, s := range p.Shards {
-		if _, err := os.Stat(l.Input(s.ID)); err != nil {
-			return fmt.Errorf("run dir %s: plan.json names %s but it is missing: delete %s and plan again", l.Dir, l.Input(s.ID), l.Dir)
+		if _, err := os.Stat(l.ShardInput(s)); err != nil {
+			return fmt.Errorf("run dir %s: plan.json names %s but it is missing: delete %s and plan again", l.Dir, l.ShardInput(s), l.Dir)
 		}
 	}
 	return nil

@@ -2,7 +2,6 @@ package slurm
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -123,8 +122,11 @@ type StatusRequest struct {
 	Layout         shard.Layout
 	Plan           *shard.Plan
 	NumGenerations int
-	LeaseTTL       time.Duration
-	Now            time.Time
+	// Check is how hard a done marker is checked (shard.StateOf): the
+	// zero value, shard.CheckSize, compares the output's size; resume
+	// asks for shard.CheckHash.
+	Check shard.Check
+	Now   time.Time
 }
 
 // Collect reads the run's done markers, output shards, leases and
@@ -275,7 +277,7 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 		st.Shards[i] = ss
 	}
-	if err := checkShards(ctx, req.Layout, req.Plan.Shards, st.Shards, numGen); err != nil {
+	if err := checkShards(ctx, req.Layout, req.Plan.Shards, st.Shards, numGen, req.Check); err != nil {
 		return nil, err
 	}
 	for i := range st.Shards {
@@ -283,7 +285,9 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		if ss.State == StateDone {
 			continue
 		}
-		ss.Lease = readLease(req.Layout.Lease(ss.ID), req.Now, req.LeaseTTL)
+		if ss.Lease, err = readLease(req.Layout.Lease(ss.ID), req.Now); err != nil {
+			return nil, fmt.Errorf("shard %d: %w", ss.ID, err)
+		}
 		if ss.Lease != nil && ss.Lease.Fresh && st.Slurm {
 			if why := leaseEnded(ss.Lease.JobID, gen, jobs); why != "" {
 				// The runner was killed without releasing its lease
@@ -353,11 +357,12 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 }
 
 // checkShards reads every shard's done marker and checks it against the
-// output file (shard.CheckDone, the rule the runner and merge use: a
-// marker from another plan, or an output cut short or changed, is not
-// done), and counts the output of the shards that are not done. It runs
-// as many workers as there are CPUs: hashing and decoding are CPU-bound.
-func checkShards(ctx context.Context, l shard.Layout, infos []shard.ShardInfo, shards []ShardStatus, numGen int) error {
+// output file (shard.StateOf, the rule the runner, merge and submit use:
+// a marker from another plan, or an output cut short or changed, is not
+// done; with shard.CheckSize only the size is compared), and
+// counts the output of the shards that are not done. It runs as many
+// workers as there are CPUs: decoding is CPU-bound.
+func checkShards(ctx context.Context, l shard.Layout, infos []shard.ShardInfo, shards []ShardStatus, numGen int, check shard.Check) error {
 	work := make(chan int)
 	errs := make(chan error, len(shards))
 	var wg sync.WaitGroup
@@ -366,7 +371,7 @@ func checkShards(ctx context.Context, l shard.Layout, infos []shard.ShardInfo, s
 		go func() {
 			defer wg.Done()
 			for i := range work {
-				errs <- checkShard(l, infos[i], &shards[i], numGen)
+				errs <- checkShard(l, infos[i], &shards[i], numGen, check)
 			}
 		}()
 	}
@@ -391,26 +396,22 @@ feed:
 	return err
 }
 
-func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen int) error {
-	done, ok, err := shard.ReadDone(l, info.ID)
+func checkShard(l shard.Layout, info shard.ShardInfo, ss *ShardStatus, numGen int, check shard.Check) error {
+	st, err := shard.StateOf(l, info, check)
 	if err != nil {
 		return err
 	}
-	if ok {
-		why, err := shard.CheckDone(l, info, done)
-		if err != nil {
-			return fmt.Errorf("shard %d: %w", info.ID, err)
-		}
-		if why == "" {
-			ss.State = StateDone
-			ss.ProblemsDone = done.Problems
-			ss.Generations = done.Generations
-			return nil
-		}
-		ss.Note = "not done: " + why
-		if _, err := os.Stat(l.Output(info.ID)); errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
+	switch {
+	case st.IsDone():
+		ss.State = StateDone
+		ss.ProblemsDone = st.Marker.Problems
+		ss.Generations = st.Marker.Generations
+		return nil
+	case st.Marker != nil:
+		ss.Note = "not done: " + st.Reason
+	}
+	if st.Kind == shard.KindAbsent {
+		return nil
 	}
 	return countOutput(l, ss, numGen)
 }
@@ -534,52 +535,19 @@ func countOutput(l shard.Layout, ss *ShardStatus, numGen int) error {
 	return nil
 }
 
-// readLease reads a lease file loosely: the runner writes JSON with the
-// host, the job id, a heartbeat time and its TTL (ttl_seconds, else ttl
-// applies); when the heartbeat cannot be read the file's modification time
-// stands in for it.
-func readLease(path string, now time.Time, ttl time.Duration) *Lease {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil
+// readLease reads a shard's lease (shard.ReadLease, the reader the
+// runner's lease protocol uses), nil when there is none. Fresh follows the
+// lease's own TTL and heartbeat, the file's mtime counting as one.
+func readLease(path string, now time.Time) (*Lease, error) {
+	li, mod, ok, err := shard.ReadLease(path)
+	if err != nil || !ok {
+		return nil, err
 	}
-	l := &Lease{Heartbeat: fi.ModTime()}
-	var m map[string]any
-	if b, err := os.ReadFile(path); err == nil && json.Unmarshal(b, &m) == nil {
-		for _, k := range []string{"host", "hostname"} {
-			if s, ok := m[k].(string); ok && s != "" {
-				l.Host = s
-				break
-			}
-		}
-		for _, k := range []string{"job_id", "job", "slurm_job_id"} {
-			switch v := m[k].(type) {
-			case string:
-				l.JobID = v
-			case float64:
-				l.JobID = fmt.Sprint(int64(v))
-			}
-			if l.JobID != "" {
-				break
-			}
-		}
-		for _, k := range []string{"heartbeat", "heartbeat_at", "renewed_at", "updated_at", "time"} {
-			if s, ok := m[k].(string); ok {
-				if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-					l.Heartbeat = t
-					break
-				}
-			}
-		}
-		if v, ok := m["ttl_seconds"].(float64); ok && v > 0 {
-			ttl = time.Duration(v * float64(time.Second))
-		}
+	hb := li.Heartbeat
+	if mod.After(hb) {
+		hb = mod
 	}
-	if ttl <= 0 {
-		ttl = 5 * time.Minute
-	}
-	l.Fresh = now.Sub(l.Heartbeat) < ttl
-	return l
+	return &Lease{Host: li.Host, JobID: li.JobID, Heartbeat: hb, Fresh: !li.Stale(now, mod)}, nil
 }
 
 // mergeJobs adds sacct's records for tasks squeue no longer shows.

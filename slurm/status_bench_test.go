@@ -40,7 +40,7 @@ func BenchmarkCollect(b *testing.B) {
 		}
 	}
 	f := &fakeSlurm{}
-	req := StatusRequest{Layout: l, Plan: plan, NumGenerations: 4, LeaseTTL: time.Minute, Now: time.Now()}
+	req := StatusRequest{Layout: l, Plan: plan, NumGenerations: 4, Now: time.Now()}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		st, err := Collect(context.Background(), Client{Exec: f.exec}, req)

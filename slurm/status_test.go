@@ -34,6 +34,19 @@ func writeOutput(t *testing.T, l shard.Layout, id, n int) {
 	}
 }
 
+// writeLease writes shard id's lease file as the runner does, its mtime
+// set to its heartbeat (the mtime counts as a heartbeat too).
+func writeLease(t *testing.T, l shard.Layout, id int, li shard.LeaseInfo) {
+	t.Helper()
+	b, _ := json.Marshal(li)
+	if err := os.WriteFile(l.Lease(id), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chtimes(l.Lease(id), li.Heartbeat, li.Heartbeat); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // writeDone writes a done marker for shard id that vouches for its output
 // as it is now, or with a wrong checksum when bad.
 func writeDone(t *testing.T, l shard.Layout, id int, bad bool) {
@@ -97,9 +110,10 @@ func TestCollectEdgeStates(t *testing.T) {
 			}
 			writeDone(t, l, 0, false)
 			writeDone(t, l, 1, true)
-			lease := `{"host":"n1","job_id":"10_%d","token":"x","heartbeat":"2026-11-26T17:59:30Z","ttl_seconds":300}`
-			os.WriteFile(l.Lease(2), []byte(fmt.Sprintf(lease, 2)), 0o644)
-			os.WriteFile(l.Lease(3), []byte(fmt.Sprintf(lease, 3)), 0o644)
+			for _, id := range []int{2, 3} {
+				writeLease(t, l, id, shard.LeaseInfo{Host: "n1", JobID: fmt.Sprintf("10_%d", id), Token: "x",
+					Heartbeat: now.Add(-30 * time.Second), TTLSeconds: 300})
+			}
 			AppendSubmission(SubmissionsFile(l), Submission{Kind: "generate", JobID: "10", Time: now.Add(-time.Hour),
 				Map: map[int][]int{0: {0}, 1: {1}, 2: {2}, 3: {3}}})
 			exec := func(_ context.Context, name string, args ...string) ([]byte, []byte, error) {
@@ -113,7 +127,7 @@ func TestCollectEdgeStates(t *testing.T) {
 			}
 			// squeue's output for shard 1: its task is still in squeue, but
 			// the shard is not done.
-			st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: l, Plan: plan, LeaseTTL: 5 * time.Minute, Now: now})
+			st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: l, Plan: plan, Check: shard.CheckHash, Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -168,7 +182,7 @@ func TestCollectWaitReason(t *testing.T) {
 		}
 		return nil, []byte("Slurm accounting storage is disabled\n"), errors.New("exit status 1")
 	}
-	st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: l, Plan: planOf(4), LeaseTTL: 5 * time.Minute, Now: now})
+	st, err := Collect(context.Background(), Client{Exec: exec, Sleep: instant}, StatusRequest{Layout: l, Plan: planOf(4), Check: shard.CheckHash, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/distillery-hpc/distillery/shard"
@@ -54,10 +53,10 @@ func AppendSubmission(path string, s Submission) error {
 	if err != nil {
 		return fmt.Errorf("encoding submission: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), shard.DirPerm); err != nil {
 		return fmt.Errorf("recording submission: %w", err)
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, shard.FilePerm)
 	if err != nil {
 		return fmt.Errorf("recording submission: %w", err)
 	}
@@ -187,7 +186,7 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 	name := uniqueName(dir, req.Now)
 	job := req.Job
 	job.Name = name
-	if err := os.MkdirAll(job.LogDir, 0o755); err != nil {
+	if err := os.MkdirAll(job.LogDir, shard.DirPerm); err != nil {
 		return nil, fmt.Errorf("creating the log directory: %w", err)
 	}
 	record := func(s Submission) error {
@@ -413,38 +412,35 @@ func jobIDs(subs []Submission, kind string) []string {
 	return ids
 }
 
-// LockSubmissions takes <run.dir>/slurm/submit.lock, so that two submits
-// or resumes of one run, started at the same time, take turns: the second
-// then sees in squeue and submissions.jsonl what the first submitted, and
-// does not submit it again. It waits for the lock until ctx ends; the
-// returned function releases it. flock(2) is released by the kernel when
-// the holder dies, so a crashed resume leaves no stale lock.
-func LockSubmissions(ctx context.Context, l shard.Layout) (func(), error) {
-	if err := os.MkdirAll(l.SlurmDir(), 0o755); err != nil {
+// submitLeaseTTL is the submit lock's TTL: a submit holds it for seconds
+// (its heartbeat every third of this keeps it while sbatch is slow), and
+// a submit that crashed on another login node blocks the next for at
+// most this long.
+const submitLeaseTTL = time.Minute
+
+// LockSubmissions takes <run.dir>/slurm/submit.lease, so that two
+// submits or resumes of one run, started at the same time (also on two
+// login nodes), take turns: the second then sees in squeue and
+// submissions.jsonl what the first submitted, and does not submit it
+// again. It is a lease (shard.Hold), not a flock, which NFS, Lustre and
+// GPFS do not honour across nodes: a crashed holder on this host is
+// known gone at once, one on another host once its heartbeat is older
+// than the lease's TTL. It waits for the lock until ctx ends; the
+// returned function releases it.
+func LockSubmissions(ctx context.Context, l shard.Layout, o shard.LeaseOptions) (func(), error) {
+	if err := os.MkdirAll(l.SlurmDir(), shard.DirPerm); err != nil {
 		return nil, fmt.Errorf("creating the submit lock: %w", err)
 	}
-	path := filepath.Join(l.SlurmDir(), "submit.lock")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if o.TTL <= 0 {
+		o.TTL = submitLeaseTTL
+	}
+	path := filepath.Join(l.SlurmDir(), "submit.lease")
+	h, err := shard.Hold(ctx, path, o, true)
 	if err != nil {
-		return nil, fmt.Errorf("creating the submit lock: %w", err)
+		if errors.Is(err, shard.ErrLeaseHeld) {
+			return nil, fmt.Errorf("waiting for another submit or resume of this run: %w", err)
+		}
+		return nil, fmt.Errorf("taking the submit lock: %w", err)
 	}
-	for {
-		err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err == nil {
-			return func() {
-				syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
-				f.Close()
-			}, nil
-		}
-		if !errors.Is(err, syscall.EWOULDBLOCK) {
-			f.Close()
-			return nil, fmt.Errorf("locking %s: %w", path, err)
-		}
-		select {
-		case <-ctx.Done():
-			f.Close()
-			return nil, fmt.Errorf("waiting for another submit or resume of this run (it holds %s): %w", path, ctx.Err())
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+	return func() { h.Release() }, nil
 }

@@ -246,8 +246,8 @@ func TestCollectStates(t *testing.T) {
 	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 	// shard 5 is held by a runner outside Slurm's records (fresh lease),
 	// shard 6 had a lease that went stale.
-	os.WriteFile(l.Lease(5), []byte(`{"host":"n7","job_id":"99_1","heartbeat":"2026-11-26T17:59:50Z"}`), 0o644)
-	os.WriteFile(l.Lease(6), []byte(`{"host":"n8","job_id":"98_0","heartbeat":"2026-11-26T17:00:00Z"}`), 0o644)
+	writeLease(t, l, 5, shard.LeaseInfo{Host: "n7", JobID: "99_1", Token: "a", Heartbeat: now.Add(-10 * time.Second), TTLSeconds: 60})
+	writeLease(t, l, 6, shard.LeaseInfo{Host: "n8", JobID: "98_0", Token: "b", Heartbeat: now.Add(-time.Hour), TTLSeconds: 60})
 	for _, s := range []Submission{
 		{Kind: "generate", JobID: "10", Time: now.Add(-time.Hour), Map: map[int][]int{0: {1}, 1: {2}, 2: {3}, 3: {4}}},
 		{Kind: "merge", JobID: "11"},
@@ -259,7 +259,7 @@ func TestCollectStates(t *testing.T) {
 		"10_2|10|10|2|PENDING|JobArrayTaskLimit||d\n" +
 		"10_3|14|10|3|CANCELLED|None|n1|d\n" +
 		"11|11|11|N/A|PENDING|Dependency||d-merge\n"}
-	st, err := Collect(context.Background(), Client{Exec: f.exec}, StatusRequest{Layout: l, Plan: plan, NumGenerations: 4, LeaseTTL: time.Minute, Now: now})
+	st, err := Collect(context.Background(), Client{Exec: f.exec}, StatusRequest{Layout: l, Plan: plan, NumGenerations: 4, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

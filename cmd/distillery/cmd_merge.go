@@ -110,6 +110,7 @@ func mergeOptions(cfg *Config, env *Env, client *runner.Client) merge.Options {
 		Version: merge.Version(),
 		Logger:  env.Logger,
 		Now:     env.Now,
+		Owner:   leaseOwner(env),
 	}
 }
 

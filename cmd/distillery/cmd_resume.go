@@ -47,13 +47,13 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	if !opts.DryRun {
-		unlock, err := slurm.LockSubmissions(ctx, shard.Layout{Dir: cfg.Run.Dir})
+		unlock, err := slurm.LockSubmissions(ctx, shard.Layout{Dir: cfg.Run.Dir}, leaseOwner(env))
 		if err != nil {
 			return err
 		}
 		defer unlock()
 	}
-	st, err := collectStatus(ctx, env, client, cfg)
+	st, err := collectStatus(ctx, env, client, cfg, shard.CheckHash)
 	if err != nil {
 		return err
 	}

@@ -39,7 +39,10 @@ func newStatusCommand(env *Env) *cli.Command {
 	}
 }
 
-func collectStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config) (*slurm.Status, error) {
+// collectStatus reads the run's state. check is how hard a done marker is
+// checked: status compares sizes (shard.CheckSize); resume, which submits
+// whatever is not done, hashes the outputs too (shard.CheckHash).
+func collectStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config, check shard.Check) (*slurm.Status, error) {
 	plan, err := shard.ReadPlan(shard.Layout{Dir: cfg.Run.Dir})
 	if err != nil {
 		return nil, err
@@ -48,13 +51,13 @@ func collectStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Conf
 		Layout:         shard.Layout{Dir: cfg.Run.Dir},
 		Plan:           plan,
 		NumGenerations: cfg.Generate.NumGenerations,
-		LeaseTTL:       cfg.Generate.LeaseTTL,
+		Check:          check,
 		Now:            env.Now(),
 	})
 }
 
 func runStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config, asJSON bool) error {
-	st, err := collectStatus(ctx, env, client, cfg)
+	st, err := collectStatus(ctx, env, client, cfg, shard.CheckSize)
 	if err != nil {
 		return err
 	}

@@ -69,6 +69,14 @@ func slurmClient(env *Env) slurm.Client {
 	}}
 }
 
+// leaseOwner says who this process is in the leases it takes besides the
+// runner's shard leases (the submit and merge locks, a merge's build
+// directory): host, pid and Slurm job, so that a holder that crashed on
+// this host is known gone at once.
+func leaseOwner(env *Env) shard.LeaseOptions {
+	return shard.LeaseOptions{Host: env.Hostname, PID: os.Getpid(), JobID: slurmJobID(env.Getenv)}
+}
+
 // loadPlan reads <run.dir>/plan.json, planning the run first when there is
 // none yet.
 func loadPlan(ctx context.Context, env *Env, cfg *Config) (*shard.Plan, error) {
@@ -206,7 +214,7 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	warnGPUs(env, cfg)
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	if !opts.DryRun {
-		unlock, err := slurm.LockSubmissions(ctx, l)
+		unlock, err := slurm.LockSubmissions(ctx, l, leaseOwner(env))
 		if err != nil {
 			return err
 		}
@@ -230,21 +238,14 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	}
 	var todo []int
 	for _, s := range plan.Shards {
-		d, done, err := shard.ReadDone(l, s.ID)
+		// A marker that does not vouch for the output on disk (another
+		// plan's, or an output changed since) is not done: the runner
+		// redoes such a shard, so submit it.
+		st, err := shard.StateOf(l, s, shard.CheckHash)
 		if err != nil {
 			return err
 		}
-		if done {
-			// A marker that does not vouch for the output on disk (another
-			// plan's, or an output changed since) is not done: the runner
-			// redoes such a shard, so submit it.
-			why, err := shard.CheckDone(l, s, d)
-			if err != nil {
-				return err
-			}
-			done = why == ""
-		}
-		if !done {
+		if !st.IsDone() {
 			todo = append(todo, s.ID)
 		}
 	}

@@ -20,11 +20,7 @@ func LoadRunDir(dir string) ([]shard.Problem, error) {
 	var paths []string
 	if plan, err := shard.ReadPlan(l); err == nil {
 		for _, s := range plan.Shards {
-			p := l.Input(s.ID)
-			if s.File != "" {
-				p = filepath.Join(dir, s.File)
-			}
-			paths = append(paths, p)
+			paths = append(paths, l.ShardInput(s))
 		}
 	} else if _, serr := os.Stat(l.PlanFile()); serr == nil {
 		return nil, err // a plan.json that does not parse
