@@ -15,6 +15,7 @@ const (
 	DuckDB     Need = "DUCKDB"     // node with npm @duckdb/node-api
 	Shellcheck Need = "SHELLCHECK" // shellcheck on PATH
 	Data       Need = "DATA"       // the real data in ../shared/data/real
+	Root       Need = "ROOT"       // root, to add a second user (useradd) for the shared-storage test
 )
 
 // Var is the environment variable that turns n's skip into a failure:
@@ -32,6 +33,8 @@ func (n Need) name() string {
 		return "shellcheck"
 	case Data:
 		return "the real data"
+	case Root:
+		return "root (to add a second user)"
 	}
 	return string(n)
 }
