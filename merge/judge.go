@@ -1,9 +1,6 @@
 package merge
 
-import (
-	"regexp"
-	"strings"
-)
+import "strings"
 
 // JudgeVerdict is the LLM judge's ruling on one generation.
 type JudgeVerdict string
@@ -85,19 +82,3 @@ func JudgeSolution(text string, maxChars int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
-
-// verdictRE finds "Verdict: X" with the decorations models add: markdown
-// bold or quotes around the word or the whole line, any case, a full-width
-// colon.
-var verdictRE = regexp.MustCompile(`(?i)verdict\s*\**\s*[:：]\s*[*_"'` + "`" + `\[\s]*(equivalent|different|ambiguous)\b`)
-
-// ParseVerdict returns the verdict of a judge reply. The last verdict in
-// the text wins (a model may quote the instructions first); a reply
-// without one is AMBIGUOUS and found is false.
-func ParseVerdict(reply string) (v JudgeVerdict, found bool) {
-	m := verdictRE.FindAllStringSubmatch(reply, -1)
-	if len(m) == 0 {
-		return JudgeAmbiguous, false
-	}
-	return JudgeVerdict(strings.ToUpper(m[len(m)-1][1])), true
-}

@@ -5,44 +5,6 @@ import (
 	"testing"
 )
 
-func TestParseVerdict(t *testing.T) {
-	tests := []struct {
-		name  string
-		reply string
-		want  JudgeVerdict
-		found bool
-	}{
-		{"equivalent", "The answers agree.\nVerdict: EQUIVALENT", JudgeEquivalent, true},
-		{"different", "They differ.\n\nVerdict: DIFFERENT", JudgeDifferent, true},
-		{"ambiguous", "Nonsense.\nVerdict: AMBIGUOUS", JudgeAmbiguous, true},
-		{"no verdict", "I think they are the same.", JudgeAmbiguous, false},
-		{"empty", "", JudgeAmbiguous, false},
-		{"last wins", "I may say \"Verdict: EQUIVALENT\" or \"Verdict: DIFFERENT\".\nVerdict: DIFFERENT", JudgeDifferent, true},
-		{"last wins, equivalent after different", "Verdict: DIFFERENT\nOn reflection:\nVerdict: EQUIVALENT", JudgeEquivalent, true},
-		{"bold line", "**Verdict: EQUIVALENT**", JudgeEquivalent, true},
-		{"bold word", "Verdict: **DIFFERENT**", JudgeDifferent, true},
-		{"bold label", "**Verdict:** EQUIVALENT", JudgeEquivalent, true},
-		{"lower case", "verdict: equivalent", JudgeEquivalent, true},
-		{"quoted", `Verdict: "DIFFERENT"`, JudgeDifferent, true},
-		{"bracketed", "Verdict: [EQUIVALENT]", JudgeEquivalent, true},
-		{"full-width colon", "Verdict： EQUIVALENT", JudgeEquivalent, true},
-		{"no space", "Verdict:EQUIVALENT", JudgeEquivalent, true},
-		{"word only is not a verdict", "They are EQUIVALENT.", JudgeAmbiguous, false},
-		{"longer word is not a verdict", "Verdict: EQUIVALENTLY wrong", JudgeAmbiguous, false},
-		{"other word", "Verdict: CORRECT", JudgeAmbiguous, false},
-		{"cut off", "The answers match. Verdict: EQUI", JudgeAmbiguous, false},
-		{"the sim's format", "Both are 4, the same value. Verdict: EQUIVALENT", JudgeEquivalent, true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, found := ParseVerdict(tt.reply)
-			if got != tt.want || found != tt.found {
-				t.Errorf("ParseVerdict(%q) = %s, %v; want %s, %v", tt.reply, got, found, tt.want, tt.found)
-			}
-		})
-	}
-}
-
 func TestJudgePrompt(t *testing.T) {
 	p := JudgePrompt("Find {answer} when x=2.", `\frac{1}{2}`, "so \\boxed{0.5} {generation}")
 	for _, s := range []string{
