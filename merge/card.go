@@ -67,6 +67,8 @@ type cardData struct {
 	PromptIndented string
 	Fence          string
 	Judge          bool
+	JudgeRejected  bool
+	JudgedShare    string
 	JudgeModel     string
 	Date           string
 	Elapsed        string
@@ -186,6 +188,8 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		Models:        sortedCounts(s.Models),
 		Gen:           opts.Generation,
 		Judge:         opts.JudgeClient != nil || s.Judged > 0,
+		JudgeRejected: opts.Judge.JudgeRejected,
+		JudgedShare:   share(s.Judged, s.Generations),
 		JudgeModel:    opts.Judge.Model,
 		Date:          now.UTC().Format("2006-01-02 15:04 UTC"),
 		Elapsed:       s.Elapsed.Round(time.Millisecond).String(),

@@ -79,6 +79,10 @@ type JudgeConfig struct {
 	// after </think> (or the whole text), cut to its last this many bytes.
 	// 0: no cap.
 	MaxSolutionChars int `toml:"max_solution_chars"`
+	// JudgeRejected also sends the judge the generations the verifier
+	// called different, when their reasoning is complete and their answer
+	// is boxed, as OpenR1 did (it recovered ~12% of its samples so).
+	JudgeRejected bool `toml:"judge_rejected"`
 	// Cache keeps the judge's rulings in <run.dir>/judge/verdicts.jsonl
 	// and reuses them when merging again.
 	Cache  bool               `toml:"cache"`
@@ -184,6 +188,7 @@ func DefaultJudgeConfig() JudgeConfig {
 		MaxRetries:       5,
 		WaitForServer:    20 * time.Second,
 		MaxSolutionChars: 16000,
+		JudgeRejected:    true,
 		Cache:            true,
 		Server:           srv,
 	}

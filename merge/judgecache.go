@@ -1,7 +1,6 @@
 package merge
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
@@ -21,14 +20,15 @@ import (
 // about what it has not ruled on: on a full campaign that is ~100k
 // requests to a 70B model. A ruling is keyed by the judge model and the
 // whole prompt, so a changed answer, generation or prompt is judged anew.
-// Failed requests are not cached. The file is appended and fsynced after
-// each shard; a torn last line (a crash mid-write) is skipped on reading.
+// Failed requests are not cached. Each ruling is written to the file as it
+// comes (a merge killed midway keeps every ruling it received: the kernel
+// has the bytes), and the file is fsynced after each shard (against a node
+// crash); a torn last line is cut off on reading.
 type judgeCache struct {
 	path string
 	mu   sync.Mutex
 	seen map[string]cachedVerdict
 	f    *os.File
-	w    *bufio.Writer
 	err  error // first write error; reported at sync
 }
 
@@ -41,6 +41,7 @@ type cacheLine struct {
 	Key     string       `json:"key"`
 	UUID    string       `json:"uuid"`
 	Index   int          `json:"index"`
+	Answer  string       `json:"answer,omitempty"` // the normalised predicted answer the ruling is on
 	Model   string       `json:"model"`
 	Verdict JudgeVerdict `json:"verdict"`
 	Found   bool         `json:"found"` // false: the reply had no verdict
@@ -51,11 +52,27 @@ type cacheLine struct {
 // see why the judge ruled as it did.
 const maxCachedReply = 2000
 
+// judgeKey is the key of a ruling on one generation's prompt (merge
+// before judge calls were shared by answer; still looked up).
 func judgeKey(model, prompt string) string {
+	return hashKey(model, prompt)
+}
+
+// judgeAnswerKey is the key of a ruling on one predicted answer to a
+// problem: the judge model, the prompt template, the problem, its gold
+// answer and the normalised predicted answer.
+func judgeAnswerKey(model, problem, gold, answer string) string {
+	return "a:" + hashKey(model, judgePromptTemplate, problem, gold, answer)
+}
+
+func hashKey(parts ...string) string {
 	h := sha256.New()
-	h.Write([]byte(model))
-	h.Write([]byte{0})
-	h.Write([]byte(prompt))
+	for i, p := range parts {
+		if i > 0 {
+			h.Write([]byte{0})
+		}
+		h.Write([]byte(p))
+	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
@@ -96,7 +113,6 @@ func openJudgeCache(path string) (*judgeCache, error) {
 		return nil, err
 	}
 	c.f = f
-	c.w = bufio.NewWriter(f)
 	return c, nil
 }
 
@@ -116,7 +132,7 @@ func (c *judgeCache) add(l cacheLine) {
 	defer c.mu.Unlock()
 	c.seen[l.Key] = cachedVerdict{Verdict: l.Verdict, Found: l.Found}
 	if c.err == nil {
-		_, c.err = c.w.Write(append(b, '\n'))
+		_, c.err = c.f.Write(append(b, '\n'))
 	}
 }
 
@@ -124,9 +140,6 @@ func (c *judgeCache) add(l cacheLine) {
 func (c *judgeCache) sync() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.err == nil {
-		c.err = c.w.Flush()
-	}
 	if c.err == nil {
 		c.err = c.f.Sync()
 	}

@@ -82,13 +82,27 @@ type Summary struct {
 	Equal, Different, Unsure int // verifier verdicts
 	VerifierPanics           int // verifier crashes, counted as unsure
 
-	Judged                                          int // judge replies received
+	// Judged counts generations with a judge ruling (received in this
+	// merge or reused from the cache); one ruling may cover several
+	// generations of a problem that gave the same answer.
+	Judged int
+	// JudgedRejected counts, of Judged, the generations the verifier had
+	// called different ([judge] judge_rejected); JudgeRecovered, those of
+	// them the judge called EQUIVALENT.
+	JudgedRejected, JudgeRecovered int
+	// JudgeCalls counts judge requests answered in this merge (not the
+	// cached ones), with their tokens as the server counted them.
+	JudgeCalls                                      int
+	JudgePromptTokens, JudgeCompletionTokens        int64
 	JudgeEquivalent, JudgeDifferent, JudgeAmbiguous int
-	JudgeNoVerdict                                  int // replies without a verdict (counted as ambiguous)
-	JudgeCached                                     int // of Judged, rulings reused from the judge cache
-	JudgeCacheFile                                  string
-	JudgeErrors                                     int // requests that failed after retries
-	NotJudged                                       int // unsure answers with no judge
+	// JudgeEquivalent, JudgeDifferent and JudgeAmbiguous split Judged
+	// (generations); JudgeNoVerdict and JudgeCached count rulings (one
+	// per judge call, or its cached reply).
+	JudgeNoVerdict int // replies without a verdict (counted as ambiguous)
+	JudgeCached    int // rulings reused from the judge cache
+	JudgeCacheFile string
+	JudgeErrors    int // requests that failed after retries
+	NotJudged      int // unsure answers with no judge
 
 	Correct           int // generations counted correct
 	ReasoningComplete int
@@ -623,117 +637,6 @@ func (m *merger) check(ctx context.Context, gold, pred string) (res verify.Resul
 	t0 := time.Now()
 	defer func() { m.verifyNano.Add(int64(time.Since(t0))) }()
 	return m.opts.Check(cctx, gold, pred)
-}
-
-type judgeJob struct {
-	it *item
-	j  int
-}
-
-func (m *merger) judgeShard(ctx context.Context, items []item, log *slog.Logger) error {
-	var jobs []judgeJob
-	for i := range items {
-		it := &items[i]
-		for j := range it.res {
-			if it.res[j].Verdict == verify.Unsure {
-				jobs = append(jobs, judgeJob{it, j})
-			}
-		}
-	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	g, gctx := errgroup.WithContext(ctx)
-	for _, jb := range jobs {
-		if err := acquire(gctx, m.judgeSem); err != nil {
-			break
-		}
-		g.Go(func() error {
-			defer func() { <-m.judgeSem }()
-			return m.judgeOne(gctx, jb, log)
-		})
-	}
-	err := g.Wait()
-	if m.cache != nil {
-		if cerr := m.cache.sync(); err == nil {
-			err = cerr
-		}
-	}
-	if err != nil {
-		return err
-	}
-	return ctx.Err()
-}
-
-func (m *merger) judgeOne(ctx context.Context, jb judgeJob, log *slog.Logger) error {
-	it := jb.it
-	gen := &it.gens[jb.j]
-	prompt := JudgePrompt(it.p.Problem, it.p.Answer, JudgeSolution(gen.Text, m.opts.Judge.MaxSolutionChars))
-	var key string
-	if m.cache != nil {
-		key = judgeKey(m.opts.Judge.Model, prompt)
-		if cv, ok := m.cache.lookup(key); ok {
-			m.record(it, jb.j, cv.Verdict, cv.Found, true)
-			return nil
-		}
-	}
-	if m.opts.JudgeClient == nil {
-		return nil // cached rulings only: this one stays unjudged
-	}
-	res, err := m.opts.JudgeClient.Chat(ctx, runner.ChatRequest{
-		Model:       m.opts.Judge.Model,
-		Messages:    []runner.Message{{Role: "user", Content: prompt}},
-		Temperature: m.opts.Judge.Temperature,
-		TopP:        1,
-		MaxTokens:   m.opts.Judge.MaxTokens,
-	})
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		n := m.judgeErrRun.Add(1)
-		m.mu.Lock()
-		m.sum.JudgeErrors++
-		m.mu.Unlock()
-		log.Warn("judge request failed; the generation stays unjudged", "uuid", gen.UUID, "index", gen.Index, "err", err)
-		if n >= maxConsecutiveJudgeErrors {
-			return fmt.Errorf("the judge at %s failed %d requests in a row (last: %v): check the judge server, then merge again", m.opts.JudgeClient.Endpoint(), n, err)
-		}
-		return nil
-	}
-	m.judgeErrRun.Store(0)
-	v, found := ParseVerdict(res.Text)
-	if m.cache != nil {
-		m.cache.add(cacheLine{Key: key, UUID: gen.UUID, Index: gen.Index, Model: m.opts.Judge.Model, Verdict: v, Found: found, Reply: res.Text})
-	}
-	m.record(it, jb.j, v, found, false)
-	return nil
-}
-
-// record stores a judge ruling on generation j of it.
-func (m *merger) record(it *item, j int, v JudgeVerdict, found, cached bool) {
-	ok := v == JudgeEquivalent
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if it.llama == nil {
-		it.llama = make([]*bool, len(it.gens))
-	}
-	it.llama[j] = &ok
-	m.sum.Judged++
-	if cached {
-		m.sum.JudgeCached++
-	}
-	if !found {
-		m.sum.JudgeNoVerdict++
-	}
-	switch v {
-	case JudgeEquivalent:
-		m.sum.JudgeEquivalent++
-	case JudgeDifferent:
-		m.sum.JudgeDifferent++
-	default:
-		m.sum.JudgeAmbiguous++
-	}
 }
 
 // buildRow turns a problem and its checked generations into a dataset

@@ -143,6 +143,8 @@ func printMergeSummary(w io.Writer, s *merge.Summary) {
 			fmt.Fprintf(w, "; %d not judged (no judge endpoint), counted as not correct", s.NotJudged)
 		}
 		fmt.Fprintln(w)
+		fmt.Fprintf(w, "  judge calls    %d (%d prompt + %d completion tokens); %s of generations judged, %d of them rejected by the verifier, %d of those recovered\n",
+			s.JudgeCalls, s.JudgePromptTokens, s.JudgeCompletionTokens, pct(s.Judged, s.Generations), s.JudgedRejected, s.JudgeRecovered)
 	} else if s.NotJudged > 0 {
 		fmt.Fprintf(w, "  judged         0 (no judge: %d unsure answers count as not correct)\n", s.NotJudged)
 	} else {

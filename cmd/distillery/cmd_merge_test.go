@@ -19,7 +19,8 @@ import (
 )
 
 // mergeTestRun writes a one-shard run directory with two problems: one
-// answered right, one with an answer only the judge can rule on.
+// answered right, one with a boxed answer the verifier rejects and the
+// judge (judge_rejected, the default) recovers.
 func mergeTestRun(t *testing.T, dir string, done bool) {
 	t.Helper()
 	l := shard.Layout{Dir: dir}
@@ -39,7 +40,7 @@ func mergeTestRun(t *testing.T, dir string, done bool) {
 	for _, g := range []shard.Generation{
 		{UUID: "a", Index: 0, Text: "<think>easy</think> \\boxed{2}", FinishReason: "stop"},
 		{UUID: "a", Index: 1, Text: "<think>hmm \\boxed{\\text{two}}", FinishReason: "length"},
-		{UUID: "b", Index: 0, Text: "<think>x</think> It is \\boxed{\\text{four}}.", FinishReason: "stop"},
+		{UUID: "b", Index: 0, Text: "<think>x</think> It is \\boxed{5}.", FinishReason: "stop"},
 	} {
 		w.Add(&g)
 	}
@@ -69,7 +70,7 @@ func mergeTestJudge(t *testing.T) *httptest.Server {
 	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		verdict := "DIFFERENT"
-		if bytes.Contains(body, []byte(`It is \\boxed{\\text{four}}`)) {
+		if bytes.Contains(body, []byte(`It is \\boxed{5}`)) {
 			verdict = "EQUIVALENT"
 		}
 		w.Header().Set("Content-Type", "application/json")
@@ -98,7 +99,7 @@ func TestMergeCommand(t *testing.T) {
 		wantOut []string
 	}{
 		{name: "judged", done: true, args: nil,
-			wantOut: []string{"problems       2 (2 with generations)", "generations    3", "verified       equal ", "judged         ", "split default  1 rows in 1 files", "dataset card   "}},
+			wantOut: []string{"problems       2 (2 with generations)", "generations    3", "verified       equal ", "verified       equal 2, different 1, unsure 0", "judged         1: equivalent 1,", "judge calls    1 (1 prompt + 1 completion tokens); 33.3% of generations judged, 1 of them rejected by the verifier, 1 of those recovered", "split default  1 rows in 1 files", "dataset card   "}},
 		{name: "no judge", done: true, args: []string{"--no-judge"},
 			wantOut: []string{"judged         0", "split default  1 rows in 1 files"}},
 		{name: "unfinished shard", done: false, args: nil,
