@@ -10,7 +10,11 @@ import (
 )
 
 // The embedded simulator, which `local` uses as the judge, understands
-// merge's judge prompt and its replies parse to verdicts.
+// merge's judge prompt and its replies parse to verdicts. A prompt the
+// simulator cannot read is answered AMBIGUOUS (as a real judge might), so
+// the test asks the simulator whether it found both solutions in every
+// prompt, and includes answers it decides (s-c, s-d): a run whose every
+// verdict is AMBIGUOUS is what a misread prompt looks like.
 func TestRunWithSimulatorJudge(t *testing.T) {
 	shards := [][]fixProblem{{
 		{problem("s-a", "olympiads", "4"), []fixGen{
@@ -20,6 +24,12 @@ func TestRunWithSimulatorJudge(t *testing.T) {
 		{problem("s-b", "olympiads", `\frac{1}{2}`), []fixGen{
 			{"<think>x</think> The answer is \\boxed{\\text{one half}}.", "stop"},
 			{"<think>x</think> The answer is \\boxed{\\text{0.5 exactly}}.", "stop"},
+		}},
+		{problem("s-c", "olympiads", `\frac{1}{2}`), []fixGen{
+			{"<think>x</think> So it is \\boxed{\\text{0.5}}.", "stop"},
+		}},
+		{problem("s-d", "olympiads", "4"), []fixGen{
+			{"<think>x</think> So it is \\boxed{\\text{5}}.", "stop"},
 		}},
 	}}
 	l := writeRun(t, t.TempDir(), shards, nil)
@@ -39,6 +49,15 @@ func TestRunWithSimulatorJudge(t *testing.T) {
 	if sum.Unsure == 0 || sum.Judged != sum.Unsure || sum.JudgeErrors != 0 || sum.JudgeNoVerdict != 0 {
 		t.Errorf("unsure %d, judged %d, errors %d, replies without a verdict %d; want every unsure answer judged with a verdict",
 			sum.Unsure, sum.Judged, sum.JudgeErrors, sum.JudgeNoVerdict)
+	}
+	st := sim.Stats()
+	if st.JudgeUnparsed != 0 || st.Judged < int64(sum.Judged) {
+		t.Errorf("the simulator judged %d prompts and could not read %d; merge judged %d: want every judge prompt read in judge mode",
+			st.Judged, st.JudgeUnparsed, sum.Judged)
+	}
+	if sum.JudgeEquivalent == 0 || sum.JudgeDifferent == 0 {
+		t.Errorf("simulator judge: equivalent %d, different %d, ambiguous %d; want an EQUIVALENT (s-c: 0.5 for 1/2) and a DIFFERENT (s-d: 5 for 4)",
+			sum.JudgeEquivalent, sum.JudgeDifferent, sum.JudgeAmbiguous)
 	}
 	t.Logf("simulator judge: equivalent %d, different %d, ambiguous %d", sum.JudgeEquivalent, sum.JudgeDifferent, sum.JudgeAmbiguous)
 }

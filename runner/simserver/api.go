@@ -462,7 +462,10 @@ func (s *Server) complete(ctx context.Context, prompt string, promptTokens, maxT
 	comps := make([]completion, n)
 	judgeMode := isJudgePrompt(prompt)
 	if judgeMode {
-		rationale, verdict := judge(prompt)
+		rationale, verdict, understood := judge(prompt)
+		if !understood {
+			s.unparsed.Add(1)
+		}
 		text := rationale + "\n\nVerdict: " + verdict
 		c := completion{Text: text, FinishReason: "stop", CompletionTokens: countTokens(text), Answer: verdict}
 		if c.CompletionTokens > maxTokens {

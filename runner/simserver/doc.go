@@ -37,7 +37,9 @@
 //     Llama-3.3 answer-validator prompt) is answered with a short rationale
 //     and "Verdict: EQUIVALENT", "DIFFERENT" or "AMBIGUOUS", decided by
 //     comparing the reference answer with the model's last \boxed{} answer
-//     as normalised strings, exact rationals and unordered lists.
+//     as normalised strings, exact rationals and unordered lists. A judge
+//     prompt without the reference or the model's solution is answered
+//     AMBIGUOUS and counted in Stats.JudgeUnparsed.
 //   - Config.TimeScale divides every simulated duration (model load,
 //     decoding), so a campaign finishes in seconds.
 //   - Fault injection: 500/503, 429 with Retry-After, dropped connections,

@@ -23,11 +23,14 @@ func isJudgePrompt(prompt string) bool { return strings.Contains(prompt, judgeMa
 
 // judge answers a judge prompt: it compares the reference answer with the
 // model's final answer by normalised strings, exact rationals and
-// unordered lists, and says AMBIGUOUS when those cannot decide.
-func judge(prompt string) (rationale, verdict string) {
+// unordered lists, and says AMBIGUOUS when those cannot decide. understood
+// is false when the prompt lacks the reference or the model's solution
+// (the verdict is then AMBIGUOUS, as a real judge might say, and the
+// server counts it in Stats.JudgeUnparsed so that a test can tell).
+func judge(prompt string) (rationale, verdict string, understood bool) {
 	ref, model, ok := judgeSections(prompt)
 	if !ok {
-		return "I could not find both the reference solution and the model's solution in the request.", VerdictAmbiguous
+		return "I could not find both the reference solution and the model's solution in the request.", VerdictAmbiguous, false
 	}
 	refAns := finalAnswer(ref)
 	if refAns == "" {
@@ -35,16 +38,16 @@ func judge(prompt string) (rationale, verdict string) {
 	}
 	modelAns := finalAnswer(model)
 	if modelAns == "" {
-		return fmt.Sprintf("The reference answer is %s, but the model's solution never states a final answer.", refAns), VerdictDifferent
+		return fmt.Sprintf("The reference answer is %s, but the model's solution never states a final answer.", refAns), VerdictDifferent, true
 	}
 	v := compareAnswers(refAns, modelAns)
 	switch v {
 	case VerdictEquivalent:
-		return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. They denote the same value once formatting is set aside.", refAns, modelAns), v
+		return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. They denote the same value once formatting is set aside.", refAns, modelAns), v, true
 	case VerdictDifferent:
-		return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. These are different values.", refAns, modelAns), v
+		return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. These are different values.", refAns, modelAns), v, true
 	}
-	return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. I cannot tell with confidence whether they are the same.", refAns, modelAns), v
+	return fmt.Sprintf("The reference answer is %s and the model's final answer is %s. I cannot tell with confidence whether they are the same.", refAns, modelAns), v, true
 }
 
 var (

@@ -45,6 +45,7 @@ type Server struct {
 	lengthCut   atomic.Int64
 	unmatched   atomic.Int64
 	judged      atomic.Int64
+	unparsed    atomic.Int64 // judge prompts judge() did not understand
 	running     atomic.Int64
 	waiting     atomic.Int64
 	peakRunning atomic.Int64
@@ -204,6 +205,7 @@ type Stats struct {
 	LengthCut        int64 // generations cut at max_tokens (finish_reason "length")
 	Unmatched        int64 // generations whose prompt matched no problem
 	Judged           int64 // judge-mode generations
+	JudgeUnparsed    int64 // judge prompts lacking the reference or the model's solution (answered AMBIGUOUS)
 	Right            int64 // generations by answer kind (not counting cut ones)
 	Wrong            int64
 	Rewritten        int64
@@ -230,6 +232,7 @@ func (s *Server) Stats() Stats {
 		LengthCut:        s.lengthCut.Load(),
 		Unmatched:        s.unmatched.Load(),
 		Judged:           s.judged.Load(),
+		JudgeUnparsed:    s.unparsed.Load(),
 		Right:            s.kinds[KindRight].Load(),
 		Wrong:            s.kinds[KindWrong].Load(),
 		Rewritten:        s.kinds[KindRewritten].Load(),

@@ -776,7 +776,7 @@ func TestJudgeMode(t *testing.T) {
 		{"x^2+1", gen("(x+i)(x-i)"), VerdictAmbiguous},
 	}
 	ps := testProblems(1)
-	_, ts := newTestServer(t, fastConfig(), ps)
+	sim, ts := newTestServer(t, fastConfig(), ps)
 	for _, tt := range tests {
 		t.Run(tt.ref+" vs "+tail(tt.gen, 20), func(t *testing.T) {
 			r := chat(t, ts.URL, prompt(tt.ref, tt.gen), 1024, 1)
@@ -786,14 +786,18 @@ func TestJudgeMode(t *testing.T) {
 			}
 		})
 	}
-	if !strings.Contains(judgeFallback(), VerdictAmbiguous) {
-		t.Error("a judge prompt without sections should be AMBIGUOUS")
+	if st := sim.Stats(); st.JudgeUnparsed != 0 || st.Judged != int64(len(tests)) {
+		t.Errorf("after %d judge prompts with both sections: judged %d, unparsed %d; want all judged, none unparsed", len(tests), st.Judged, st.JudgeUnparsed)
 	}
-}
-
-func judgeFallback() string {
-	r, v := judge("Please answer with Verdict: EQUIVALENT or something")
-	return r + v
+	// A judge prompt without the sections answers AMBIGUOUS, as a real
+	// judge might, and is counted apart so that a test can tell.
+	r := chat(t, ts.URL, "Please answer with Verdict: EQUIVALENT or something", 1024, 1)
+	if out := r.Choices[0].Message.Content; !strings.HasSuffix(out, "Verdict: "+VerdictAmbiguous) {
+		t.Errorf("a judge prompt without sections: %q, want Verdict: AMBIGUOUS", out)
+	}
+	if st := sim.Stats(); st.JudgeUnparsed != 1 {
+		t.Errorf("unparsed judge prompts = %d, want 1", st.JudgeUnparsed)
+	}
 }
 
 func TestProblemMatching(t *testing.T) {
