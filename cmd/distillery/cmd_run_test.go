@@ -15,13 +15,13 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -69,48 +69,17 @@ func TestSlurmJobID(t *testing.T) {
 	}
 }
 
-// runTestServer speaks OpenAI chat completions with a random latency in
-// [minLat, maxLat) and counts the answers.
-type runTestServer struct {
-	*httptest.Server
-	answered atomic.Int64
-}
-
-func newRunTestServer(t *testing.T, minLat, maxLat time.Duration) *runTestServer {
-	s := &runTestServer{}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/health_generate":
-			return
-		case "/v1/chat/completions":
-		default:
-			http.NotFound(w, r)
-			return
-		}
-		var req struct {
-			Model    string `json:"model"`
-			Messages []struct{ Content string }
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
-			w.WriteHeader(400)
-			return
-		}
+// newRunTestServer is an SGLang-shaped fake (runner/openai/openaitest)
+// that answers every chat request after a random latency in [minLat,
+// maxLat); its Answered counts the answers delivered.
+func newRunTestServer(t *testing.T, minLat, maxLat time.Duration) *openaitest.Server {
+	return openaitest.New(t, openaitest.Config{Model: "test/model", Reply: func(*openaitest.Request) openaitest.Reply {
 		lat := minLat
 		if maxLat > minLat {
 			lat += rand.N(maxLat - minLat)
 		}
-		select {
-		case <-time.After(lat):
-		case <-r.Context().Done():
-			return
-		}
-		s.answered.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"x","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":12,"completion_tokens":34,"total_tokens":46}}`,
-			req.Model, "Let me think. \\boxed{7}")
-	}))
-	t.Cleanup(s.Close)
-	return s
+		return openaitest.Reply{Content: "Let me think. \\boxed{7}", Delay: lat}
+	}})
 }
 
 // writeRunDir writes plan.json and one input shard per entry of sizes,
@@ -210,7 +179,7 @@ func TestRunCommand(t *testing.T) {
 
 	t.Run("completes and summarises", func(t *testing.T) {
 		srv := newRunTestServer(t, 0, time.Millisecond)
-		cfg, l := writeRunDir(t, t.TempDir(), srv.URL, []int{5, 6}, "")
+		cfg, l := writeRunDir(t, t.TempDir(), srv.URL(), []int{5, 6}, "")
 		out, errOut, code := run(t, "run", "-c", cfg, "--shard", "0,1")
 		if code != 0 {
 			t.Fatalf("exit %d\n%s", code, errOut)
@@ -257,7 +226,7 @@ func TestRunCommand(t *testing.T) {
 	})
 	t.Run("sigterm drains with exit 75", func(t *testing.T) {
 		srv := newRunTestServer(t, 100*time.Millisecond, 200*time.Millisecond)
-		cfg, l := writeRunDir(t, t.TempDir(), srv.URL, []int{200}, "")
+		cfg, l := writeRunDir(t, t.TempDir(), srv.URL(), []int{200}, "")
 		cmd := exec.Command(bin, "run", "-c", cfg, "--shard", "0")
 		cmd.Env = cleanEnv()
 		var e bytes.Buffer
@@ -265,7 +234,7 @@ func TestRunCommand(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		for srv.answered.Load() < 20 {
+		for srv.Answered() < 20 {
 			time.Sleep(10 * time.Millisecond)
 		}
 		cmd.Process.Signal(syscall.SIGTERM)
@@ -280,8 +249,8 @@ func TestRunCommand(t *testing.T) {
 			t.Error("lease not released")
 		}
 		info, err := shard.ReadOutput(l.Output(0), nil)
-		if err != nil || int64(info.Records) != srv.answered.Load() || info.TornBytes != 0 {
-			t.Errorf("output %+v (%v), server answered %d: in-flight answers must be written", info, err, srv.answered.Load())
+		if err != nil || int64(info.Records) != srv.Answered() || info.TornBytes != 0 {
+			t.Errorf("output %+v (%v), server answered %d: in-flight answers must be written", info, err, srv.Answered())
 		}
 	})
 	t.Run("two runners on one shard", func(t *testing.T) {
@@ -289,7 +258,7 @@ func TestRunCommand(t *testing.T) {
 		// One writes it; the other sees a live lease and skips it (75), or
 		// finds it done (0). Never two writers.
 		srv := newRunTestServer(t, 5*time.Millisecond, 30*time.Millisecond)
-		cfg, l := writeRunDir(t, t.TempDir(), srv.URL, []int{150}, "lease_ttl = \"600ms\"\n")
+		cfg, l := writeRunDir(t, t.TempDir(), srv.URL(), []int{150}, "lease_ttl = \"600ms\"\n")
 		cmds := make([]*exec.Cmd, 2)
 		errs := make([]bytes.Buffer, 2)
 		for i := range cmds {
@@ -319,8 +288,8 @@ func TestRunCommand(t *testing.T) {
 		if err != nil || info.Records != 600 || info.Duplicates != 0 || info.TornBytes != 0 {
 			t.Errorf("output %+v, %v", info, err)
 		}
-		if srv.answered.Load() != 600 {
-			t.Errorf("server answered %d requests for 600 pairs: both runners generated", srv.answered.Load())
+		if srv.Answered() != 600 {
+			t.Errorf("server answered %d requests for 600 pairs: both runners generated", srv.Answered())
 		}
 	})
 	t.Run("crash: SIGKILL at random moments, resume each time", func(t *testing.T) {
@@ -334,7 +303,7 @@ func TestRunCommand(t *testing.T) {
 func testRunCrashes(t *testing.T, bin string) {
 	const problems, gens, wantKills = 600, 4, 22
 	srv := newRunTestServer(t, 5*time.Millisecond, 40*time.Millisecond)
-	cfg, l := writeRunDir(t, t.TempDir(), srv.URL, []int{problems}, "")
+	cfg, l := writeRunDir(t, t.TempDir(), srv.URL(), []int{problems}, "")
 	kills, runs, torn := 0, 0, 0
 	deadline := time.Now().Add(45 * time.Second)
 	for kills < wantKills {
@@ -427,7 +396,7 @@ func testRunCrashes(t *testing.T, bin string) {
 	if _, err := os.Stat(l.Lease(0)); !os.IsNotExist(err) {
 		t.Error("lease left behind")
 	}
-	t.Logf("%d runs, server answered %d requests for %d pairs", runs+1, srv.answered.Load(), problems*gens)
+	t.Logf("%d runs, server answered %d requests for %d pairs", runs+1, srv.Answered(), problems*gens)
 }
 
 func checkLines(t *testing.T, who string, raw []byte, want int) {
