@@ -7,141 +7,68 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
-// flakyServer is a minimal OpenAI-compatible chat server written for this
-// test (not our simulator): only /v1/chat/completions and /v1/models, like
-// a bare vLLM or a proxy in front of one. A share of the requests meet a
-// random fault: 5xx, an HTML 502, 429 with Retry-After, a connection reset,
-// a truncated body, a hang, finish_reason "abort", no choices, a
-// keep-alive connection closed under the client, a gzip-encoded or chunked
-// answer, or an answer with the reasoning split off.
+// flakyServer is a bare OpenAI-style proxy (runner/openai/openaitest's
+// Proxy dialect: only /v1/chat/completions and /v1/models, like a bare
+// vLLM or a proxy in front of one). A share of the requests meet a random
+// fault: 5xx, an HTML 502, 429 or 503 with Retry-After (seconds or a
+// date), a connection reset, a truncated body, a hang, finish_reason
+// "abort", no choices, a keep-alive connection closed under the client, a
+// chunked answer with no Content-Type, an answer with the reasoning split
+// off and cut by length, or an error object with status 200.
 type flakyServer struct {
-	*httptest.Server
-	answered atomic.Int64
-	faults   atomic.Int64
-	mu       sync.Mutex
-	perPair  map[string]int // prompt -> answers
+	*openaitest.Server
+	faults atomic.Int64
 }
 
 func newFlakyServer(t *testing.T, faultRate float64) *flakyServer {
-	s := &flakyServer{perPair: map[string]int{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/v1/models" {
-			fmt.Fprint(w, `{"object":"list","data":[{"id":"test/model","object":"model"}]}`)
-			return
-		}
-		if r.URL.Path != "/v1/chat/completions" || r.Method != http.MethodPost {
-			http.NotFound(w, r)
-			return
-		}
-		var req struct {
-			Model    string `json:"model"`
-			Messages []struct {
-				Role, Content string
-			} `json:"messages"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
-			w.WriteHeader(400)
-			fmt.Fprint(w, `{"error":{"message":"bad request","type":"invalid_request_error"}}`)
-			return
-		}
-		prompt := req.Messages[len(req.Messages)-1].Content
-		body := fmt.Sprintf(`{"id":"x","object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":20,"total_tokens":30}}`,
-			req.Model, "So the answer is \\boxed{7}.")
+	s := &flakyServer{}
+	faults := []func() openaitest.Reply{
+		func() openaitest.Reply {
+			return openaitest.Reply{Status: 500, Header: map[string]string{"Content-Type": "text/plain"}, Body: "Internal Server Error"}
+		},
+		func() openaitest.Reply {
+			return openaitest.Reply{Status: 502, Header: map[string]string{"Content-Type": "text/html"}, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"}
+		},
+		func() openaitest.Reply {
+			return openaitest.Reply{Status: 429, Header: map[string]string{"Retry-After": "1"}, Error: "Rate limit reached"}
+		},
+		func() openaitest.Reply {
+			return openaitest.Reply{Status: 503, Header: map[string]string{"Retry-After": time.Now().Add(time.Second).UTC().Format(http.TimeFormat)}, Error: "Service Unavailable"}
+		},
+		func() openaitest.Reply { return openaitest.Reply{Fault: openaitest.Reset} },
+		func() openaitest.Reply { return openaitest.Reply{Fault: openaitest.Truncate} },
+		func() openaitest.Reply { return openaitest.Reply{Fault: openaitest.Hang} }, // until the client's request_timeout
+		func() openaitest.Reply { return openaitest.Reply{Finish: "abort"} },
+		func() openaitest.Reply { return openaitest.Reply{NoChoices: true} },
+		func() openaitest.Reply { return openaitest.Reply{Fault: openaitest.CloseAfter} }, // answered, then the keep-alive connection dies
+		func() openaitest.Reply { return openaitest.Reply{Fault: openaitest.Chunked} },
+		func() openaitest.Reply { return openaitest.Reply{Reasoning: "thinking", Finish: "length"} }, // content null
+		func() openaitest.Reply {
+			return openaitest.Reply{Body: `{"object":"error","message":"The server is overloaded","type":"ServiceUnavailableError","code":503}`}
+		},
+	}
+	s.Server = openaitest.New(t, openaitest.Config{Dialect: openaitest.Proxy, Model: "test/model", Reply: func(*openaitest.Request) openaitest.Reply {
 		if rand.Float64() < faultRate {
 			s.faults.Add(1)
-			switch rand.N(13) {
-			case 0:
-				w.WriteHeader(500)
-				return
-			case 1:
-				w.Header().Set("Content-Type", "text/html")
-				w.WriteHeader(502)
-				fmt.Fprint(w, "<html><body><h1>502 Bad Gateway</h1></body></html>")
-				return
-			case 2:
-				w.Header().Set("Retry-After", "1")
-				w.WriteHeader(429)
-				return
-			case 3:
-				w.Header().Set("Retry-After", time.Now().Add(time.Second).UTC().Format(http.TimeFormat))
-				w.WriteHeader(503)
-				return
-			case 4: // reset before headers
-				if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
-					conn.(*net.TCPConn).SetLinger(0)
-					conn.Close()
-				}
-				return
-			case 5: // truncated JSON
-				if conn, bw, err := w.(http.Hijacker).Hijack(); err == nil {
-					fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(body), body[:len(body)/2])
-					bw.Flush()
-					conn.Close()
-				}
-				return
-			case 6: // hang until the client's request_timeout
-				<-r.Context().Done()
-				return
-			case 7:
-				fmt.Fprint(w, `{"object":"chat.completion","choices":[{"index":0,"message":{"content":null},"finish_reason":"abort"}]}`)
-				return
-			case 8:
-				fmt.Fprint(w, `{"object":"chat.completion","choices":[]}`)
-				return
-			case 9: // answered, then the keep-alive connection dies under the client
-				if conn, bw, err := w.(http.Hijacker).Hijack(); err == nil {
-					s.count(prompt)
-					fmt.Fprintf(bw, "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
-					bw.Flush()
-					go func() { time.Sleep(time.Millisecond); conn.Close() }()
-				}
-				return
-			case 10: // chunked, no Content-Type
-				s.count(prompt)
-				w.Header()["Content-Type"] = nil
-				for i := 0; i < len(body); i += 50 {
-					io.WriteString(w, body[i:min(i+50, len(body))])
-					w.(http.Flusher).Flush()
-				}
-				return
-			case 11: // reasoning split off, content null
-				s.count(prompt)
-				fmt.Fprintf(w, `{"object":"chat.completion","model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":null,"reasoning_content":"thinking"},"finish_reason":"length"}]}`, req.Model)
-				return
-			case 12: // an error object with status 200
-				fmt.Fprint(w, `{"object":"error","message":"The server is overloaded","type":"ServiceUnavailableError","code":503}`)
-				return
-			}
+			return faults[rand.N(len(faults))]()
 		}
-		s.count(prompt)
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, body)
-	}))
-	t.Cleanup(s.Close)
+		return openaitest.Reply{}
+	}})
 	return s
-}
-
-func (s *flakyServer) count(prompt string) {
-	s.answered.Add(1)
-	s.mu.Lock()
-	s.perPair[prompt]++
-	s.mu.Unlock()
 }
 
 // TestRunCommandAgainstFlakyServer: the built binary, pointed at a server
@@ -152,7 +79,7 @@ func TestRunCommandAgainstFlakyServer(t *testing.T) {
 	bin := buildDistillery(t)
 	srv := newFlakyServer(t, 0.5)
 	sizes := []int{40, 25}
-	cfg, l := writeRunDir(t, t.TempDir(), srv.URL+"/v1/", sizes, "request_timeout = \"300ms\"\n")
+	cfg, l := writeRunDir(t, t.TempDir(), srv.URL()+"/v1/", sizes, "request_timeout = \"300ms\"\n")
 	want := 0
 	for _, n := range sizes {
 		want += n * 4
@@ -182,7 +109,7 @@ func TestRunCommandAgainstFlakyServer(t *testing.T) {
 		if i := strings.LastIndexByte(last, '\n'); i >= 0 {
 			last = last[i+1:]
 		}
-		if code != 1 || !strings.Contains(last, srv.URL) {
+		if code != 1 || !strings.Contains(last, srv.URL()) {
 			t.Fatalf("run %d: exit %d, last line %q\n%s", runs, code, last, e.String())
 		}
 		for id := range sizes {
@@ -191,7 +118,7 @@ func TestRunCommandAgainstFlakyServer(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("%d runs (%d stopped by the retry budget); server: %d answers, %d faults, %d pairs", runs, fails, srv.answered.Load(), srv.faults.Load(), want)
+	t.Logf("%d runs (%d stopped by the retry budget); server: %d answers, %d faults, %d pairs", runs, fails, srv.Answered(), srv.faults.Load(), want)
 
 	total := 0
 	for id, n := range sizes {
