@@ -4,87 +4,33 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
-// sglangShaped answers like SGLang's /v1/chat/completions (reasoning
-// split off, matched_stop, metadata, SGLang's error objects) and lets a
-// fault take over a request. It is not our simulator.
-type sglangShaped struct {
-	addr     string
-	answered atomic.Int64
-	fault    atomic.Pointer[func(w http.ResponseWriter, r *http.Request, prompt string) bool]
-	srv      *http.Server
-}
+// healthyReply is an SGLang answer with the reasoning split off.
+var healthyReply = openaitest.Reply{Reasoning: "Adding up.", Content: "So the answer is \\boxed{7}.", PromptTokens: 41, CompletionTokens: 19}
 
-// newSGLangShaped listens now, or only after loading (connection refused
-// until then, then /health_generate 503 for as long again).
-func newSGLangShaped(t *testing.T, loading time.Duration) *sglangShaped {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &sglangShaped{addr: ln.Addr().String()}
-	up := time.Now().Add(2 * loading)
-	s.srv = &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		switch r.URL.Path {
-		case "/health", "/health_generate":
-			if time.Now().Before(up) {
-				w.WriteHeader(http.StatusServiceUnavailable)
+// newSGLangShaped is an SGLang-shaped fake (runner/openai/openaitest, not
+// our simulator) that answers healthyReply unless fault, when set, answers
+// instead (its bool: it did). With loading, the port refuses connections
+// that long, then /health_generate answers 503 for as long again.
+func newSGLangShaped(t *testing.T, loading time.Duration, fault func(*openaitest.Request) (openaitest.Reply, bool)) *openaitest.Server {
+	return openaitest.New(t, openaitest.Config{Model: "test/model", Refuse: loading, Warmup: loading, Reply: func(req *openaitest.Request) openaitest.Reply {
+		if fault != nil {
+			if rep, ok := fault(req); ok {
+				return rep
 			}
-			return
-		case "/v1/chat/completions":
-		default:
-			w.WriteHeader(http.StatusNotFound)
-			fmt.Fprint(w, `{"detail":"Not Found"}`)
-			return
 		}
-		var req struct {
-			Model    string `json:"model"`
-			Messages []struct{ Content string }
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"object":"error","message":"bad body","type":"BadRequestError","param":null,"code":400}`)
-			return
-		}
-		prompt := req.Messages[len(req.Messages)-1].Content
-		if f := s.fault.Load(); f != nil && *f != nil && (*f)(w, r, prompt) {
-			return
-		}
-		s.answered.Add(1)
-		w.Header().Set("Content-Type", "application/json")
-		fmt.Fprintf(w, `{"id":"9f2c","object":"chat.completion","created":%d,"model":%q,"choices":[{"index":0,"message":{"role":"assistant","content":"So the answer is \\boxed{7}.","reasoning_content":"Adding up.","tool_calls":null},"logprobs":null,"finish_reason":"stop","matched_stop":151645}],"usage":{"prompt_tokens":41,"total_tokens":60,"completion_tokens":19,"prompt_tokens_details":null},"metadata":{"weight_version":"default"}}`,
-			time.Now().Unix(), req.Model)
-	})}
-	serve := func(ln net.Listener) { go s.srv.Serve(ln) }
-	if loading <= 0 {
-		serve(ln)
-	} else {
-		ln.Close() // refused while the model loads
-		timer := time.AfterFunc(loading, func() {
-			if ln, err := net.Listen("tcp", s.addr); err == nil {
-				serve(ln)
-			}
-		})
-		t.Cleanup(func() { timer.Stop() })
-	}
-	t.Cleanup(func() { s.srv.Close() })
-	return s
-}
-
-func (s *sglangShaped) setFault(f func(w http.ResponseWriter, r *http.Request, prompt string) bool) {
-	s.fault.Store(&f)
+		return healthyReply
+	}})
 }
 
 // TestRunCommandFaults runs the binary against an SGLang-shaped server with
@@ -100,62 +46,34 @@ func TestRunCommandFaults(t *testing.T) {
 		name    string
 		loading time.Duration
 		extra   string // config lines
-		fault   func(w http.ResponseWriter, r *http.Request, prompt string) bool
+		fault   func(*openaitest.Request) (openaitest.Reply, bool)
 		fails   []string // empty: completes; else the last line holds each
 	}{
 		{name: "healthy"},
 		{name: "refused while loading, then 503 on health, then serving", loading: 400 * time.Millisecond},
 		{name: "headers then hang, bounded by request_timeout", extra: "request_timeout = \"300ms\"\n",
-			fault: func() func(http.ResponseWriter, *http.Request, string) bool {
+			fault: func(req *openaitest.Request) (openaitest.Reply, bool) {
 				// The first request for each of every other problem
 				// hangs: each hang is retried, none twice.
-				var mu sync.Mutex
-				seen := map[string]int{}
-				return func(w http.ResponseWriter, r *http.Request, prompt string) bool {
-					mu.Lock()
-					first := seen[prompt] == 0
-					seen[prompt]++
-					mu.Unlock()
-					var a, b int
-					fmt.Sscanf(prompt, "What is %d+%d?", &a, &b)
-					if !first || b%2 != 0 {
-						return false
-					}
-					w.WriteHeader(http.StatusOK)
-					w.(http.Flusher).Flush()
-					<-r.Context().Done()
-					return true
-				}
-			}()},
-		{name: "400 context length for one problem", fault: func(w http.ResponseWriter, r *http.Request, prompt string) bool {
-			if !strings.HasPrefix(prompt, "What is 0+2?") {
-				return false
-			}
-			w.Header().Set("Content-Type", "application/json")
-			w.WriteHeader(http.StatusBadRequest)
-			fmt.Fprint(w, `{"object":"error","message":"The input (40211 tokens) is longer than the model's context length (32768 tokens).","type":"BadRequestError","param":null,"code":400}`)
-			return true
+				var a, b int
+				fmt.Sscanf(req.Prompt, "What is %d+%d?", &a, &b)
+				return openaitest.Reply{Fault: openaitest.HeadersThenHang}, req.Attempt == 0 && b%2 == 0
+			}},
+		{name: "400 context length for one problem", fault: func(req *openaitest.Request) (openaitest.Reply, bool) {
+			return openaitest.Reply{Status: http.StatusBadRequest, Error: "The input (40211 tokens) is longer than the model's context length (32768 tokens)."},
+				strings.HasPrefix(req.Prompt, "What is 0+2?")
 		}, fails: []string{"shard 0: 4 failed", "p0-0002", "longer than the model's context length", "--allow-incomplete"}},
-		{name: "finish_reason abort on every attempt for one problem", fault: func(w http.ResponseWriter, r *http.Request, prompt string) bool {
-			if !strings.HasPrefix(prompt, "What is 0+4?") {
-				return false
-			}
-			fmt.Fprint(w, `{"id":"a","object":"chat.completion","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":null},"finish_reason":"abort","matched_stop":null}],"usage":{"prompt_tokens":41,"completion_tokens":0,"total_tokens":41}}`)
-			return true
+		{name: "finish_reason abort on every attempt for one problem", fault: func(req *openaitest.Request) (openaitest.Reply, bool) {
+			return openaitest.Reply{Finish: "abort"}, strings.HasPrefix(req.Prompt, "What is 0+4?")
 		}, fails: []string{"shard 0: 4 failed", "p0-0004", `finish_reason "abort"`}},
-		{name: "500 on every request", fault: func(w http.ResponseWriter, r *http.Request, _ string) bool {
-			w.WriteHeader(http.StatusInternalServerError)
-			fmt.Fprint(w, `{"object":"error","message":"Internal server error: CUDA error: an illegal memory access was encountered","type":"InternalServerError","param":null,"code":500}`)
-			return true
+		{name: "500 on every request", fault: func(*openaitest.Request) (openaitest.Reply, bool) {
+			return openaitest.Reply{Status: http.StatusInternalServerError, Error: "Internal server error: CUDA error: an illegal memory access was encountered"}, true
 		}, fails: []string{"server unavailable", "/v1/chat/completions", "illegal memory access"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := newSGLangShaped(t, tt.loading)
-			if tt.fault != nil {
-				s.setFault(tt.fault)
-			}
-			cfg, l := writeRunDir(t, t.TempDir(), "http://"+s.addr+"/v1", []int{problems}, tt.extra)
+			s := newSGLangShaped(t, tt.loading, tt.fault)
+			cfg, l := writeRunDir(t, t.TempDir(), s.URL()+"/v1", []int{problems}, tt.extra)
 			run := func() (int, string, string) {
 				cmd := exec.Command(bin, "run", "-c", cfg, "--shard", "0")
 				cmd.Env = cleanEnv()
@@ -198,12 +116,12 @@ func TestRunCommandFaults(t *testing.T) {
 					}
 				}
 				// The server recovers; the rerun asks only for the rest.
-				s.setFault(nil)
-				answered := s.answered.Load()
+				s.SetReply(func(*openaitest.Request) openaitest.Reply { return healthyReply })
+				answered := s.Answered()
 				if code, _, errOut := run(); code != 0 {
 					t.Fatalf("rerun: exit %d\n%s", code, errOut)
 				}
-				if got, want := s.answered.Load()-answered, int64(problems*gens-before.Records); got != want {
+				if got, want := s.Answered()-answered, int64(problems*gens-before.Records); got != want {
 					t.Errorf("rerun asked for %d generations, %d were missing", got, want)
 				}
 			}

@@ -58,7 +58,10 @@ type Reply struct {
 	Model              string // the answer's "model"; "" echoes the request
 	NoChoices          bool   // "choices": []
 	NoUsage            bool   // no "usage"
-	Stream             bool   // answer as server-sent events even if not asked
+	// PromptTokens and CompletionTokens are the usage reported; 0:
+	// estimated from the text (about four characters a token).
+	PromptTokens, CompletionTokens int
+	Stream                         bool // answer as server-sent events even if not asked
 	// Delay holds the answer back (Drip: the pause between bytes); Wait
 	// holds it until the channel is closed. Both end early when the
 	// client gives up.
@@ -280,6 +283,12 @@ func (s *Server) usage(req *Request, rep Reply) orderedMap {
 		prompt += len(m.Content)/4 + 4
 	}
 	completion := (len(rep.content())+len(rep.Reasoning))/4 + 1
+	if rep.PromptTokens > 0 {
+		prompt = rep.PromptTokens
+	}
+	if rep.CompletionTokens > 0 {
+		completion = rep.CompletionTokens
+	}
 	return orderedMap{{"prompt_tokens", prompt}, {"total_tokens", prompt + completion}, {"completion_tokens", completion}, {"prompt_tokens_details", nil}}
 }
 

@@ -285,3 +285,23 @@ func TestScript(t *testing.T) {
 		t.Fatal("Stop did not end a hanging request")
 	}
 }
+
+// A script's token counts are the usage reported; without them the usage
+// is estimated from the text.
+func TestScriptedUsage(t *testing.T) {
+	s := New(t, Config{Reply: func(r *Request) Reply {
+		if r.Attempt == 0 {
+			return Reply{PromptTokens: 41, CompletionTokens: 19}
+		}
+		return Reply{}
+	}})
+	for i, want := range []string{`"usage":{"prompt_tokens":41,"total_tokens":60,"completion_tokens":19,`, `"completion_tokens":7,`} {
+		_, b, err := post(t, http.DefaultClient, s.URL(), hello)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(string(b), want) {
+			t.Errorf("answer %d: %s lacks %s", i, b, want)
+		}
+	}
+}
