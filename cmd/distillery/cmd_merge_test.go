@@ -5,16 +5,14 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -60,25 +58,17 @@ func mergeTestRun(t *testing.T, dir string, done bool) {
 	}
 }
 
-func mergeTestJudge(t *testing.T) *httptest.Server {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("/health_generate", func(w http.ResponseWriter, r *http.Request) {})
-	mux.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"object":"list","data":[{"id":"judge","object":"model"}]}`))
-	})
-	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
-		body, _ := io.ReadAll(r.Body)
+// mergeTestJudge is a judge (runner/openai/openaitest) that rules
+// EQUIVALENT on the generation "It is \\boxed{5}." and DIFFERENT on the
+// rest, reporting one prompt and one completion token per call.
+func mergeTestJudge(t *testing.T) *openaitest.Server {
+	return openaitest.New(t, openaitest.Config{Model: "judge", Reply: func(req *openaitest.Request) openaitest.Reply {
 		verdict := "DIFFERENT"
-		if bytes.Contains(body, []byte(`It is \\boxed{5}`)) {
+		if bytes.Contains(req.Body, []byte(`It is \\boxed{5}`)) {
 			verdict = "EQUIVALENT"
 		}
-		w.Header().Set("Content-Type", "application/json")
-		w.Write([]byte(`{"id":"1","object":"chat.completion","model":"judge","choices":[{"index":0,"finish_reason":"stop","message":{"role":"assistant","content":"Compared.\nVerdict: ` + verdict + `"}}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`))
-	})
-	s := httptest.NewServer(mux)
-	t.Cleanup(s.Close)
-	return s
+		return openaitest.Reply{Content: "Compared.\nVerdict: " + verdict, PromptTokens: 1, CompletionTokens: 1}
+	}})
 }
 
 func mergeTestEnv(stdout, stderr *bytes.Buffer) *Env {
@@ -112,7 +102,7 @@ func TestMergeCommand(t *testing.T) {
 			dir := t.TempDir()
 			mergeTestRun(t, filepath.Join(dir, "run"), tt.done)
 			cfg := filepath.Join(dir, "distillery.toml")
-			os.WriteFile(cfg, []byte("[run]\ndir = \"run\"\n\n[judge]\nendpoint = \""+judge.URL+"\"\nwait_for_server = \"5s\"\n"), 0o644)
+			os.WriteFile(cfg, []byte("[run]\ndir = \"run\"\n\n[judge]\nendpoint = \""+judge.URL()+"\"\nwait_for_server = \"5s\"\n"), 0o644)
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"distillery", "merge", "-c", cfg}, tt.args...)
 			err := newApp(mergeTestEnv(&stdout, &stderr)).RunContext(context.Background(), args)
