@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +18,7 @@ import (
 	"time"
 
 	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/verify"
 )
@@ -127,7 +127,8 @@ func writeJSON(t *testing.T, path string, v any) {
 //	JUDGE-SLOW   EQUIVALENT after 300 ms
 //	otherwise    a reply with no verdict
 type judgeServer struct {
-	*httptest.Server
+	*openaitest.Server
+	URL      string // the server's base URL
 	requests atomic.Int64
 	mu       sync.Mutex
 	flaky    map[string]bool
@@ -142,84 +143,62 @@ func (js *judgeServer) setOnChat(f func()) {
 	js.mu.Unlock()
 }
 
+// Close stops the server: its port refuses connections from then on.
+func (js *judgeServer) Close() { js.Stop() }
+
 func newJudgeServer(t *testing.T) *judgeServer {
 	js := &judgeServer{flaky: map[string]bool{}}
-	mux := http.NewServeMux()
-	ok := func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("{}")) }
-	mux.HandleFunc("/health", ok)
-	mux.HandleFunc("/health_generate", ok)
-	mux.HandleFunc("/v1/models", func(w http.ResponseWriter, r *http.Request) {
-		w.Write([]byte(`{"object":"list","data":[{"id":"judge","object":"model"}]}`))
-	})
-	mux.HandleFunc("/v1/chat/completions", func(w http.ResponseWriter, r *http.Request) {
-		js.requests.Add(1)
-		js.mu.Lock()
-		hook := js.onChat
-		js.mu.Unlock()
-		if hook != nil {
-			hook()
-		}
-		var req struct {
-			Model    string `json:"model"`
-			Messages []struct {
-				Role    string `json:"role"`
-				Content string `json:"content"`
-			} `json:"messages"`
-		}
-		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
-			http.Error(w, `{"error":{"message":"bad request"}}`, http.StatusBadRequest)
-			return
-		}
-		prompt := req.Messages[len(req.Messages)-1].Content
-		js.mu.Lock()
-		js.prompts = append(js.prompts, prompt)
-		js.mu.Unlock()
-		sol := prompt
-		if i := strings.Index(sol, "MODEL'S SOLUTION:"); i >= 0 {
-			sol = sol[i:]
-		}
-		if j := strings.Index(sol, "Focus ONLY"); j >= 0 {
-			sol = sol[:j]
-		}
-		var reply string
-		switch {
-		case strings.Contains(sol, "JUDGE-FAIL"):
-			http.Error(w, `{"error":{"message":"this one always fails"}}`, http.StatusBadRequest)
-			return
-		case strings.Contains(sol, "JUDGE-FLAKY"):
-			js.mu.Lock()
-			seen := js.flaky[sol]
-			js.flaky[sol] = true
-			js.mu.Unlock()
-			if !seen {
-				http.Error(w, `{"error":{"message":"busy"}}`, http.StatusServiceUnavailable)
-				return
-			}
-			reply = "Same value.\nVerdict: EQUIVALENT"
-		case strings.Contains(sol, "JUDGE-SLOW"):
-			time.Sleep(300 * time.Millisecond)
-			reply = "Verdict: EQUIVALENT"
-		case strings.Contains(sol, "JUDGE-YES"):
-			reply = "Both answers are the same number.\n\nVerdict: EQUIVALENT"
-		case strings.Contains(sol, "JUDGE-NO"):
-			reply = "The values differ.\nVerdict: DIFFERENT"
-		case strings.Contains(sol, "JUDGE-QUOTE"):
-			reply = `I must answer with "Verdict: EQUIVALENT" or "Verdict: DIFFERENT". They differ.` + "\n**Verdict: DIFFERENT**"
-		default:
-			reply = "I cannot tell what the model's answer is."
-		}
-		resp := map[string]any{
-			"id": "cmpl-1", "object": "chat.completion", "created": 0, "model": req.Model,
-			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-				"message": map[string]any{"role": "assistant", "content": reply}}},
-			"usage": map[string]any{"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-		}
-		w.Header().Set("Content-Type", "application/json")
-		json.NewEncoder(w).Encode(resp)
-	})
-	js.Server = httptest.NewServer(mux)
-	t.Cleanup(js.Close)
+	js.Server = openaitest.New(t, openaitest.Config{Model: "judge", Reply: js.reply})
+	js.URL = js.Server.URL()
 	return js
+}
+
+// reply is the judge's script (openaitest answers in SGLang's shape).
+func (js *judgeServer) reply(req *openaitest.Request) openaitest.Reply {
+	js.requests.Add(1)
+	js.mu.Lock()
+	hook := js.onChat
+	js.mu.Unlock()
+	if hook != nil {
+		hook()
+	}
+	js.mu.Lock()
+	js.prompts = append(js.prompts, req.Prompt) // after the hook: a request it holds is not answered
+	js.mu.Unlock()
+	sol := req.Prompt
+	if i := strings.Index(sol, "MODEL'S SOLUTION:"); i >= 0 {
+		sol = sol[i:]
+	}
+	if j := strings.Index(sol, "Focus ONLY"); j >= 0 {
+		sol = sol[:j]
+	}
+	answer := func(content string) openaitest.Reply {
+		return openaitest.Reply{Content: content, PromptTokens: 10, CompletionTokens: 10}
+	}
+	switch {
+	case strings.Contains(sol, "JUDGE-FAIL"):
+		return openaitest.Reply{Status: http.StatusBadRequest, Error: "this one always fails"}
+	case strings.Contains(sol, "JUDGE-FLAKY"):
+		js.mu.Lock()
+		seen := js.flaky[sol]
+		js.flaky[sol] = true
+		js.mu.Unlock()
+		if !seen {
+			return openaitest.Reply{Status: http.StatusServiceUnavailable, Error: "busy"}
+		}
+		return answer("Same value.\nVerdict: EQUIVALENT")
+	case strings.Contains(sol, "JUDGE-SLOW"):
+		rep := answer("Verdict: EQUIVALENT")
+		rep.Delay = 300 * time.Millisecond
+		return rep
+	case strings.Contains(sol, "JUDGE-YES"):
+		return answer("Both answers are the same number.\n\nVerdict: EQUIVALENT")
+	case strings.Contains(sol, "JUDGE-NO"):
+		return answer("The values differ.\nVerdict: DIFFERENT")
+	case strings.Contains(sol, "JUDGE-QUOTE"):
+		return answer(`I must answer with "Verdict: EQUIVALENT" or "Verdict: DIFFERENT". They differ.` + "\n**Verdict: DIFFERENT**")
+	}
+	return answer("I cannot tell what the model's answer is.")
 }
 
 func judgeClient(t *testing.T, endpoint string) *runner.Client {
