@@ -13,6 +13,7 @@ import (
 
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/slurm"
+	"github.com/distillery-hpc/distillery/slurm/report"
 )
 
 func newStatusCommand(env *Env) *cli.Command {
@@ -25,14 +26,29 @@ func newStatusCommand(env *Env) *cli.Command {
 			"running, 4 when some failed or stopped partway and need `distillery resume`,\n" +
 			"5 when Slurm did not answer (squeue failed or is missing) so that the state of\n" +
 			"submitted shards is unknown, 1 when status itself failed. --json prints one\n" +
-			"document (schema_version 1) whatever the exit status.",
+			"document (schema_version 1) whatever the exit status; its \"projection\"\n" +
+			"projects the whole plan from the done shards (ranges from their spread).\n" +
+			"--watch redraws the table in place every --interval until the run ends\n" +
+			"(every shard done and no merge job waiting or running, or nothing left\n" +
+			"running), then exits with the status's code.",
 		Flags: append(configFlags(),
 			&cli.BoolFlag{Name: "json", Usage: "print the status as JSON"},
+			&cli.BoolFlag{Name: "watch", Aliases: []string{"w"}, Usage: "redraw the status in place until the run ends"},
+			&cli.DurationFlag{Name: "interval", Value: 30 * time.Second, Usage: "time between redraws with --watch"},
 		),
 		Action: func(cctx *cli.Context) error {
 			cfg, err := configFromContext(cctx, env)
 			if err != nil {
 				return err
+			}
+			if cctx.Bool("watch") {
+				if cctx.Bool("json") {
+					return withCode(exitUsage, fmt.Errorf("status: --watch draws the table; use --json without it (or call it in a loop)"))
+				}
+				if d := cctx.Duration("interval"); d < 100*time.Millisecond {
+					return withCode(exitUsage, fmt.Errorf("status: --interval %s is too short (at least 100ms)", d))
+				}
+				return runWatch(cctx.Context, env, slurmClient(env), cfg, cctx.Duration("interval"))
 			}
 			return runStatus(cctx.Context, env, slurmClient(env), cfg, cctx.Bool("json"))
 		},
@@ -56,21 +72,68 @@ func collectStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Conf
 	})
 }
 
+// statusDoc is the `status --json` document: the status, and the
+// projection of the whole plan (absent when nothing is done yet).
+type statusDoc struct {
+	*slurm.Status
+	Projection *report.Projection `json:"projection,omitempty"`
+}
+
 func runStatus(ctx context.Context, env *Env, client slurm.Client, cfg *Config, asJSON bool) error {
 	st, err := collectStatus(ctx, env, client, cfg, shard.CheckSize)
 	if err != nil {
 		return err
 	}
+	proj := statusProjection(ctx, env, client, cfg, st, nil)
 	if asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(st); err != nil {
+		if err := enc.Encode(statusDoc{st, proj}); err != nil {
 			return err
 		}
 	} else {
 		printStatus(env.Stdout, st)
+		printProjection(env.Stdout, proj)
 	}
 	return statusExit(st)
+}
+
+// projectionSample bounds the done shards whose answers status checks for
+// the kept-problems projection: enough for its range, cheap on a run of
+// thousands of shards (the report checks all).
+const projectionSample = 16
+
+// statusProjection projects the plan from the done shards; nil when none
+// is done, or when the run dir cannot be read for it (status itself does
+// not fail for that: it says so on stderr).
+func statusProjection(ctx context.Context, env *Env, client slurm.Client, cfg *Config, st *slurm.Status, cache *report.Cache) *report.Projection {
+	if st.Counts[slurm.StateDone] == 0 {
+		return nil
+	}
+	r, err := loadRun(ctx, env, client, cfg, st, projectionSample, cache)
+	if err != nil {
+		env.Logger.Warn("no projection", "err", err)
+		return nil
+	}
+	return report.Project(r)
+}
+
+// printProjection prints the projection in lines under 80 columns.
+func printProjection(w io.Writer, p *report.Projection) {
+	if p == nil {
+		return
+	}
+	fmt.Fprintf(w, "projection %s:\n", p.Basis)
+	for _, row := range report.ProjectionRows(p) {
+		line := fmt.Sprintf("  %-18s %10s", row[0], row[1])
+		if row[2] != "" {
+			line += "  (" + row[2] + ")"
+		}
+		if row[3] != "" {
+			line += "  " + row[3]
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // exitUnknown is status's exit code when Slurm did not answer, so that
@@ -98,28 +161,45 @@ func printStatus(w io.Writer, st *slurm.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SHARD\tSTATE\tPROBLEMS\tGENERATIONS\tSLURM\tNOTE")
 	for _, s := range st.Shards {
-		jobs := "-"
-		if len(s.Jobs) > 0 {
-			jobs = s.Jobs[len(s.Jobs)-1]
-			if len(s.Jobs) > 1 {
-				jobs += fmt.Sprintf(" (+%d)", len(s.Jobs)-1)
-			}
-		}
-		note := s.Note
-		if s.Lease != nil && s.Lease.Fresh {
-			note = strings.TrimSpace(fmt.Sprintf("%s lease %s job %s", note, s.Lease.Host, s.Lease.JobID))
-		}
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", shard.ShardName(s.ID), s.State,
-			s.ProblemsDone, s.Problems, s.Generations, s.GenerationsPlanned, jobs, note)
+			s.ProblemsDone, s.Problems, s.Generations, s.GenerationsPlanned, shardJobs(s), shardNote(s))
 	}
 	tw.Flush()
+	fmt.Fprintln(w)
+	printStatusTotals(w, st)
+}
+
+// shardJobs is a shard's SLURM column.
+func shardJobs(s slurm.ShardStatus) string {
+	jobs := "-"
+	if len(s.Jobs) > 0 {
+		jobs = s.Jobs[len(s.Jobs)-1]
+		if len(s.Jobs) > 1 {
+			jobs += fmt.Sprintf(" (+%d)", len(s.Jobs)-1)
+		}
+	}
+	return jobs
+}
+
+// shardNote is a shard's NOTE column.
+func shardNote(s slurm.ShardStatus) string {
+	note := s.Note
+	if s.Lease != nil && s.Lease.Fresh {
+		note = strings.TrimSpace(fmt.Sprintf("%s lease %s job %s", note, s.Lease.Host, s.Lease.JobID))
+	}
+	return note
+}
+
+// printStatusTotals prints the lines under the shard table: counts,
+// totals, rate and ETA, the dataset, warnings.
+func printStatusTotals(w io.Writer, st *slurm.Status) {
 	var parts []string
 	for _, k := range slurm.States {
 		if n := st.Counts[k]; n > 0 {
 			parts = append(parts, fmt.Sprintf("%d %s", n, k))
 		}
 	}
-	fmt.Fprintf(w, "\n%d shards: %s\n", len(st.Shards), strings.Join(parts, ", "))
+	fmt.Fprintf(w, "%d shards: %s\n", len(st.Shards), strings.Join(parts, ", "))
 	fmt.Fprintf(w, "problems %d/%d, generations %d/%d", st.ProblemsDone, st.Problems, st.GenerationsDone, st.Generations)
 	if st.GenerationsPerHour > 0 {
 		fmt.Fprintf(w, ", %.0f generations/hour", st.GenerationsPerHour)

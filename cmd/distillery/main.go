@@ -69,6 +69,7 @@ func newApp(env *Env) *cli.App {
 			newLocalCommand(env),
 			newSimServerCommand(env),
 			newVerifyCommand(env),
+			newReportCommand(env),
 			newSubmitCommand(env),
 			newStatusCommand(env),
 			newResumeCommand(env),
