@@ -40,7 +40,7 @@ func newReportCommand(env *Env) *cli.Command {
 }
 
 func runReport(ctx context.Context, env *Env, client slurm.Client, cfg *Config, out string) error {
-	st, err := collectStatus(ctx, env, client, cfg)
+	st, err := collectStatus(ctx, env, client, cfg, shard.CheckSize)
 	if err != nil {
 		return err
 	}

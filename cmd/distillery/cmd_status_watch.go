@@ -25,7 +25,7 @@ func runWatch(ctx context.Context, env *Env, client slurm.Client, cfg *Config, i
 	cache := report.NewCache() // done shards are read once, not every redraw
 	tty := isTerminal(env.Stdout)
 	for {
-		st, err := collectStatus(ctx, env, client, cfg)
+		st, err := collectStatus(ctx, env, client, cfg, shard.CheckSize)
 		if err != nil {
 			return err
 		}

@@ -541,15 +541,6 @@ func histogram(lengths []int32, maxTokens, bins int) ([]float64, []int) {
 	return edges, counts
 }
 
-// inputPath is where a shard's input is: plan.json's file, else the
-// layout's name.
-func inputPath(l shard.Layout, info shard.ShardInfo) string {
-	if info.File != "" {
-		return filepath.Join(l.Dir, info.File)
-	}
-	return l.Input(info.ID)
-}
-
 // inputSources counts a shard's problems per source.
 func inputSources(l shard.Layout, info shard.ShardInfo, c *Cache) (map[string]int, error) {
 	key := fmt.Sprintf("%d/%s", info.ID, info.SHA256)
@@ -561,7 +552,7 @@ func inputSources(l shard.Layout, info shard.ShardInfo, c *Cache) (map[string]in
 			return m, nil
 		}
 	}
-	problems, _, err := shard.ReadInput(inputPath(l, info))
+	problems, _, err := shard.ReadShardInput(l, info)
 	if err != nil {
 		return nil, fmt.Errorf("shard %d: %w", info.ID, err)
 	}
@@ -608,7 +599,7 @@ func loadShard(ctx context.Context, o Options, info shard.ShardInfo, done, check
 		Busy: map[string]float64{}, reasons: map[string]int{}, tasks: map[string]*Throughput{}, nodes: map[string]*Throughput{}}
 	var problems map[string]shard.Problem
 	if check {
-		ps, _, err := shard.ReadInput(inputPath(o.Layout, info))
+		ps, _, err := shard.ReadShardInput(o.Layout, info)
 		if err != nil {
 			return nil, fmt.Errorf("shard %d: %w", info.ID, err)
 		}
