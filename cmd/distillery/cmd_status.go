@@ -185,7 +185,10 @@ func shardJobs(s slurm.ShardStatus) string {
 func shardNote(s slurm.ShardStatus) string {
 	note := s.Note
 	if s.Lease != nil && s.Lease.Fresh {
-		note = strings.TrimSpace(fmt.Sprintf("%s lease %s job %s", note, s.Lease.Host, s.Lease.JobID))
+		note = strings.TrimSpace(note + " lease " + s.Lease.Host)
+		if s.Lease.JobID != "" {
+			note += " job " + s.Lease.JobID
+		}
 	}
 	return note
 }

@@ -16,6 +16,8 @@ const (
 	Shellcheck Need = "SHELLCHECK" // shellcheck on PATH
 	Data       Need = "DATA"       // the real data in ../shared/data/real
 	Root       Need = "ROOT"       // root, to add a second user (useradd) for the shared-storage test
+	Tmux       Need = "TMUX"       // tmux, a real terminal for status --watch
+	Chromium   Need = "CHROMIUM"   // headless Chromium, to render the HTML report
 )
 
 // Var is the environment variable that turns n's skip into a failure:
@@ -35,6 +37,10 @@ func (n Need) name() string {
 		return "the real data"
 	case Root:
 		return "root (to add a second user)"
+	case Tmux:
+		return "tmux"
+	case Chromium:
+		return "headless Chromium"
 	}
 	return string(n)
 }

@@ -72,3 +72,34 @@ func (d DuckDBReader) Run(t testing.TB, js string, env ...string) []byte {
 	}
 	return stdout.Bytes()
 }
+
+// NeedTmux returns the path of tmux, a real terminal to drive a full-screen
+// command in, or skips (fails when DISTILLERY_REQUIRE_TMUX=1).
+func NeedTmux(t testing.TB) string {
+	t.Helper()
+	path, err := exec.LookPath("tmux")
+	if err != nil {
+		Skip(t, Tmux, "tmux not installed; the terminal test did not run (apt-get install tmux)")
+	}
+	return path
+}
+
+// NeedChromium returns the path of a headless-capable Chromium
+// ($DISTILLERY_CHROMIUM, else chromium or chromium-browser on PATH, else
+// /usr/bin/chromium), or skips (fails when DISTILLERY_REQUIRE_CHROMIUM=1).
+func NeedChromium(t testing.TB) string {
+	t.Helper()
+	if p := os.Getenv("DISTILLERY_CHROMIUM"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			Skip(t, Chromium, "DISTILLERY_CHROMIUM=%s: %v", p, err)
+		}
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "/usr/bin/chromium"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	Skip(t, Chromium, "chromium not installed; the page was not rendered in a browser (apt-get install chromium)")
+	return ""
+}

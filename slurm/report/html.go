@@ -221,10 +221,17 @@ func ProjectionRows(p *Projection) [][4]string {
 		row("generations", p.GenerationsTotal, Num, ""),
 		row("completion tokens", p.CompletionTokensTotal, Num, ""),
 		row("GPU-hours", p.GPUHoursTotal, Hours, ""),
-		row("makespan", p.MakespanSeconds, dur, fmt.Sprintf("%d workers", p.Workers)),
+		row("makespan", p.MakespanSeconds, dur, workers(p.Workers)),
 		row("kept problems", p.KeptProblems.Range, Num, fmt.Sprintf("of %d", p.Problems)),
 		row("judge calls", p.JudgeCalls, Num, ""),
 	}
+}
+
+func workers(n int) string {
+	if n == 1 {
+		return "with 1 worker"
+	}
+	return fmt.Sprintf("with %d workers", n)
 }
 
 // Render writes the report page of r, with its projection p.

@@ -106,7 +106,7 @@ func estimate(known float64, xs []sample, remaining []float64) Range {
 
 // Project projects the whole plan of r from its done shards.
 func Project(r *Run) *Projection {
-	t := target{known: Known{KeptBySource: map[string]float64{}}, workers: r.Workers, shards: len(r.Plan.Shards), problems: r.Plan.Problems}
+	t := target{known: Known{KeptBySource: map[string]float64{}}, workers: r.Workers, shards: len(r.Plan.Shards), problems: planProblems(r.Plan)}
 	written := map[int]*ShardStats{}
 	for _, s := range r.Shards {
 		written[s.ID] = s
@@ -174,7 +174,7 @@ func PlanSources(l shard.Layout, p *shard.Plan) (map[string]int, error) {
 // ProjectPlan projects another plan (say all of NuminaMath-1.5) from the
 // done shards of pilot, as if none of it had run: workers tasks at once.
 func ProjectPlan(pilot *Run, p *shard.Plan, sources map[string]int, workers int) *Projection {
-	t := target{known: Known{KeptBySource: map[string]float64{}}, workers: max(workers, 1), shards: len(p.Shards), problems: p.Problems, sources: sources}
+	t := target{known: Known{KeptBySource: map[string]float64{}}, workers: max(workers, 1), shards: len(p.Shards), problems: planProblems(p), sources: sources}
 	for _, info := range p.Shards {
 		t.remaining = append(t.remaining, float64(info.Problems))
 		t.remainingCheck += float64(info.Problems)
@@ -182,6 +182,15 @@ func ProjectPlan(pilot *Run, p *shard.Plan, sources map[string]int, workers int)
 	pr := pilot.project(t)
 	pr.Basis = fmt.Sprintf("from the pilot %s (%d done shards, %d checked)", pilot.Dir, pr.ShardsDone, pr.ShardsChecked)
 	return pr
+}
+
+// planProblems counts the problems of p's shards.
+func planProblems(p *shard.Plan) int {
+	n := 0
+	for _, s := range p.Shards {
+		n += s.Problems
+	}
+	return n
 }
 
 func sum(xs []float64) float64 {
@@ -226,11 +235,11 @@ func (r *Run) project(t target) *Projection {
 		}
 	}
 	pr := &Projection{
-		ShardsDone:    len(gens),
-		ShardsChecked: nChecked,
-		Shards:        t.shards,
-		Problems:      t.problems,
-		Workers:       t.workers,
+		ShardsDone:     len(gens),
+		ShardsChecked:  nChecked,
+		Shards:         t.shards,
+		Problems:       t.problems,
+		Workers:        t.workers,
 		GPUHoursSource: r.GPU.Source,
 	}
 	pr.Basis = fmt.Sprintf("from %d done shards (%d with answers checked) of %d", pr.ShardsDone, nChecked, t.shards)

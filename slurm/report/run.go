@@ -198,9 +198,9 @@ type Run struct {
 
 // JudgeStats is the judge's share and tokens.
 type JudgeStats struct {
-	Calls            int     `json:"calls"`    // rulings recorded (judge/verdicts.jsonl)
-	Pending          int     `json:"pending"`  // unsure answers not judged yet
-	Share            float64 `json:"share"`    // of the checked generations
+	Calls            int     `json:"calls"`   // rulings recorded (judge/verdicts.jsonl)
+	Pending          int     `json:"pending"` // unsure answers not judged yet
+	Share            float64 `json:"share"`   // of the checked generations
 	Equivalent       int     `json:"equivalent"`
 	Different        int     `json:"different"`
 	Ambiguous        int     `json:"ambiguous"`
