@@ -14,7 +14,15 @@ func newPlanCommand(env *Env) *cli.Command {
 		Name:      "plan",
 		Usage:     "read the problem set, filter and de-duplicate it, and write input shards and plan.json",
 		ArgsUsage: " ",
-		Flags:     configFlags(),
+		Description: "With --estimate-from PILOT_RUN_DIR it then projects the plan from the\n" +
+			"done shards of a pilot run (generations, completion tokens, GPU-hours,\n" +
+			"makespan with the tasks the config runs at once, kept problems per source,\n" +
+			"judge calls, each with a range from the spread across the pilot's shards),\n" +
+			"before any GPU is asked for; --json prints that projection alone.",
+		Flags: append(configFlags(),
+			&cli.StringFlag{Name: "estimate-from", Usage: "project the plan from the finished shards of the pilot run `PILOT_RUN_DIR`"},
+			&cli.BoolFlag{Name: "json", Usage: "with --estimate-from, print the projection as JSON"},
+		),
 		Action: func(cctx *cli.Context) error {
 			if err := noArgs(cctx); err != nil {
 				return err
@@ -23,11 +31,20 @@ func newPlanCommand(env *Env) *cli.Command {
 			if err != nil {
 				return err
 			}
+			pilot := cctx.String("estimate-from")
+			if cctx.Bool("json") && pilot == "" {
+				return withCode(exitUsage, fmt.Errorf("plan: --json prints the projection of --estimate-from; give --estimate-from PILOT_RUN_DIR"))
+			}
 			p, created, err := planRun(cctx.Context, env, cfg)
 			if err != nil {
 				return err
 			}
-			printPlan(env, cfg, p, created)
+			if pilot == "" || !cctx.Bool("json") {
+				printPlan(env, cfg, p, created)
+			}
+			if pilot != "" {
+				return runEstimate(cctx.Context, env, slurmClient(env), cfg, p, pilot, cctx.Bool("json"))
+			}
 			return nil
 		},
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -79,16 +80,17 @@ func loadRun(ctx context.Context, env *Env, client slurm.Client, cfg *Config, st
 		}
 	}
 	return report.Load(ctx, report.Options{
-		Layout:      l,
-		Now:         env.Now(),
-		Status:      st,
-		Usage:       usage,
-		GPUsPerTask: gpusPerTask(cfg),
-		MaxTokens:   cfg.Generate.MaxTokens,
-		MinCorrect:  cfg.Merge.MinCorrect,
-		Workers:     runningTasks(st),
-		Sample:      sample,
-		Cache:       cache,
+		Layout:       l,
+		Now:          env.Now(),
+		Status:       st,
+		Usage:        usage,
+		GPUsPerTask:  gpusPerTask(cfg),
+		MaxTokens:    cfg.Generate.MaxTokens,
+		MinCorrect:   cfg.Merge.MinCorrect,
+		JudgeEnabled: cfg.Judge.Enabled,
+		Workers:      runningTasks(st),
+		Sample:       sample,
+		Cache:        cache,
 	})
 }
 
@@ -129,4 +131,39 @@ func plannedTasks(cfg *Config, shards int) int {
 		n = min(n, cfg.Slurm.Throttle)
 	}
 	return max(n, 1)
+}
+
+// runEstimate projects plan (just planned in cfg's run dir) from the done
+// shards of the pilot run in pilotDir, read as the report reads a run.
+func runEstimate(ctx context.Context, env *Env, client slurm.Client, cfg *Config, plan *shard.Plan, pilotDir string, asJSON bool) error {
+	pl := shard.Layout{Dir: pilotDir}
+	pilotPlan, err := shard.ReadPlan(pl)
+	if err != nil {
+		return fmt.Errorf("--estimate-from: %w", err)
+	}
+	st, err := slurm.Collect(ctx, client, slurm.StatusRequest{Layout: pl, Plan: pilotPlan, NumGenerations: cfg.Generate.NumGenerations, Check: shard.CheckSize, Now: env.Now()})
+	if err != nil {
+		return fmt.Errorf("--estimate-from %s: %w", pilotDir, err)
+	}
+	if st.Counts[slurm.StateDone] == 0 {
+		return fmt.Errorf("--estimate-from %s: no shard of the pilot is done; finish some of it (distillery run / resume) and estimate again", pilotDir)
+	}
+	pcfg := *cfg
+	pcfg.Run.Dir = pilotDir
+	r, err := loadRun(ctx, env, client, &pcfg, st, 0, nil)
+	if err != nil {
+		return fmt.Errorf("--estimate-from %s: %w", pilotDir, err)
+	}
+	sources, err := report.PlanSources(shard.Layout{Dir: cfg.Run.Dir}, plan)
+	if err != nil {
+		return err
+	}
+	p := report.ProjectPlan(r, plan, sources, plannedTasks(cfg, len(plan.Shards)))
+	if asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(p)
+	}
+	printProjection(env.Stdout, p)
+	return nil
 }

@@ -127,10 +127,10 @@ func Project(r *Run) *Projection {
 			t.known.Generations += float64(s.Generations)
 			t.known.CompletionTokens += float64(s.CompletionTokens)
 			if s.Checked {
-				t.known.Kept += float64(s.Kept)
+				t.known.Kept += r.kept(s.Kept, s.KeptPending)
+				t.known.JudgeCalls += float64(s.JudgeCalls)
 				for src, c := range s.BySource {
-					t.known.KeptBySource[src] += float64(c.Kept)
-					t.known.JudgeCalls += float64(c.Unsure)
+					t.known.KeptBySource[src] += r.kept(c.Kept, c.KeptPending)
 					checked[src] += c.Problems
 				}
 			}
@@ -184,6 +184,12 @@ func ProjectPlan(pilot *Run, p *shard.Plan, sources map[string]int, workers int)
 	return pr
 }
 
+// kept counts the problems kept, and of those pending the judge the
+// share it passes.
+func (r *Run) kept(kept, pending int) float64 {
+	return float64(kept) + r.JudgePass*float64(pending)
+}
+
 // planProblems counts the problems of p's shards.
 func planProblems(p *shard.Plan) int {
 	n := 0
@@ -221,17 +227,15 @@ func (r *Run) project(t target) *Projection {
 		}
 		if s.Checked {
 			nChecked++
-			kept = append(kept, sample{float64(s.Kept), p})
-			u := 0
+			kept = append(kept, sample{r.kept(s.Kept, s.KeptPending), p})
 			for src, c := range s.BySource {
-				u += c.Unsure
 				if keptBy[src] == nil {
 					keptBy[src] = &[2]float64{}
 				}
-				keptBy[src][0] += float64(c.Kept)
+				keptBy[src][0] += r.kept(c.Kept, c.KeptPending)
 				keptBy[src][1] += float64(c.Problems)
 			}
-			judge = append(judge, sample{float64(u), p})
+			judge = append(judge, sample{float64(s.JudgeCalls), p})
 		}
 	}
 	pr := &Projection{
@@ -291,7 +295,7 @@ func (r *Run) project(t target) *Projection {
 	// The total's range: the spread of the kept share across shards.
 	tr := estimate(t.known.Kept, kept, []float64{t.remainingCheck})
 	lo, hi := tr.Low-tr.Value, tr.High-tr.Value
-	pr.KeptProblems.Range = Range{total, math.Max(t.known.Kept, total+lo), total + hi}
+	pr.KeptProblems.Range = Range{total, math.Max(t.known.Kept, total+lo), math.Min(total+hi, t.known.Kept+t.remainingCheck)}
 	if t.done {
 		pr.MakespanSeconds = Range{t.elapsed, t.elapsed, t.elapsed}
 	}

@@ -51,6 +51,10 @@ type Options struct {
 	Sample int
 	// Check is the answer checker (verify.Check when nil).
 	Check func(ctx context.Context, gold, pred string) verify.Result
+	// JudgeEnabled: merge will send the unsure answers to the judge, so
+	// a problem short of correct answers with unsure ones not judged yet
+	// may still be kept (KeptPending).
+	JudgeEnabled bool
 	// Cache keeps what was read of shards that do not change (done
 	// shards' answers, input shards' sources) across calls: status
 	// --watch passes one. Nil reads everything each time.
@@ -72,8 +76,11 @@ func NewCache() *Cache {
 
 // SourceCount counts one source's problems and generations.
 type SourceCount struct {
-	Problems    int `json:"problems"` // problems read (checked)
-	Kept        int `json:"kept"`
+	Problems int `json:"problems"` // problems read (checked)
+	Kept     int `json:"kept"`
+	// KeptPending are the problems kept if the judge rules for enough of
+	// their unsure answers (judge on, not judged yet).
+	KeptPending int `json:"kept_pending_judge"`
 	Generations int `json:"generations"`
 	Equal       int `json:"checker_equal"`
 	Different   int `json:"checker_different"`
@@ -86,6 +93,7 @@ type SourceCount struct {
 func (c *SourceCount) add(o *SourceCount) {
 	c.Problems += o.Problems
 	c.Kept += o.Kept
+	c.KeptPending += o.KeptPending
 	c.Generations += o.Generations
 	c.Equal += o.Equal
 	c.Different += o.Different
@@ -102,13 +110,17 @@ type ShardStats struct {
 	Done     bool `json:"done"`
 	// Checked: the answers were read and checked (Kept, BySource, Unsure
 	// are set).
-	Checked          bool                    `json:"checked"`
-	Generations      int                     `json:"generations"`
-	CompletionTokens int64                   `json:"completion_tokens"`
-	First            time.Time               `json:"first"` // earliest start of a generation
-	Last             time.Time               `json:"last"`  // latest finish
-	Kept             int                     `json:"kept"`
-	BySource         map[string]*SourceCount `json:"by_source,omitempty"`
+	Checked          bool      `json:"checked"`
+	Generations      int       `json:"generations"`
+	CompletionTokens int64     `json:"completion_tokens"`
+	First            time.Time `json:"first"` // earliest start of a generation
+	Last             time.Time `json:"last"`  // latest finish
+	Kept             int       `json:"kept"`
+	KeptPending      int       `json:"kept_pending_judge"`
+	// JudgeCalls are the judge calls its unsure answers make: one per
+	// problem and distinct final answer, as merge asks.
+	JudgeCalls int                     `json:"judge_calls"`
+	BySource   map[string]*SourceCount `json:"by_source,omitempty"`
 	// Busy is the seconds of generation (latency summed) per task (Slurm
 	// job id, else host): the share of each task's time the shard took.
 	Busy map[string]float64 `json:"busy"`
@@ -194,6 +206,9 @@ type Run struct {
 	// (model load and idle time included; 1 without accounting).
 	TaskFactor map[string]float64
 	MinCorrect int
+	// JudgePass is the share of a pending problem (KeptPending) counted
+	// as kept: the judge's equivalent share so far, else one half.
+	JudgePass float64
 }
 
 // JudgeStats is the judge's share and tokens.
@@ -347,6 +362,10 @@ func (r *Run) combine(o Options, verdicts map[shard.Key]verdictLine) {
 		pending += c.Unjudged
 	}
 	r.Judge.Pending = pending
+	r.JudgePass = 0.5
+	if r.Judge.Calls > 0 {
+		r.JudgePass = float64(r.Judge.Equivalent) / float64(r.Judge.Calls)
+	}
 	if checked > 0 {
 		r.Judge.Share = float64(r.Judge.Calls) / float64(checked)
 	}
@@ -609,6 +628,8 @@ func loadShard(ctx context.Context, o Options, info shard.ShardInfo, done, check
 		}
 	}
 	correct := map[string]int{}
+	unjudged := map[string]int{}
+	asked := map[[2]string]bool{}
 	_, err := shard.ReadOutput(o.Layout.Output(info.ID), func(g *shard.Generation) error {
 		st.Generations++
 		st.CompletionTokens += int64(g.CompletionTokens)
@@ -668,10 +689,12 @@ func loadShard(ctx context.Context, o Options, info shard.ShardInfo, done, check
 			sc.Different++
 		default:
 			sc.Unsure++
+			asked[[2]string{g.UUID, res.PredParsed}] = true
 			v, judged := verdicts[g.Key()]
 			switch {
 			case !judged:
 				sc.Unjudged++
+				unjudged[g.UUID]++
 			case v.Verdict == "EQUIVALENT":
 				sc.JudgeEquiv++
 				correct[g.UUID]++
@@ -684,6 +707,7 @@ func loadShard(ctx context.Context, o Options, info shard.ShardInfo, done, check
 	if err != nil {
 		return nil, fmt.Errorf("shard %d: %w", info.ID, err)
 	}
+	st.JudgeCalls = len(asked)
 	if check {
 		seen := map[string]bool{}
 		for uuid, p := range problems {
@@ -700,9 +724,13 @@ func loadShard(ctx context.Context, o Options, info shard.ShardInfo, done, check
 				st.BySource[p.Source] = sc
 			}
 			sc.Problems++
-			if correct[uuid] >= o.MinCorrect {
+			switch {
+			case correct[uuid] >= o.MinCorrect:
 				sc.Kept++
 				st.Kept++
+			case o.JudgeEnabled && correct[uuid]+unjudged[uuid] >= o.MinCorrect:
+				sc.KeptPending++
+				st.KeptPending++
 			}
 		}
 	}
