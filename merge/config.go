@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"regexp"
 	"time"
-
-	"github.com/distillery-hpc/distillery/slurm"
 )
 
 // Split is one [[merge.splits]] rule, a config of the dataset. A kept row
@@ -85,8 +83,7 @@ type JudgeConfig struct {
 	JudgeRejected bool `toml:"judge_rejected"`
 	// Cache keeps the judge's rulings in <run.dir>/judge/verdicts.jsonl
 	// and reuses them when merging again.
-	Cache  bool               `toml:"cache"`
-	Server slurm.ServerConfig `toml:"server"`
+	Cache bool `toml:"cache"`
 }
 
 // DefaultConfig returns OpenR1's split rules: "default" leaves out cn_k12,
@@ -171,12 +168,8 @@ const AllConfig = "all"
 var splitNameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_-]*$`)
 
 // DefaultJudgeConfig returns the judge defaults: Llama-3.3-70B-Instruct.
+// The server the merge job starts for it is configured in cmd.
 func DefaultJudgeConfig() JudgeConfig {
-	srv := slurm.DefaultServerConfig()
-	srv.ModelPath = "meta-llama/Llama-3.3-70B-Instruct"
-	srv.TP = 4
-	srv.MaxRunningRequests = 128
-	srv.Port = 30001
 	return JudgeConfig{
 		Enabled:          true,
 		Model:            "meta-llama/Llama-3.3-70B-Instruct",
@@ -190,6 +183,5 @@ func DefaultJudgeConfig() JudgeConfig {
 		MaxSolutionChars: 16000,
 		JudgeRejected:    true,
 		Cache:            true,
-		Server:           srv,
 	}
 }

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/runner/openai/openaitest"
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/verify"
@@ -201,9 +201,9 @@ func (js *judgeServer) reply(req *openaitest.Request) openaitest.Reply {
 	return answer("I cannot tell what the model's answer is.")
 }
 
-func judgeClient(t *testing.T, endpoint string) *runner.Client {
+func judgeClient(t *testing.T, endpoint string) *openai.Client {
 	t.Helper()
-	c, err := runner.NewClient(runner.ClientOptions{
+	c, err := openai.NewClient(openai.Options{
 		Endpoint:       endpoint,
 		MaxRetries:     2,
 		RetryBase:      time.Millisecond,
@@ -217,7 +217,7 @@ func judgeClient(t *testing.T, endpoint string) *runner.Client {
 	return c
 }
 
-func testOptions(l shard.Layout, client *runner.Client, endpoint string) Options {
+func testOptions(l shard.Layout, client *openai.Client, endpoint string) Options {
 	j := DefaultJudgeConfig()
 	j.Endpoint = endpoint
 	j.Concurrency = 4
@@ -228,7 +228,7 @@ func testOptions(l shard.Layout, client *runner.Client, endpoint string) Options
 		Judge:       j,
 		JudgeClient: client,
 		Generation: GenerationInfo{
-			PromptTemplate: runner.DefaultPromptTemplate,
+			PromptTemplate: shard.DefaultPromptTemplate,
 			Model:          "test/model", Temperature: 0.6, TopP: 0.95, MaxTokens: 16384, NumGenerations: 4,
 		},
 		Check:  fixtureCheck,

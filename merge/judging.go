@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/verify"
 )
 
@@ -127,9 +127,9 @@ func (m *merger) judgeGroup(ctx context.Context, jg *judgeGroup, log *slog.Logge
 		return nil // cached rulings only: these stay unjudged
 	}
 	first := &it.gens[jg.gens[0]]
-	res, err := m.opts.JudgeClient.Chat(ctx, runner.ChatRequest{
+	res, err := m.opts.JudgeClient.Chat(ctx, openai.ChatRequest{
 		Model:       m.opts.Judge.Model,
-		Messages:    []runner.Message{{Role: "user", Content: m.prompt(it, jg.gens[0])}},
+		Messages:    []openai.Message{{Role: "user", Content: m.prompt(it, jg.gens[0])}},
 		Temperature: m.opts.Judge.Temperature,
 		TopP:        1,
 		MaxTokens:   m.opts.Judge.MaxTokens,

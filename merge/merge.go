@@ -17,7 +17,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
-	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/verify"
 )
@@ -29,7 +29,7 @@ type Options struct {
 	Judge  JudgeConfig
 	// JudgeClient talks to the judge endpoint; nil means unsure answers are
 	// not judged (judging disabled, or no endpoint).
-	JudgeClient *runner.Client
+	JudgeClient *openai.Client
 	// Generation describes how the generations were made: its prompt
 	// template builds the user message of the messages column, the rest
 	// goes into the dataset card.
@@ -51,7 +51,7 @@ type Options struct {
 // GenerationInfo is the generation side of the run, as configured.
 type GenerationInfo struct {
 	// PromptTemplate is the user prompt with a {problem} placeholder
-	// (runner.DefaultPromptTemplate by default).
+	// (shard.DefaultPromptTemplate by default).
 	PromptTemplate string
 	// SystemPrompt, when not empty, was sent as a system message; it
 	// becomes the first message of the messages column.
@@ -239,7 +239,7 @@ func newMerger(opts Options) (*merger, error) {
 	}
 	opts.Config = c
 	if opts.Generation.PromptTemplate == "" {
-		opts.Generation.PromptTemplate = runner.DefaultPromptTemplate
+		opts.Generation.PromptTemplate = shard.DefaultPromptTemplate
 	}
 	if opts.Judge.Concurrency < 1 {
 		opts.Judge.Concurrency = 1

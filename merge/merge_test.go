@@ -15,7 +15,6 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
 
-	"github.com/distillery-hpc/distillery/runner"
 	"github.com/distillery-hpc/distillery/shard"
 	"github.com/distillery-hpc/distillery/verify"
 )
@@ -75,7 +74,7 @@ func checkFixtureVerdicts(t *testing.T, shards [][]fixProblem) {
 	}
 }
 
-func prompt(p string) string { return strings.ReplaceAll(runner.DefaultPromptTemplate, "{problem}", p) }
+func prompt(p string) string { return strings.ReplaceAll(shard.DefaultPromptTemplate, "{problem}", p) }
 
 func expectedRows() map[string]Row {
 	rows := map[string]Row{}

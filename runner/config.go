@@ -1,10 +1,10 @@
 package runner
 
-import "time"
+import (
+	"time"
 
-// DefaultPromptTemplate is OpenR1's user prompt: the problem, then the
-// instruction. {problem} is replaced by the problem text.
-const DefaultPromptTemplate = "{problem}\n\nPlease reason step by step, and put your final answer within \\boxed{}."
+	"github.com/distillery-hpc/distillery/shard"
+)
 
 // GenerateConfig is the [generate] section.
 type GenerateConfig struct {
@@ -63,7 +63,7 @@ func DefaultGenerateConfig() GenerateConfig {
 	return GenerateConfig{
 		Model:          "deepseek-ai/DeepSeek-R1",
 		APIKeyEnv:      "DISTILLERY_API_KEY",
-		PromptTemplate: DefaultPromptTemplate,
+		PromptTemplate: shard.DefaultPromptTemplate,
 		NumGenerations: 4,
 		Temperature:    0.6,
 		TopP:           0.95,

@@ -4,24 +4,28 @@
 // appends them to the shard's framed zstd output, resuming after a crash
 // with only the missing (uuid, index) pairs.
 //
-// The path of one generation: Run reads plan.json, waits for the server
-// (Client.WaitReady), and for each shard takes its lease (shard.AcquireLease)
-// and opens its output (shard.OpenOutput, which cuts a torn tail and yields
-// the pairs already there); the producer sends the missing pairs to
-// `concurrency` workers, each calling Client.Chat (the only place with
-// retries); one writer goroutine per shard appends the answers, flushes a
-// zstd frame every flush_interval after checking that the lease is still
-// ours, heartbeats the lease, and at the end writes the done marker and
-// releases the lease.
+// The path of one generation: Run reads plan.json and asks its Source
+// (a ListSource of --shard ids, or a claim source in pool mode) whether any
+// shard needs work; only then does it wait for the server
+// (openai.Client.WaitReady). The producer (run.produce) takes one shard at
+// a time from the source, which checks its done marker and takes its lease
+// (shard.AcquireLease); it opens the output (shard.OpenOutput, which cuts a
+// torn tail and yields the pairs already there) and sends the missing pairs
+// to `concurrency` workers (run.work), each calling openai.Client.Chat (the
+// only place with retries). One writer per shard (shardRun.write) appends
+// the answers, flushes a zstd frame every flush_interval after checking
+// that the lease is still ours, heartbeats the lease, and at the end writes
+// the done marker and releases the lease. Errors that stop the run go to
+// one errgroup; a failed generation is counted.
 //
 // Stopping: when ctx ends (SIGTERM, SIGUSR1, SIGINT in main) no new
 // request starts; requests in flight get grace_period to finish and are
 // written; Run returns ErrDrained. One request the server refuses (4xx) is
 // counted and leaves its shard not done (ErrGenerationFailed); a server
-// that stays unreachable after the retries stops the run (ErrUnavailable).
-//
-// Client is also what the merge stage uses to talk to its judge.
+// that stays unreachable after the retries stops the run
+// (openai.ErrUnavailable).
 //
 // It does not start servers (the sbatch template does), plan shards, or
-// check answers.
+// check answers; the HTTP client is package runner/openai, which merge's
+// judge uses too.
 package runner

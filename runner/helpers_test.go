@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -63,8 +64,8 @@ func (fs *fakeServer) handle(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	var req struct {
-		Model    string    `json:"model"`
-		Messages []Message `json:"messages"`
+		Model    string           `json:"model"`
+		Messages []openai.Message `json:"messages"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || len(req.Messages) == 0 {
 		w.WriteHeader(400)
@@ -97,7 +98,13 @@ func (fs *fakeServer) handle(w http.ResponseWriter, r *http.Request) {
 	fs.mu.Lock()
 	fs.perProb[problem]++
 	fs.mu.Unlock()
-	chatOK(w, req.Model, "Thinking about "+problem+". So \\boxed{42}", "", "stop", 20, 30)
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-1", "object": "chat.completion", "created": 1, "model": req.Model,
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+			"message": map[string]any{"role": "assistant", "content": "Thinking about " + problem + ". So \\boxed{42}"}}},
+		"usage": map[string]any{"prompt_tokens": 20, "completion_tokens": 30, "total_tokens": 50},
+	})
 }
 
 func (fs *fakeServer) answered() map[string]int {

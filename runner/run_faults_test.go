@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -205,7 +206,7 @@ func TestRunFaultsThenResume(t *testing.T) {
 				return true
 			}
 			return false
-		}, wantErr: ErrUnavailable, errHas: []string{"500", "Internal Server Error"}},
+		}, wantErr: openai.ErrUnavailable, errHas: []string{"500", "Internal Server Error"}},
 		{name: "server restarts mid-shard", opts: func(o *Options) {
 			o.Generate.MaxRetries = 30
 			o.Generate.RetryMax = 100 * time.Millisecond
@@ -244,7 +245,7 @@ func TestRunFaultsThenResume(t *testing.T) {
 				time.Sleep(time.Millisecond)
 			}
 			f.stop()
-		}, wantErr: ErrUnavailable, errHas: []string{"connection refused"}, maxTime: 3 * time.Second},
+		}, wantErr: openai.ErrUnavailable, errHas: []string{"connection refused"}, maxTime: 3 * time.Second},
 		{name: "503 while loading, then 200", healthy: func(start time.Time) bool { return time.Since(start) > 300*time.Millisecond }, opts: func(o *Options) {
 			o.Generate.MaxRetries = 20
 			o.Generate.RetryMax = 50 * time.Millisecond
@@ -448,8 +449,8 @@ func TestRunFaultsThenResume(t *testing.T) {
 			}
 			switch {
 			case tt.anyErr:
-				if err != nil && !errors.Is(err, ErrUnavailable) {
-					t.Errorf("err = %v, want nil or ErrUnavailable", err)
+				if err != nil && !errors.Is(err, openai.ErrUnavailable) {
+					t.Errorf("err = %v, want nil or openai.ErrUnavailable", err)
 				}
 			case tt.wantErr == nil && err != nil:
 				t.Fatalf("faulty run: %v (stats %+v)", err, st)
@@ -545,7 +546,7 @@ func TestRunEndpointForms(t *testing.T) {
 			o := testOptions(l, fm.endpoint, 0)
 			o.Generate.NumGenerations = 2
 			if fm.tls {
-				c, err := NewClient(ClientOptions{Endpoint: fm.endpoint, HTTP: tlsSrv.Client(), MaxRetries: 1})
+				c, err := openai.NewClient(openai.Options{Endpoint: fm.endpoint, HTTP: tlsSrv.Client(), MaxRetries: 1})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -556,5 +557,29 @@ func TestRunEndpointForms(t *testing.T) {
 			}
 			wantAll(t, l, 0, 3, 2)
 		})
+	}
+}
+
+// TestChatServerBackButNotReady: a request that used its retries on a
+// refused connection waits for the server; when the server is back but its
+// health endpoint still says 503 (warming up, or a busy /health_generate),
+// the server is there: the request gets its retries again instead of
+// stopping the run.
+func TestChatServerBackButNotReady(t *testing.T) {
+	f := newForeignServer(t, nil)
+	f.healthy = func() bool { return false } // /health and /v1/models: 503
+	f.stop()
+	time.AfterFunc(200*time.Millisecond, func() { f.start(t) })
+	c, err := openai.NewClient(openai.Options{Endpoint: f.URL(), MaxRetries: 1, RetryBase: time.Millisecond, RetryMax: 10 * time.Millisecond,
+		RequestTimeout: 2 * time.Second, WaitForServer: 600 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.Chat(t.Context(), openai.ChatRequest{Model: "m", Messages: []openai.Message{{Role: "user", Content: "problem 1\n\nPlease"}}})
+	if err != nil {
+		t.Fatalf("chat: %v", err)
+	}
+	if res.Attempts != 3 || !strings.Contains(res.Text, "problem 1") {
+		t.Errorf("got %+v, want the third attempt's answer", res)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -194,8 +195,8 @@ func TestRunServerDownStopsRun(t *testing.T) {
 	o := testOptions(l, srv.URL, 0, 1)
 	o.Generate.Concurrency = 1
 	st, err := Run(t.Context(), o)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), srv.URL) {
-		t.Fatalf("err = %v, want ErrUnavailable naming %s", err, srv.URL)
+	if !errors.Is(err, openai.ErrUnavailable) || !strings.Contains(err.Error(), srv.URL) {
+		t.Fatalf("err = %v, want openai.ErrUnavailable naming %s", err, srv.URL)
 	}
 	if strings.Contains(err.Error(), "\n") {
 		t.Errorf("error is not one line: %q", err)
@@ -221,8 +222,8 @@ func TestRunUnreachableEndpoint(t *testing.T) {
 	o := testOptions(l, url, 0)
 	o.Generate.WaitForServer = 200 * time.Millisecond
 	_, err := Run(t.Context(), o)
-	if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), url) {
-		t.Fatalf("err = %v, want ErrUnavailable naming %s", err, url)
+	if !errors.Is(err, openai.ErrUnavailable) || !strings.Contains(err.Error(), url) {
+		t.Fatalf("err = %v, want openai.ErrUnavailable naming %s", err, url)
 	}
 }
 
@@ -453,7 +454,9 @@ func TestRunStopsWhenLeaseLost(t *testing.T) {
 	l := makeRun(t, t.TempDir(), 1, 50, 3)
 	o := testOptions(l, srv.URL, 0)
 	o.Generate.Concurrency = 2
+	stolen := make(chan struct{})
 	go func() {
+		defer close(stolen)
 		for srv.total.Load() < 10 {
 			time.Sleep(2 * time.Millisecond)
 		}
@@ -464,6 +467,9 @@ func TestRunStopsWhenLeaseLost(t *testing.T) {
 		}
 	}()
 	st, err := Run(t.Context(), o)
+	// The run may notice the missing lease before the thief has written
+	// its own.
+	<-stolen
 	if !errors.Is(err, ErrShardBusy) || !strings.Contains(err.Error(), "lease lost") {
 		t.Fatalf("err = %v, want ErrShardBusy (lease lost)", err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/distillery-hpc/distillery/merge"
 	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/runner/simserver"
 	"github.com/distillery-hpc/distillery/shard"
 )
@@ -157,7 +158,7 @@ func probeBeforeFirstPlan(ctx context.Context, env *Env, cfg *Config, layout sha
 		return nil
 	}
 	type probe struct {
-		client *runner.Client
+		client *openai.Client
 		wait   time.Duration
 		hint   string
 	}
@@ -167,7 +168,7 @@ func probeBeforeFirstPlan(ctx context.Context, env *Env, cfg *Config, layout sha
 		if g.APIKeyEnv != "" {
 			key = env.Getenv(g.APIKeyEnv)
 		}
-		c, err := runner.NewClient(runner.ClientOptions{Endpoint: g.Endpoint, APIKey: key, RequestTimeout: g.RequestTimeout, Logger: env.Logger})
+		c, err := openai.NewClient(openai.Options{Endpoint: g.Endpoint, APIKey: key, RequestTimeout: g.RequestTimeout, Logger: env.Logger})
 		if err != nil {
 			return err
 		}
@@ -187,7 +188,7 @@ func probeBeforeFirstPlan(ctx context.Context, env *Env, cfg *Config, layout sha
 	for _, p := range probes {
 		err := p.client.WaitReady(ctx, p.wait)
 		switch {
-		case err == nil, errors.Is(err, runner.ErrNotReady) && ctx.Err() == nil:
+		case err == nil, errors.Is(err, openai.ErrNotReady) && ctx.Err() == nil:
 			continue // it answers; a server still loading is waited for later
 		case ctx.Err() != nil:
 			return ctx.Err()

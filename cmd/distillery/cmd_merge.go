@@ -11,7 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/distillery-hpc/distillery/merge"
-	"github.com/distillery-hpc/distillery/runner"
+	"github.com/distillery-hpc/distillery/runner/openai"
 	"github.com/distillery-hpc/distillery/shard"
 )
 
@@ -65,7 +65,7 @@ func newMergeCommand(env *Env) *cli.Command {
 
 // newJudgeClient returns the judge client for cfg, or nil when judging is
 // disabled or there is no judge endpoint.
-func newJudgeClient(cfg *Config, env *Env) (*runner.Client, error) {
+func newJudgeClient(cfg *Config, env *Env) (*openai.Client, error) {
 	j := cfg.Judge
 	if !j.Enabled || j.Endpoint == "" {
 		return nil, nil
@@ -74,7 +74,7 @@ func newJudgeClient(cfg *Config, env *Env) (*runner.Client, error) {
 	if j.APIKeyEnv != "" {
 		key = env.Getenv(j.APIKeyEnv)
 	}
-	c, err := runner.NewClient(runner.ClientOptions{
+	c, err := openai.NewClient(openai.Options{
 		Endpoint:       j.Endpoint,
 		APIKey:         key,
 		MaxRetries:     j.MaxRetries,
@@ -91,12 +91,12 @@ func newJudgeClient(cfg *Config, env *Env) (*runner.Client, error) {
 
 // mergeOptions builds merge.Options from the effective config; `local`
 // uses it too.
-func mergeOptions(cfg *Config, env *Env, client *runner.Client) merge.Options {
+func mergeOptions(cfg *Config, env *Env, client *openai.Client) merge.Options {
 	g := cfg.Generate
 	return merge.Options{
 		Layout:      shard.Layout{Dir: cfg.Run.Dir},
 		Config:      cfg.Merge,
-		Judge:       cfg.Judge,
+		Judge:       cfg.Judge.JudgeConfig,
 		JudgeClient: client,
 		Generation: merge.GenerationInfo{
 			PromptTemplate: g.PromptTemplate,

@@ -52,10 +52,10 @@ draining) or a shard is leased by another runner: run it again later;
 			if err != nil {
 				return err
 			}
+			// The endpoint is checked by the runner once a shard needs
+			// work: a shard not in the plan is named first, and a task
+			// whose shards are done needs no server.
 			g := cfg.Generate
-			if strings.TrimSpace(g.Endpoint) == "" {
-				return errors.New("generate.endpoint is empty: set it in the config, or DISTILLERY_GENERATE_ENDPOINT, or --set generate.endpoint=http://HOST:PORT")
-			}
 			apiKey := ""
 			if g.APIKeyEnv != "" {
 				apiKey = env.Getenv(g.APIKeyEnv)

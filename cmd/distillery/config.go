@@ -35,11 +35,30 @@ type Config struct {
 	Server   slurm.ServerConfig    `toml:"server"`
 	Slurm    slurm.Config          `toml:"slurm"`
 	Merge    merge.Config          `toml:"merge"`
-	Judge    merge.JudgeConfig     `toml:"judge"`
+	Judge    JudgeSection          `toml:"judge"`
 	Sim      simserver.Config      `toml:"sim"`
 
 	// File is the absolute path of the config file ("" when none).
 	File string `toml:"-" json:"-"`
+}
+
+// JudgeSection is the [judge] section: merge's judge settings, and the
+// server the merge job starts for the judge ([judge.server]). It is
+// composed here so that merge knows nothing of Slurm.
+type JudgeSection struct {
+	merge.JudgeConfig
+	Server slurm.ServerConfig `toml:"server"`
+}
+
+// defaultJudgeSection is the judge defaults: Llama-3.3-70B-Instruct on a
+// server of its own (4 GPUs, port 30001).
+func defaultJudgeSection() JudgeSection {
+	srv := slurm.DefaultServerConfig()
+	srv.ModelPath = "meta-llama/Llama-3.3-70B-Instruct"
+	srv.TP = 4
+	srv.MaxRunningRequests = 128
+	srv.Port = 30001
+	return JudgeSection{JudgeConfig: merge.DefaultJudgeConfig(), Server: srv}
 }
 
 // RunConfig is the [run] section.
@@ -58,7 +77,7 @@ func defaultConfig() Config {
 		Server:   slurm.DefaultServerConfig(),
 		Slurm:    slurm.DefaultConfig(),
 		Merge:    merge.DefaultConfig(),
-		Judge:    merge.DefaultJudgeConfig(),
+		Judge:    defaultJudgeSection(),
 		Sim:      simserver.DefaultConfig(),
 	}
 }
@@ -214,6 +233,10 @@ func configFields(c *Config) []configField {
 		t := v.Type()
 		for i := 0; i < t.NumField(); i++ {
 			sf := t.Field(i)
+			if sf.Anonymous && sf.Type.Kind() == reflect.Struct {
+				walk(prefix, v.Field(i)) // its keys are the section's (JudgeSection)
+				continue
+			}
 			tag, _, _ := strings.Cut(sf.Tag.Get("toml"), ",")
 			if tag == "" || tag == "-" || !sf.IsExported() {
 				continue

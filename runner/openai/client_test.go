@@ -1,4 +1,4 @@
-package runner
+package openai
 
 import (
 	"bytes"
@@ -31,7 +31,7 @@ func chatOK(w http.ResponseWriter, model, content, reasoning string, finish any,
 
 func testClient(t *testing.T, url string, retries int) *Client {
 	t.Helper()
-	c, err := NewClient(ClientOptions{
+	c, err := NewClient(Options{
 		Endpoint: url, MaxRetries: retries,
 		RetryBase: time.Millisecond, RetryMax: 20 * time.Millisecond,
 		RequestTimeout: 2 * time.Second,
@@ -277,51 +277,6 @@ func TestNormalizeEndpoint(t *testing.T) {
 			t.Errorf("normalizeEndpoint(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
 		}
 	}
-}
-
-func TestWaitReady(t *testing.T) {
-	t.Run("loading then ready", func(t *testing.T) {
-		var n atomic.Int32
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/health_generate" {
-				http.NotFound(w, r)
-				return
-			}
-			if n.Add(1) < 3 {
-				w.WriteHeader(503)
-				return
-			}
-		}))
-		defer srv.Close()
-		if err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 5*time.Second); err != nil {
-			t.Fatal(err)
-		}
-		if n.Load() != 3 {
-			t.Errorf("probed %d times, want 3", n.Load())
-		}
-	})
-	t.Run("falls back to /v1/models", func(t *testing.T) {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path != "/v1/models" {
-				http.NotFound(w, r)
-				return
-			}
-			fmt.Fprint(w, `{"data":[]}`)
-		}))
-		defer srv.Close()
-		if err := testClient(t, srv.URL, 0).WaitReady(t.Context(), 5*time.Second); err != nil {
-			t.Fatal(err)
-		}
-	})
-	t.Run("unreachable", func(t *testing.T) {
-		srv := httptest.NewServer(http.NotFoundHandler())
-		url := srv.URL
-		srv.Close()
-		err := testClient(t, url, 0).WaitReady(t.Context(), 300*time.Millisecond)
-		if !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), url) {
-			t.Fatalf("err = %v, want ErrUnavailable naming %s", err, url)
-		}
-	})
 }
 
 // FuzzParseChat: any answer body either parses or gives an attempt error;
