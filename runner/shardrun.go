@@ -16,13 +16,21 @@ import (
 )
 
 // flushEvery and flushBytes bound how many records, and how much text,
-// wait in memory between flushes, on top of flush_interval: a fast server
-// (or one answering megabytes per generation) must neither grow the buffer
-// unbounded nor make one zstd frame larger than a reader accepts.
+// wait in memory for one commit: a fast server (or one answering
+// megabytes per generation) must neither grow the buffer unbounded nor
+// make one zstd frame larger than a reader accepts.
 const (
 	flushEvery = 2048
 	flushBytes = 64 << 20
 )
+
+// commitDelay is the longest a finished generation waits in memory before
+// its frame is written (group commit): answers that arrive together share
+// a frame (fewer, better-compressed frames), and a kill -9 loses none that
+// had arrived more than commitDelay before it. fsync stays periodic
+// (flush_interval): a written frame survives the process, the node's crash
+// is what the fsync covers.
+const commitDelay = 40 * time.Millisecond
 
 // pair is a missing generation: problem index in the shard, generation
 // index.
@@ -64,6 +72,8 @@ type shardRun struct {
 	tokP, tokC   int64
 	attempts     int64
 	lastLog      time.Time
+	commitT      *time.Timer // armed while answers wait for a commit
+	leaseChecked time.Time   // last lease check before a commit
 }
 
 // openShard reads a claimed shard's input and the generations already
@@ -159,20 +169,25 @@ func (sr *shardRun) send(intake context.Context, jobs chan<- job) {
 	}
 }
 
-// write is the single writer of the shard: it appends results, flushes
-// every flush_interval after checking the lease, heartbeats the lease
-// every ttl/3 and, when the shard's jobs are all back, writes the done
-// marker (when complete) and releases the lease. An error writing the
-// output stops the run (it is returned to the run's errgroup).
+// write is the single writer of the shard: it appends each group of
+// answers as one frame within commitDelay of the first (group commit),
+// fsyncs every flush_interval, checks the lease before writing (at most
+// once a flush_interval) and heartbeats it every ttl/3 and, when the
+// shard's jobs are all back, writes the done marker (when complete) and
+// releases the lease. An error writing the output stops the run (it is
+// returned to the run's errgroup).
 func (sr *shardRun) write() error {
 	g := &sr.r.o.Generate
-	flushT := time.NewTicker(g.FlushInterval)
-	defer flushT.Stop()
+	syncT := time.NewTicker(g.FlushInterval)
+	defer syncT.Stop()
 	hbT := time.NewTicker(max(g.LeaseTTL/3, time.Millisecond))
 	defer hbT.Stop()
+	sr.commitT = time.NewTimer(commitDelay)
+	sr.commitT.Stop()
+	defer sr.commitT.Stop()
 	sr.lastLog = time.Now()
 
-	ioErr := sr.collect(flushT.C, hbT.C)
+	ioErr := sr.collect(syncT.C, hbT.C)
 	if ioErr != nil {
 		// Stop sending work we cannot write, and take what is still in
 		// flight off the workers' hands.
@@ -188,36 +203,28 @@ func (sr *shardRun) write() error {
 	return sr.finish(ioErr)
 }
 
-// collect gathers the shard's results until its channel closes, flushing
-// and heartbeating on the tickers. It returns the first error writing the
-// output.
-func (sr *shardRun) collect(flush, heartbeat <-chan time.Time) error {
+// collect gathers the shard's results until its channel closes,
+// committing, syncing and heartbeating on the timers. It returns the
+// first error writing the output.
+func (sr *shardRun) collect(sync, heartbeat <-chan time.Time) error {
 	for {
 		select {
 		case r, ok := <-sr.res:
 			if !ok {
-				return sr.flush()
+				return sr.commit()
 			}
-			if r.err != nil {
-				sr.failed++
-				if sr.firstFail == "" {
-					sr.firstFail = fmt.Sprintf("uuid %s index %d: %v", r.g.UUID, r.g.Index, r.err)
-				}
-				sr.log.Error("generation failed permanently", "uuid", r.g.UUID, "index", r.g.Index, "err", r.err)
-				continue
+			if err := sr.add(r); err != nil {
+				return err
 			}
-			if sr.lost.Load() {
-				continue
+		case <-sr.commitT.C:
+			if err := sr.commit(); err != nil {
+				return err
 			}
-			sr.pending = append(sr.pending, r.g)
-			sr.pendingBytes += len(r.g.Text)
-			if len(sr.pending) >= flushEvery || sr.pendingBytes >= flushBytes {
-				if err := sr.flush(); err != nil {
-					return err
-				}
+		case <-sync:
+			if err := sr.commit(); err != nil {
+				return err
 			}
-		case <-flush:
-			if err := sr.flush(); err != nil {
+			if err := sr.out.Sync(); err != nil {
 				return err
 			}
 		case <-heartbeat:
@@ -226,22 +233,52 @@ func (sr *shardRun) collect(flush, heartbeat <-chan time.Time) error {
 	}
 }
 
-// flush appends the pending records as one frame, after checking that
-// the lease is still ours.
-func (sr *shardRun) flush() error {
+// add takes one finished job: a failure is counted, an answer waits for
+// the next commit, which starts commitDelay after the first answer of a
+// group (or at once when the group is large).
+func (sr *shardRun) add(r result) error {
+	if r.err != nil {
+		sr.failed++
+		if sr.firstFail == "" {
+			sr.firstFail = fmt.Sprintf("uuid %s index %d: %v", r.g.UUID, r.g.Index, r.err)
+		}
+		sr.log.Error("generation failed permanently", "uuid", r.g.UUID, "index", r.g.Index, "err", r.err)
+		return nil
+	}
+	if sr.lost.Load() {
+		return nil
+	}
+	sr.pending = append(sr.pending, r.g)
+	sr.pendingBytes += len(r.g.Text)
+	if len(sr.pending) >= flushEvery || sr.pendingBytes >= flushBytes {
+		return sr.commit()
+	}
+	if len(sr.pending) == 1 {
+		sr.commitT.Reset(commitDelay)
+	}
+	return nil
+}
+
+// commit appends the pending records as one frame (write(2), no fsync),
+// after checking that the lease is still ours.
+func (sr *shardRun) commit() error {
+	sr.commitT.Stop()
 	if len(sr.pending) == 0 || sr.lost.Load() {
 		return nil
 	}
-	if err := sr.lease.Check(); err != nil {
-		sr.loseLease(err)
-		return nil
+	if now := time.Now(); now.Sub(sr.leaseChecked) >= sr.r.o.Generate.FlushInterval {
+		if err := sr.lease.Check(); err != nil {
+			sr.loseLease(err)
+			return nil
+		}
+		sr.leaseChecked = now
 	}
 	for i := range sr.pending {
 		if err := sr.out.Add(&sr.pending[i]); err != nil {
 			return err
 		}
 	}
-	if err := sr.out.Flush(); err != nil {
+	if err := sr.out.Write(); err != nil {
 		return err
 	}
 	for i := range sr.pending {

@@ -222,6 +222,8 @@ type OutputWriter struct {
 	pending int
 	frame   []byte
 	size    int64
+	// unsynced: frames were written since the last fsync.
+	unsynced bool
 }
 
 // OpenOutput opens the output shard at path for appending. An existing
@@ -274,11 +276,23 @@ func (w *OutputWriter) Add(g *Generation) error {
 // Pending is the number of records buffered since the last Flush.
 func (w *OutputWriter) Pending() int { return w.pending }
 
-// Size is the file's size after the last Flush.
+// Size is the file's size after the last Write (or Flush).
 func (w *OutputWriter) Size() int64 { return w.size }
 
 // Flush writes the buffered records as one zstd frame and fsyncs the file.
 func (w *OutputWriter) Flush() error {
+	if err := w.Write(); err != nil {
+		return err
+	}
+	return w.Sync()
+}
+
+// Write appends the buffered records as one zstd frame, without fsync:
+// the frame is in the page cache, safe from a crash of the process (kill
+// -9, an OOM kill) but not of the node until the next Sync. The runner
+// writes each group of answers at once and syncs periodically (group
+// commit).
+func (w *OutputWriter) Write() error {
 	if w.pending == 0 {
 		return nil
 	}
@@ -286,12 +300,22 @@ func (w *OutputWriter) Flush() error {
 	if _, err := w.f.Write(w.frame); err != nil {
 		return w.rollback(fmt.Errorf("appending to %s: %w", w.f.Name(), err))
 	}
-	if err := w.f.Sync(); err != nil {
-		return w.rollback(fmt.Errorf("syncing %s: %w", w.f.Name(), err))
-	}
 	w.size += int64(len(w.frame))
+	w.unsynced = true
 	w.buf.Reset()
 	w.pending = 0
+	return nil
+}
+
+// Sync fsyncs the frames written since the last Sync.
+func (w *OutputWriter) Sync() error {
+	if !w.unsynced {
+		return nil
+	}
+	if err := w.f.Sync(); err != nil {
+		return fmt.Errorf("syncing %s: %w", w.f.Name(), err)
+	}
+	w.unsynced = false
 	return nil
 }
 
