@@ -7,6 +7,7 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress"
+	"github.com/parquet-go/parquet-go/compress/zstd"
 
 	"github.com/distillery-hpc/distillery/shard"
 )
@@ -69,7 +70,7 @@ type writerConfig struct {
 	// the JSON that datasets' ArrowWriter writes.
 	hfMetadata string
 	// pageBuffers holds a row group's encoded pages until the row group is
-	// written; on disk, so that memory does not hold them (see newMerger).
+	// written; on disk, so that memory does not hold them (see Run).
 	pageBuffers parquet.BufferPool
 }
 
@@ -98,7 +99,10 @@ func (c createdByOption) ConfigureWriter(cfg *parquet.WriterConfig) { cfg.Create
 func codecFor(name string) (compress.Codec, error) {
 	switch name {
 	case "zstd", "":
-		return &parquet.Zstd, nil
+		// Level 1 (SpeedFastest), pyarrow's default: the default level
+		// made page compression the largest cost of a merge (twice the
+		// time, for files a few percent smaller).
+		return &zstd.Codec{Level: zstd.SpeedFastest}, nil
 	case "snappy":
 		return &parquet.Snappy, nil
 	case "uncompressed":

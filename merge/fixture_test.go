@@ -105,7 +105,7 @@ func shardOutput(path string, probs []fixProblem) error {
 	return w.Close()
 }
 
-func writeJSON(t *testing.T, path string, v any) {
+func writeJSON(t testing.TB, path string, v any) {
 	t.Helper()
 	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/parquet-go/parquet-go"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/distillery-hpc/distillery/runner/openai"
@@ -277,12 +278,14 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	var mismatched []string
 	m.done = map[int]shard.Done{}
 	for _, s := range plan.Shards {
-		// A done marker vouches only for the output it was written for.
-		// Hashing every output shard takes a while on a big run.
+		// A done marker vouches only for the output it was written for:
+		// here its input and the output's size; the output's SHA-256 is
+		// compared when prepareShard reads it, so that each output shard
+		// is read once.
 		if err := ctx.Err(); err != nil {
 			return Summary{}, err
 		}
-		st, err := shard.StateOf(l, s, shard.CheckHash)
+		st, err := shard.StateOf(l, s, shard.CheckSize)
 		if err != nil {
 			return Summary{}, err
 		}
@@ -367,6 +370,14 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	if err != nil {
 		return Summary{}, err
 	}
+	// A row group's encoded pages wait on disk, not in memory, until the
+	// row group is written (parquet-go keeps them in memory by default:
+	// segmentio/parquet-go#118); they go before the swap.
+	pages := filepath.Join(tmp, ".pages")
+	if err := os.Mkdir(pages, shard.DirPerm); err != nil {
+		return Summary{}, fmt.Errorf("creating the page buffer directory: %w", err)
+	}
+	wc.pageBuffers = parquet.NewFileBufferPool(pages, "page-*")
 	def := DefaultSplit(m.opts.Config.Splits)
 	for i, sp := range m.opts.Config.Splits {
 		m.splits = append(m.splits, newSplitWriter(sp.Name, filepath.Join(tmp, SplitDir(m.opts.Config.Splits, i)), m.opts.Config, wc))
@@ -376,6 +387,7 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 	if err := m.mergeShards(ctx, plan.Shards); err != nil {
 		return Summary{}, err
 	}
+	sort.Ints(m.sum.Incomplete)
 
 	m.sum.VerifyTime = time.Duration(m.verifyNano.Load())
 
@@ -391,6 +403,9 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 			ss.Files = append(ss.Files, filepath.Join(final, rel))
 		}
 		m.sum.Splits = append(m.sum.Splits, ss)
+	}
+	if err := os.RemoveAll(pages); err != nil {
+		return Summary{}, fmt.Errorf("removing the page buffer directory: %w", err)
 	}
 
 	m.sum.DatasetDir = final
@@ -438,6 +453,9 @@ type shardWork struct {
 	orphans  int
 	info     shard.OutputInfo
 	items    []item
+	// mismatch says why the shard's done marker does not vouch for the
+	// output read (with allow_incomplete; "" when it does).
+	mismatch string
 }
 
 // mergeShards runs prepareShard on up to shardsInFlight shards at once
@@ -521,6 +539,17 @@ func (m *merger) prepareShard(ctx context.Context, si shard.ShardInfo) (*shardWo
 	if err != nil {
 		return nil, fmt.Errorf("reading %s: %w", l.Output(si.ID), err)
 	}
+	// The rest of the done check: the output read is the one its marker
+	// was written for.
+	if d, ok := m.done[si.ID]; ok {
+		if why := d.CheckOutput(w.info.Size, w.info.SHA256); why != "" {
+			why = shard.ShardName(si.ID) + ": " + why
+			if !m.opts.Config.AllowIncomplete {
+				return nil, &IncompleteError{Shards: []int{si.ID}, Mismatched: []string{why}}
+			}
+			w.mismatch = why
+		}
+	}
 
 	// Verify every generation against its problem's answer.
 	g, gctx := errgroup.WithContext(ctx)
@@ -567,6 +596,10 @@ func (m *merger) writeShard(w *shardWork) error {
 	m.sum.DuplicateRecords += w.info.Duplicates
 	m.sum.TornBytes += w.info.TornBytes
 	log := m.log.With("shard", w.id)
+	if w.mismatch != "" {
+		m.sum.Incomplete = append(m.sum.Incomplete, w.id)
+		log.Warn("output shard does not match its done marker; merged what is there", "problem", w.mismatch)
+	}
 	if w.info.TornBytes > 0 {
 		log.Warn("output shard has a torn tail; merged the records before it", "torn_bytes", w.info.TornBytes)
 	}

@@ -2,7 +2,9 @@ package shard
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +38,11 @@ type OutputInfo struct {
 	// Duplicates counts records whose (uuid, index) was already seen in an
 	// earlier frame; they are skipped.
 	Duplicates int
+	// Size and SHA256 (hex) are of the whole file as this read found it:
+	// with Done.CheckOutput they finish the done check of a reader that
+	// reads the output anyway (merge), so the file is read once.
+	Size   int64
+	SHA256 string
 }
 
 // frameEnd returns the length of the zstd (or skippable) frame at the start
@@ -121,6 +128,8 @@ func ReadOutput(path string, fn func(*Generation) error) (OutputInfo, error) {
 		}
 		return info, fmt.Errorf("reading output shard: %w", err)
 	}
+	sum := sha256.Sum256(data)
+	info.Size, info.SHA256 = int64(len(data)), hex.EncodeToString(sum[:])
 	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(maxFrameBytes))
 	if err != nil {
 		return info, err
@@ -205,7 +214,10 @@ func parseLines(b []byte) ([]Generation, bool) {
 			continue
 		}
 		var g Generation
-		if err := json.Unmarshal(line, &g); err != nil || g.UUID == "" {
+		// UnmarshalJSON directly: json.Unmarshal would scan the line twice
+		// more (validating it, then finding the object's end) before
+		// calling it.
+		if err := g.UnmarshalJSON(line); err != nil || g.UUID == "" {
 			return nil, false
 		}
 		out = append(out, g)

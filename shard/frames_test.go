@@ -50,6 +50,11 @@ func TestOutputRoundTripAndTornTail(t *testing.T) {
 		if cut == len(full) && (info.Records != 12 || info.TornBytes != 0) {
 			t.Fatalf("full file: %+v", info)
 		}
+		// The read hashes the whole file, torn tail included: what a done
+		// marker's output_sha256 is of.
+		if size, sum, _ := FileSHA256(path); info.Size != size || info.SHA256 != sum {
+			t.Fatalf("cut %d: read says %d bytes %s, the file is %d bytes %s", cut, info.Size, info.SHA256, size, sum)
+		}
 	}
 
 	// Reopening a torn file cuts the tail and appends after the last frame.

@@ -18,7 +18,10 @@ import (
 // one) decodes with Index -1; ReadOutput numbers such records in file
 // order.
 func (g *Generation) UnmarshalJSON(b []byte) error {
-	type plain Generation // no methods: the strict, fast decoding
+	if g.decodeFast(b) { // the runner's records, in one pass
+		return nil
+	}
+	type plain Generation // no methods: the strict decoding
 	g.Index = noIndex     // stays so when the record has none
 	if err := json.Unmarshal(b, (*plain)(g)); err == nil {
 		return nil

@@ -1103,9 +1103,11 @@ func proseAroundMath(s string) bool {
 func predAnswer(pred string) (string, bool) {
 	// a bare answer, however long, is a formula without prose, boxes or
 	// think blocks: use it whole ("(1,2),(3,4),…", "$1$ and $2$")
-	lp := asciiLower(pred)
-	if !wordy(pred) && !strings.Contains(pred, `\boxed`) && !strings.Contains(pred, `\fbox`) &&
-		!strings.Contains(lp, "</think>") && !strings.Contains(lp, "answer") && len(pred) <= 4000 && !proseAroundMath(pred) {
+	// (the cheap tests first: a whole generation fails the length test,
+	// and lower-casing and scanning it for words cost more than the rest
+	// of its check)
+	if len(pred) <= 4000 && !strings.Contains(pred, `\boxed`) && !strings.Contains(pred, `\fbox`) && !wordy(pred) &&
+		!strings.Contains(asciiLower(pred), "</think>") && !strings.Contains(asciiLower(pred), "answer") && !proseAroundMath(pred) {
 		return stripDelims(strings.TrimSpace(pred)), false
 	}
 	if cutWhileThinking(pred) {

@@ -58,8 +58,7 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	warnBinary(env, cfg)
-	gen, judge := generateServer(env, cfg), judgeServer(env, cfg)
-	warnResources(env, cfg, gen, judge)
+	warnGPUs(env, cfg)
 	if !st.Slurm && len(st.Warnings) > 0 && (!opts.DryRun || st.Counts[slurm.StateUnknown] > 0) {
 		// A dry run previews the real one: where Slurm did not answer for
 		// submitted shards, the real resume refuses, and so does this.
@@ -97,8 +96,8 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		Command:      "resume",
 		Layout:       l,
 		Job:          job,
-		Server:       gen,
-		Judge:        judge,
+		Server:       generateServer(env, cfg),
+		Judge:        judgeServer(env, cfg),
 		Shards:       todo,
 		NoMerge:      noMerge,
 		WaitFor:      st.ActiveArrays,
