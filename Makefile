@@ -6,7 +6,7 @@ DEMO_DIR ?= runs/quickstart
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo devel)
 LDFLAGS := -X github.com/distillery-hpc/distillery/merge.buildVersion=$(VERSION)
 
-.PHONY: help build demo test test-short bench bench-verify bench-merge fuzz lint clean
+.PHONY: help build demo test test-short bench bench-plan bench-verify bench-merge fuzz lint clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -27,6 +27,9 @@ test-short: ## unit tests only
 
 bench: ## all Go benchmarks
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+bench-plan: build ## plan generated NuminaMath-like sets of 100k and 400k rows (JSONL, parquet): time, CPU, peak RSS, shards digest
+	$(GO) run ./shard/internal/benchplan -bin $(BIN) -rows 100000,400000 -format jsonl,parquet
 
 bench-verify: ## verify on the real answer-equivalence sets: agreement with labels, share unsure, pairs/s on one core
 	$(GO) run ./verify/internal/benchverify

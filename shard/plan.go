@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // PlanOptions are the planner's inputs.
@@ -83,78 +84,7 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 	if o.Now != nil {
 		p.CreatedAt = o.Now().UTC()
 	}
-	drop := func(reason string) { p.Dropped[reason]++ }
-	set := func(xs []string) map[string]bool {
-		m := map[string]bool{}
-		for _, x := range xs {
-			m[x] = true
-		}
-		return m
-	}
-	dropAnswers := map[string]bool{}
-	for _, a := range o.Input.DropAnswers {
-		dropAnswers[strings.ToLower(strings.TrimSpace(a))] = true
-	}
-	sources, exclude, qtypes := set(o.Input.Sources), set(o.Input.ExcludeSources), set(o.Input.QuestionTypes)
-	seenText := map[string]bool{}
-	seenUUID := map[string]bool{}
-	var kept []Problem
-	for i := range inputs {
-		rows := 0
-		_, err := ReadSource(inputs[i].Path, o.Input.Columns, func(r Row) error {
-			rows++
-			if rows%4096 == 0 && ctx.Err() != nil {
-				return ctx.Err()
-			}
-			pr := ProblemFromRow(r)
-			norm := NormalizeProblem(pr.Problem)
-			switch {
-			case norm == "":
-				drop(DropEmptyProblem)
-			case dropAnswers[strings.ToLower(pr.Answer)]:
-				drop(DropUncheckable)
-			case o.Input.RequireValid && (isFalse(pr.ProblemIsValid) || isFalse(pr.SolutionIsValid)):
-				drop(DropInvalid)
-			case o.Input.DropSynthetic && pr.Synthetic != nil && *pr.Synthetic:
-				drop(DropSynthetic)
-			case len(sources) > 0 && !sources[pr.Source], exclude[pr.Source]:
-				drop(DropSource)
-			case len(qtypes) > 0 && !qtypes[pr.QuestionType]:
-				drop(DropQuestionType)
-			case seenText[norm]:
-				drop(DropDuplicate)
-			default:
-				if pr.UUID == "" {
-					pr.UUID = ContentUUID(norm)
-				}
-				if seenUUID[pr.UUID] {
-					drop(DropDuplicateUUID)
-					return nil
-				}
-				seenText[norm] = true
-				seenUUID[pr.UUID] = true
-				kept = append(kept, pr)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, false, err
-		}
-		if rows == 0 {
-			return nil, false, fmt.Errorf("input file %s has no rows: remove it from [input] paths", inputs[i].Path)
-		}
-		inputs[i].Rows = rows
-		p.Rows += rows
-	}
-	if o.Input.Limit > 0 && len(kept) > o.Input.Limit {
-		p.Dropped[DropOverLimit] += len(kept) - o.Input.Limit
-		kept = kept[:o.Input.Limit]
-	}
-	if len(kept) == 0 {
-		return nil, false, fmt.Errorf("no problems left to plan: %d rows read, all dropped (%s); check [input] filters and columns", p.Rows, formatDropped(p.Dropped))
-	}
 	p.Inputs = inputs
-	p.Problems = len(kept)
 
 	// Input shards without a plan.json are what an interrupted plan left
 	// (nothing runs without plan.json): they go, so that a shorter plan
@@ -176,17 +106,8 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 			os.Remove(l.Dir)
 		}
 	}()
-	for id := 0; len(kept) > 0; id++ {
-		if err := ctx.Err(); err != nil {
-			return nil, false, err
-		}
-		n := min(o.Shard.ProblemsPerShard, len(kept))
-		sum, err := WriteInput(l.Input(id), kept[:n])
-		if err != nil {
-			return nil, false, err
-		}
-		p.Shards = append(p.Shards, ShardInfo{ID: id, Problems: n, SHA256: sum, File: "input/" + ShardName(id) + ".jsonl.zst"})
-		kept = kept[n:]
+	if err := planShards(ctx, l, o, p); err != nil {
+		return nil, false, err
 	}
 	// plan.json last: until it exists, the run dir holds no plan.
 	err = WriteAtomic(l.PlanFile(), func(w *bufio.Writer) error {
@@ -266,11 +187,32 @@ func hashPlan(inputs []InputFile, o PlanOptions) string {
 }
 
 // NormalizeProblem is the text de-duplication compares: lower case, white
-// space collapsed.
+// space collapsed (to one space, none at the ends). ASCII, most of a
+// problem set, takes a fast path; other text goes rune by rune.
 func NormalizeProblem(s string) string {
 	var b strings.Builder
+	b.Grow(len(s))
 	space := false
-	for _, r := range strings.TrimSpace(s) {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			i++
+			if c == ' ' || '\t' <= c && c <= '\r' {
+				space = true
+				continue
+			}
+			if space && b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			space = false
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			b.WriteByte(c)
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		i += n
 		if unicode.IsSpace(r) {
 			space = true
 			continue
@@ -286,11 +228,7 @@ func NormalizeProblem(s string) string {
 
 // ContentUUID derives a stable UUID-shaped id from normalised problem text,
 // for inputs without a uuid column.
-func ContentUUID(norm string) string {
-	s := sha256.Sum256([]byte(norm))
-	x := hex.EncodeToString(s[:16])
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-}
+func ContentUUID(norm string) string { return uuidText(textHash(norm)) }
 
 func isFalse(s string) bool {
 	switch strings.ToLower(strings.TrimSpace(s)) {

@@ -99,16 +99,21 @@ func ReadSource(path string, columns map[string]string, fn func(Row) error) (str
 	if err != nil {
 		return "", err
 	}
+	return sum, readRows(path, columns, fn)
+}
+
+// readRows is ReadSource without the hash (the planner has hashed its
+// inputs already): it streams the file, one row at a time, and holds no
+// more of it than a parquet page or a JSON line and its read buffer.
+func readRows(path string, columns map[string]string, fn func(Row) error) error {
 	cols := columnMap(columns)
 	switch kind, compression := sourceFormat(path); kind {
 	case "parquet":
-		err = readParquet(path, cols, fn)
+		return readParquet(path, cols, fn)
 	case "jsonl":
-		err = readJSONL(path, compression, cols, fn)
-	default:
-		return "", fmt.Errorf("input file %s: unknown format (want .parquet, or .jsonl/.ndjson/.json, optionally compressed as .gz or .zst)", path)
+		return readJSONL(path, compression, cols, fn)
 	}
-	return sum, err
+	return fmt.Errorf("input file %s: unknown format (want .parquet, or .jsonl/.ndjson/.json, optionally compressed as .gz or .zst)", path)
 }
 
 // columnMap maps our field names to a file's column names ([input.columns]).

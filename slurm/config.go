@@ -21,7 +21,10 @@ type Config struct {
 	MaxArraySize    int      `toml:"max_array_size"` // used when scontrol cannot tell
 	SignalGrace     int      `toml:"signal_grace"`   // seconds before the time limit for USR1
 	TemplatesDir    string   `toml:"templates_dir"`
-	Binary          string   `toml:"binary"` // distillery binary as seen from the nodes
+	// Binary is the distillery binary as the nodes see it; "" (the
+	// default) is the absolute path of the running executable, which on a
+	// cluster's shared file system the nodes see too.
+	Binary string `toml:"binary"`
 	// RequeueOnSignal makes an array task that drained after Slurm's USR1
 	// warning (time limit) requeue itself with `scontrol requeue`, so the
 	// rest of its shards runs without a `resume`. A scancel is never undone.
@@ -43,9 +46,11 @@ type ServerConfig struct {
 	Kind      string `toml:"kind"`
 	ModelPath string `toml:"model_path"`
 	Python    string `toml:"python"`
-	// Port is the server's HTTP port; 0 derives one from the job id
-	// (20000 + id % 20000), so that array tasks sharing a node do not
-	// collide.
+	// Port is the server's HTTP port. 0, the default, gives each task a
+	// port of its own: derived from its job id (20000 + id % 20000) and
+	// moved on past any port something on the node listens on, so that
+	// tasks sharing a node do not collide; the script hands it to the
+	// runner as generate.endpoint.
 	Port               int      `toml:"port"`
 	TP                 int      `toml:"tp"`
 	DP                 int      `toml:"dp"`
@@ -69,7 +74,6 @@ func DefaultConfig() Config {
 		ShardsPerTask:   1,
 		MaxArraySize:    1001,
 		SignalGrace:     300,
-		Binary:          "distillery",
 		RequeueOnSignal: true,
 	}
 }
@@ -81,7 +85,6 @@ func DefaultServerConfig() ServerConfig {
 		Kind:               "sglang",
 		ModelPath:          "deepseek-ai/DeepSeek-R1",
 		Python:             "python",
-		Port:               30000,
 		TP:                 8,
 		DP:                 1,
 		Nodes:              1,

@@ -142,11 +142,12 @@ func (r *Renderer) Generate(in GenerateInput) ([]byte, error) {
 	if c.GPUsPerNode > 0 {
 		d.add("gpus_per_node", "--gpus-per-node", strconv.Itoa(c.GPUsPerNode))
 	}
-	if c.CPUsPerTask > 0 {
-		d.add("cpus_per_task", "--cpus-per-task", strconv.Itoa(c.CPUsPerTask))
+	cpus, mem := ServerResources(srv.ServerConfig, nodes, c.CPUsPerTask, c.Mem)
+	if cpus > 0 {
+		d.add("cpus_per_task", "--cpus-per-task", strconv.Itoa(cpus))
 	}
-	if c.Mem != "" {
-		d.add("mem", "--mem", c.Mem)
+	if mem != "" {
+		d.add("mem", "--mem", mem)
 	}
 	grace := c.SignalGrace
 	if grace <= 0 {
@@ -204,11 +205,15 @@ func (r *Renderer) Merge(in MergeInput) ([]byte, error) {
 	if c.MergeGPUsPerNode > 0 {
 		d.add("merge_gpus_per_node", "--gpus-per-node", strconv.Itoa(c.MergeGPUsPerNode))
 	}
-	if c.MergeCPUsPerTask > 0 {
-		d.add("merge_cpus_per_task", "--cpus-per-task", strconv.Itoa(c.MergeCPUsPerTask))
+	cpus, mem := c.MergeCPUsPerTask, c.MergeMem
+	if srv != nil {
+		cpus, mem = ServerResources(srv.ServerConfig, nodes, cpus, mem)
 	}
-	if c.MergeMem != "" {
-		d.add("merge_mem", "--mem", c.MergeMem)
+	if cpus > 0 {
+		d.add("merge_cpus_per_task", "--cpus-per-task", strconv.Itoa(cpus))
+	}
+	if mem != "" {
+		d.add("merge_mem", "--mem", mem)
 	}
 	d.extra("merge_extra_directives", c.MergeExtraDirectives)
 	if d.err != nil {
@@ -260,6 +265,41 @@ func serverData(s ServerConfig, section string, sets []string) (*ServerData, err
 		s.StartupTimeout = 3600
 	}
 	return &ServerData{ServerConfig: s, Section: section, Sets: sets}, nil
+}
+
+// CPUsPerGPU and MemPerGPUGiB are what an SGLang job asks Slurm for per
+// GPU of its server on a node, unless the config says otherwise: SGLang
+// runs a process per tensor-parallel rank plus its scheduler, tokenizer
+// and detokenizer, and reads the weights through host memory.
+const (
+	CPUsPerGPU   = 8
+	MemPerGPUGiB = 32
+)
+
+// ServerGPUsPerNode is how many GPUs the server srv uses on each of the
+// job's nodes: tp × dp spread over them.
+func ServerGPUsPerNode(srv ServerConfig, nodes int) int {
+	nodes = max(nodes, srv.Nodes, 1)
+	need := max(srv.TP, 1) * max(srv.DP, 1)
+	return (need + nodes - 1) / nodes
+}
+
+// ServerResources is the --cpus-per-task and --mem of a job whose server
+// is srv on nodes nodes: the configured ones (cpus, mem) when set, else
+// for an SGLang server CPUsPerGPU and MemPerGPUGiB per GPU it uses on a
+// node, else none (Slurm's defaults).
+func ServerResources(srv ServerConfig, nodes, cpus int, mem string) (int, string) {
+	if srv.Kind != "sglang" {
+		return cpus, mem
+	}
+	g := ServerGPUsPerNode(srv, nodes)
+	if cpus <= 0 {
+		cpus = CPUsPerGPU * g
+	}
+	if mem == "" {
+		mem = fmt.Sprintf("%dG", MemPerGPUGiB*g)
+	}
+	return cpus, mem
 }
 
 func orDefault(s, def string) string {

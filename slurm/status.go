@@ -1,6 +1,7 @@
 package slurm
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -266,6 +267,16 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 	// Done markers (checked against the outputs) and the output files of
 	// the shards without one, in parallel: hashing and decoding are the
 	// slow part of status.
+	// Newest last: squeue lists in its own order, so sort the attempts by
+	// job id (Slurm's ids grow with submission), then task.
+	for _, js := range shardJobs {
+		slices.SortStableFunc(js, func(a, b Job) int {
+			if c := compareJobIDs(a.ArrayJobID, b.ArrayJobID); c != 0 {
+				return c
+			}
+			return a.ArrayTaskID - b.ArrayTaskID
+		})
+	}
 	st.Shards = make([]ShardStatus, len(req.Plan.Shards))
 	for i, info := range req.Plan.Shards {
 		ss := ShardStatus{ID: info.ID, Problems: info.Problems, GenerationsPlanned: info.Problems * numGen, Submitted: submitted[info.ID]}
@@ -354,6 +365,17 @@ func Collect(ctx context.Context, c Client, req StatusRequest) (*Status, error) 
 		}
 	}
 	return st, nil
+}
+
+// compareJobIDs orders Slurm job ids by submission: numerically, shorter
+// ids first (federated or odd ids fall back to text).
+func compareJobIDs(a, b string) int {
+	na, ea := strconv.ParseUint(a, 10, 64)
+	nb, eb := strconv.ParseUint(b, 10, 64)
+	if ea == nil && eb == nil {
+		return cmp.Compare(na, nb)
+	}
+	return cmp.Compare(a, b)
 }
 
 // checkShards reads every shard's done marker and checks it against the

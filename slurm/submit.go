@@ -196,7 +196,7 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		}
 		return AppendSubmission(SubmissionsFile(req.Layout), s)
 	}
-	haveSbatch := true
+	var check testOnly
 	var ids []string
 	for k, tasks := range SplitArrays(req.Shards, job.Slurm.ShardsPerTask, res.MaxArraySize) {
 		script, err := r.Generate(GenerateInput{JobInput: job, Server: req.Server, Tasks: tasks})
@@ -215,7 +215,7 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		sub := Submission{Kind: "generate", Array: ArraySpec(len(tasks), job.Slurm.Throttle), Map: m,
 			Script: path, Argv: []string{"sbatch", "--parsable", path}}
 		if req.DryRun {
-			haveSbatch = dryRun(ctx, c, out, path, script, sub.Argv, haveSbatch)
+			check.dryRun(ctx, c, out, path, script, sub.Argv)
 			res.Arrays = append(res.Arrays, sub)
 			ids = append(ids, fmt.Sprintf("<generate-%d>", k+1))
 			continue
@@ -234,7 +234,7 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		ids = append(ids, sub.JobID)
 	}
 	if req.NoMerge {
-		return res, nil
+		return res, check.err()
 	}
 	script, err := r.Merge(MergeInput{JobInput: job, Judge: req.Judge})
 	if err != nil {
@@ -260,11 +260,9 @@ func Submit(ctx context.Context, c Client, r *Renderer, req SubmitRequest) (*Sub
 		}
 		fmt.Fprintf(out, "# %s\n%s\n", path, script)
 		fmt.Fprintf(out, "$ %s\n", shellLine(sub.Argv))
-		if haveSbatch {
-			dryRunTest(ctx, c, out, testArgv)
-		}
+		check.test(ctx, c, out, path, testArgv)
 		res.Merge = &sub
-		return res, nil
+		return res, check.err()
 	}
 	sb, err := c.Sbatch(ctx, sub.Argv[2:], SubmitKey{Script: path, JobName: jobName(job.Slurm) + "-merge"})
 	notes(out, sb)
@@ -325,29 +323,61 @@ func submitError(req SubmitRequest, res *SubmitResult, sub Submission, err error
 	return fmt.Errorf("%w (arrays %s are queued and recorded; run `distillery resume` to submit the rest)", err, strings.Join(ids, ", "))
 }
 
+// ErrRejected is returned by a dry run when sbatch --test-only rejects a
+// script (a partition, account or GRES the cluster does not have): the
+// real submit would fail the same way.
+var ErrRejected = errors.New("sbatch --test-only rejected")
+
 // dryRun prints a script and its sbatch line, and lets sbatch --test-only
-// check it when sbatch is installed. It returns whether sbatch is.
-func dryRun(ctx context.Context, c Client, out io.Writer, path string, script []byte, argv []string, haveSbatch bool) bool {
+// check it when sbatch is installed (see dryRunTest).
+func (t *testOnly) dryRun(ctx context.Context, c Client, out io.Writer, path string, script []byte, argv []string) {
 	fmt.Fprintf(out, "# %s\n%s\n", path, script)
 	fmt.Fprintf(out, "$ %s\n", shellLine(argv))
-	if !haveSbatch {
-		return false
-	}
-	return dryRunTest(ctx, c, out, argv)
+	t.test(ctx, c, out, path, argv)
 }
 
-func dryRunTest(ctx context.Context, c Client, out io.Writer, argv []string) bool {
+// testOnly collects what sbatch --test-only said about a dry run's
+// scripts.
+type testOnly struct {
+	noSbatch bool     // sbatch is not installed here: nothing is checked
+	rejected []string // "script: Slurm's reason"
+}
+
+// test runs sbatch --test-only on argv, unless sbatch was found missing.
+func (t *testOnly) test(ctx context.Context, c Client, out io.Writer, path string, argv []string) {
+	if t.noSbatch {
+		return
+	}
 	msg, err := c.TestOnly(ctx, argv[2:])
 	if errors.Is(err, ErrNotFound) {
 		fmt.Fprintln(out, "(sbatch not found: the scripts were not checked with sbatch --test-only)")
-		return false
+		t.noSbatch = true
+		return
 	}
 	if err != nil {
 		fmt.Fprintf(out, "%v\n", err) // the error names sbatch --test-only
-		return true
+		reason := msg
+		if reason == "" {
+			reason = err.Error()
+		}
+		t.rejected = append(t.rejected, fmt.Sprintf("%s: %s", filepath.Base(path), oneLine(reason)))
+		return
 	}
 	fmt.Fprintf(out, "sbatch --test-only: %s\n", msg)
-	return true
+}
+
+// err is the dry run's verdict: nil unless sbatch --test-only rejected a
+// script; then it wraps ErrRejected with Slurm's reasons.
+func (t *testOnly) err() error {
+	if len(t.rejected) == 0 {
+		return nil
+	}
+	return fmt.Errorf("%w %d of the scripts, so a real submit would fail: %s", ErrRejected, len(t.rejected), strings.Join(t.rejected, "; "))
+}
+
+// oneLine joins the lines of Slurm's message.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", " ")), " ")
 }
 
 // shellLine quotes argv for display, so that it can be pasted.

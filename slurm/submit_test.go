@@ -69,6 +69,8 @@ type fakeSlurm struct {
 	sbatches int
 	squeue   string
 	noSlurm  bool
+	// reject: sbatch --test-only refuses every script with this message.
+	reject string
 }
 
 func (f *fakeSlurm) exec(_ context.Context, name string, args ...string) ([]byte, []byte, error) {
@@ -80,6 +82,9 @@ func (f *fakeSlurm) exec(_ context.Context, name string, args ...string) ([]byte
 	case "scontrol":
 		return []byte("Configuration data as of 2026-11-26T18:00:00\nMaxArraySize            = 5\nSLURM_VERSION           = 22.05.8\n"), nil, nil
 	case "sbatch":
+		if args[0] == "--test-only" && f.reject != "" {
+			return nil, []byte(f.reject + "\n"), errors.New("exit status 1")
+		}
 		if args[0] == "--test-only" {
 			return nil, []byte("sbatch: Job 3 to start at 2026-11-26T18:00:00 using 1 processors on nodes n1 in partition debug\n"), nil
 		}
@@ -322,5 +327,50 @@ func TestCollectWithAccounting(t *testing.T) {
 	}
 	if st.Shards[0].Jobs[0] != "10_0 TIMEOUT" {
 		t.Errorf("shard 0 jobs %v", st.Shards[0].Jobs)
+	}
+}
+
+// TestSubmitDryRunRejected: a dry run whose scripts sbatch --test-only
+// rejects still prints every script, then fails with Slurm's reason
+// (ErrRejected), since a real submit would fail the same way.
+func TestSubmitDryRunRejected(t *testing.T) {
+	r, _ := NewRenderer("")
+	f := &fakeSlurm{reject: "sbatch: error: invalid partition specified: nosuch"}
+	req := submitRequest(t, []int{0, 1})
+	req.DryRun = true
+	var out bytes.Buffer
+	req.Out = &out
+	_, err := Submit(context.Background(), Client{Exec: f.exec}, r, req)
+	if !errors.Is(err, ErrRejected) || !strings.Contains(err.Error(), "invalid partition specified: nosuch") || !strings.Contains(err.Error(), "2 of the scripts") {
+		t.Fatalf("err = %v, want ErrRejected naming Slurm's reason for both scripts", err)
+	}
+	if !strings.Contains(out.String(), "merge.sbatch") {
+		t.Errorf("the merge script was not printed:\n%s", out.String())
+	}
+}
+
+// TestCollectJobsNewestLast: a shard run by two arrays (a resume after a
+// failure) lists its tasks newest last whatever order squeue gives, and
+// `status` shows the newest, so a done shard shows the task that did it,
+// not the earlier failure.
+func TestCollectJobsNewestLast(t *testing.T) {
+	l := shard.Layout{Dir: t.TempDir()}
+	plan := &shard.Plan{NumGenerations: 1, Shards: []shard.ShardInfo{{ID: 0, Problems: 1}}}
+	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
+	for _, s := range []Submission{
+		{Kind: "generate", JobID: "2208", Time: now.Add(-time.Hour), Map: map[int][]int{0: {0}}},
+		{Kind: "generate", JobID: "10450", Time: now.Add(-time.Minute), Map: map[int][]int{0: {0}}},
+	} {
+		AppendSubmission(SubmissionsFile(l), s)
+	}
+	// squeue lists the newer array first (it sorts by its own keys).
+	f := &fakeSlurm{squeue: "10450_0|10451|10450|0|RUNNING|None|n1|d\n" +
+		"2208_0|2209|2208|0|FAILED|NonZeroExitCode|n1|d\n"}
+	st, err := Collect(context.Background(), Client{Exec: f.exec}, StatusRequest{Layout: l, Plan: plan, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := st.Shards[0].Jobs, []string{"2208_0 FAILED", "10450_0 RUNNING"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("jobs %q, want %q (newest last)", got, want)
 	}
 }

@@ -58,7 +58,8 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	warnBinary(env, cfg)
-	warnGPUs(env, cfg)
+	gen, judge := generateServer(env, cfg), judgeServer(env, cfg)
+	warnResources(env, cfg, gen, judge)
 	if !st.Slurm && len(st.Warnings) > 0 && (!opts.DryRun || st.Counts[slurm.StateUnknown] > 0) {
 		// A dry run previews the real one: where Slurm did not answer for
 		// submitted shards, the real resume refuses, and so does this.
@@ -96,8 +97,8 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		Command:      "resume",
 		Layout:       l,
 		Job:          job,
-		Server:       generateServer(env, cfg),
-		Judge:        judgeServer(env, cfg),
+		Server:       gen,
+		Judge:        judge,
 		Shards:       todo,
 		NoMerge:      noMerge,
 		WaitFor:      st.ActiveArrays,

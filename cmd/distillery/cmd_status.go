@@ -160,22 +160,32 @@ func statusExit(st *slurm.Status) error {
 func printStatus(w io.Writer, st *slurm.Status) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SHARD\tSTATE\tPROBLEMS\tGENERATIONS\tSLURM\tNOTE")
+	retried := false
 	for _, s := range st.Shards {
+		retried = retried || len(s.Jobs) > 1
 		fmt.Fprintf(tw, "%s\t%s\t%d/%d\t%d/%d\t%s\t%s\n", shard.ShardName(s.ID), s.State,
 			s.ProblemsDone, s.Problems, s.Generations, s.GenerationsPlanned, shardJobs(s), shardNote(s))
 	}
 	tw.Flush()
+	if retried {
+		fmt.Fprintln(w, statusJobsLegend)
+	}
 	fmt.Fprintln(w)
 	printStatusTotals(w, st)
 }
 
-// shardJobs is a shard's SLURM column.
+// statusJobsLegend explains the SLURM column under a table in which some
+// shard ran in more than one task.
+const statusJobsLegend = "SLURM is each shard's newest array task (ARRAYJOB_TASK STATE); (+N earlier): N earlier tasks ran it too (status --json lists them all in jobs, newest last)"
+
+// shardJobs is a shard's SLURM column: its newest task (Jobs is newest
+// last) and how many ran it before.
 func shardJobs(s slurm.ShardStatus) string {
 	jobs := "-"
 	if len(s.Jobs) > 0 {
 		jobs = s.Jobs[len(s.Jobs)-1]
 		if len(s.Jobs) > 1 {
-			jobs += fmt.Sprintf(" (+%d)", len(s.Jobs)-1)
+			jobs += fmt.Sprintf(" (+%d earlier)", len(s.Jobs)-1)
 		}
 	}
 	return jobs

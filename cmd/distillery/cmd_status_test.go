@@ -141,10 +141,11 @@ func TestResumeDryRunRefusesWithoutSqueue(t *testing.T) {
 	}
 }
 
-// TestWarnGPUs: an SGLang server in a job that asks Slurm for too few GPUs
-// is warned about, naming the key to set; enough GPUs, or GPUs requested in
-// extra directives, are not.
-func TestWarnGPUs(t *testing.T) {
+// TestWarnResources: an SGLang server in a job that asks Slurm for too few
+// GPUs or CPUs is warned about, naming the key to set; enough GPUs, or GPUs
+// requested in extra directives, are not. A simulated campaign's judge is
+// simulated too, so nothing warns about its GPUs.
+func TestWarnResources(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		edit func(c *Config)
@@ -160,13 +161,24 @@ func TestWarnGPUs(t *testing.T) {
 			c.Judge.Enabled = false
 		}, nil},
 		{"sim", func(c *Config) { c.Server.Kind, c.Judge.Server.Kind = "sim", "sim" }, nil},
+		{"sim judge follows the generate server", func(c *Config) { c.Server.Kind = "sim" }, nil},
+		{"sglang judge configured", func(c *Config) { c.Server.Kind, c.Judge.Server.TP = "sim", 2 }, []string{"slurm.merge_gpus_per_node = 2"}},
+		{"too few cpus", func(c *Config) {
+			c.Slurm.GPUsPerNode, c.Slurm.MergeGPUsPerNode, c.Slurm.CPUsPerTask = 8, 4, 4
+		}, []string{"8 GPUs per node but asks Slurm for 4 CPUs: set slurm.cpus_per_task to at least 8"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := defaultConfig()
 			tc.edit(&c)
 			env, _, errb := testEnv(nil)
-			warnGPUs(env, &c)
-			got := errb.String()
+			warnResources(env, &c, generateServer(env, &c), judgeServer(env, &c))
+			var warnings []string
+			for _, l := range strings.Split(errb.String(), "\n") {
+				if strings.HasPrefix(l, "warning:") {
+					warnings = append(warnings, l)
+				}
+			}
+			got := strings.Join(warnings, "\n")
 			if len(tc.want) == 0 && got != "" {
 				t.Errorf("unexpected warning %q", got)
 			}
@@ -205,5 +217,24 @@ func TestStatusTextMerge(t *testing.T) {
 				t.Errorf("status says\n%s\nwant a line with %q", b.String(), tc.want)
 			}
 		})
+	}
+}
+
+// TestStatusTextNewestAttempt: a shard run by several tasks shows the
+// newest (the last of Jobs) with the count of earlier ones, and a line
+// under the table says what the notation means.
+func TestStatusTextNewestAttempt(t *testing.T) {
+	st := slurm.Status{RunDir: "run", Counts: map[string]int{slurm.StateDone: 1},
+		Shards: []slurm.ShardStatus{{ID: 0, State: slurm.StateDone, Jobs: []string{"2208_0 FAILED", "2301_0 COMPLETED"}}}}
+	var b strings.Builder
+	printStatus(&b, &st)
+	out := b.String()
+	for _, want := range []string{"2301_0 COMPLETED (+1 earlier)", "(+N earlier): N earlier tasks ran it too"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("status says\n%s\nwant %q", out, want)
+		}
+	}
+	if strings.Contains(out, "2208_0") {
+		t.Errorf("status shows the older attempt:\n%s", out)
 	}
 }

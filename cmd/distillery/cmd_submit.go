@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -99,12 +100,7 @@ func jobInput(cfg *Config, sets []string) (slurm.JobInput, error) {
 	}
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	sc := cfg.Slurm
-	// A relative binary path with a slash (bin/distillery) is relative to
-	// the config file, like the other paths in it; a bare name is looked
-	// up in PATH on the node.
-	if strings.Contains(sc.Binary, "/") && !filepath.IsAbs(sc.Binary) {
-		sc.Binary = filepath.Join(filepath.Dir(cfg.File), sc.Binary)
-	}
+	sc.Binary = jobBinary(cfg)
 	return slurm.JobInput{
 		Slurm:      sc,
 		ConfigFile: cfg.File,
@@ -137,6 +133,14 @@ func judgeServer(env *Env, cfg *Config) *slurm.ServerConfig {
 		return nil
 	}
 	s := cfg.Judge.Server
+	if cfg.Server.Kind == "sim" && s.Kind == "sglang" && reflect.DeepEqual(s, defaultJudgeSection().Server) && cfg.Judge.Endpoint == "" {
+		// A simulated campaign is judged by the simulator too, unless
+		// [judge.server] says otherwise (changes anything from its
+		// defaults): a dry run on a machine without GPUs must not start
+		// SGLang for the judge.
+		fmt.Fprintln(env.Stderr, `note: server.kind = "sim": the merge job's judge is simulated too (configure [judge.server] to start a real one)`)
+		s.Kind = "sim"
+	}
 	if s.Kind != "external" && cfg.Judge.Endpoint != "" {
 		fmt.Fprintf(env.Stderr, "note: judge.endpoint is set (%s): the merge job uses that server and starts none (judge.server.kind %q does not apply)\n", cfg.Judge.Endpoint, s.Kind)
 		s.Kind, s.Endpoint = "external", cfg.Judge.Endpoint
@@ -144,29 +148,60 @@ func judgeServer(env *Env, cfg *Config) *slurm.ServerConfig {
 	return &s
 }
 
-// warnBinary says so when the binary the jobs run cannot be found here
-// (the nodes usually see the same PATH and file systems).
-func warnBinary(env *Env, cfg *Config) {
+// jobBinary is the distillery the jobs run: slurm.binary, or when it is
+// empty (the default) the absolute path of this executable, which the
+// nodes of a cluster see on its shared file system (compute nodes rarely
+// have distillery in PATH). A relative path with a slash (bin/distillery)
+// is relative to the config file, like the other paths in it; a bare name
+// is looked up in PATH on the node.
+func jobBinary(cfg *Config) string {
 	b := cfg.Slurm.Binary
 	if b == "" {
-		b = "distillery"
+		if self, err := os.Executable(); err == nil {
+			if real, err := filepath.EvalSymlinks(self); err == nil {
+				self = real
+			}
+			return self
+		}
+		return "distillery"
 	}
 	if strings.Contains(b, "/") && !filepath.IsAbs(b) && cfg.File != "" {
 		b = filepath.Join(filepath.Dir(cfg.File), b)
 	}
+	return b
+}
+
+// warnBinary says so when the binary the jobs run cannot be found here
+// (the nodes usually see the same PATH and file systems), or lives where
+// the nodes are unlikely to see it (a temporary directory: `go run`).
+func warnBinary(env *Env, cfg *Config) {
+	b := jobBinary(cfg)
 	if _, err := exec.LookPath(b); err != nil {
 		fmt.Fprintf(env.Stderr, "warning: slurm.binary %q is not found here (%v); the jobs need it on the compute nodes: set slurm.binary to its absolute path\n", b, err)
+		return
+	}
+	if cfg.Slurm.Binary == "" && strings.HasPrefix(b, filepath.Clean(os.TempDir())+string(filepath.Separator)) {
+		fmt.Fprintf(env.Stderr, "warning: the jobs run %s (this executable, slurm.binary is not set), which is in a temporary directory the compute nodes may not see: install distillery on shared storage or set slurm.binary\n", b)
 	}
 }
 
-// warnGPUs warns when an SGLang server is to start in a job that asks Slurm
-// for fewer GPUs than its tensor/data parallelism needs: on most clusters
-// such a job gets no GPU and SGLang dies at start-up. GPUs requested some
-// other way (extra directives with gpu/gres) are not second-guessed.
-func warnGPUs(env *Env, cfg *Config) {
-	check := func(what string, srv slurm.ServerConfig, gpusKey string, gpus, nodes int, extra []string) {
+// warnResources warns when an SGLang server is to start in a job that
+// asks Slurm for fewer GPUs than its tensor/data parallelism needs (on
+// most clusters such a job gets no GPU and SGLang dies at start-up), or
+// for fewer CPUs than one per GPU process. gen and judge are the servers
+// the jobs start (generateServer, judgeServer; judge nil when none). GPUs
+// requested some other way (extra directives with gpu/gres) are not
+// second-guessed.
+func warnResources(env *Env, cfg *Config, gen slurm.ServerConfig, judge *slurm.ServerConfig) {
+	check := func(what string, srv slurm.ServerConfig, gpusKey, cpusKey string, gpus, cpus, nodes int, extra []string) {
 		if srv.Kind != "sglang" {
 			return
+		}
+		nodes = max(nodes, srv.Nodes, 1)
+		perNode := slurm.ServerGPUsPerNode(srv, nodes)
+		if cpus > 0 && cpus < perNode {
+			fmt.Fprintf(env.Stderr, "warning: the %s starts SGLang with %d GPUs per node but asks Slurm for %d CPUs: set %s to at least %d (unset, it is %d per GPU)\n",
+				what, perNode, cpus, cpusKey, perNode, slurm.CPUsPerGPU)
 		}
 		for _, d := range extra {
 			if l := strings.ToLower(d); strings.Contains(l, "gpu") || strings.Contains(l, "gres") {
@@ -174,17 +209,15 @@ func warnGPUs(env *Env, cfg *Config) {
 			}
 		}
 		need := max(srv.TP, 1) * max(srv.DP, 1)
-		if nodes < 1 {
-			nodes = 1
-		}
 		if gpus*nodes < need {
 			fmt.Fprintf(env.Stderr, "warning: the %s starts SGLang with tp %d, dp %d (%d GPUs) but asks Slurm for %d per node on %d node(s): set %s = %d (or request GPUs in extra directives)\n",
-				what, srv.TP, max(srv.DP, 1), need, gpus, nodes, gpusKey, (need+nodes-1)/nodes)
+				what, srv.TP, max(srv.DP, 1), need, gpus, nodes, gpusKey, perNode)
 		}
 	}
-	check("generate job", cfg.Server, "slurm.gpus_per_node", cfg.Slurm.GPUsPerNode, max(cfg.Slurm.NodesPerTask, cfg.Server.Nodes), cfg.Slurm.ExtraDirectives)
-	if cfg.Judge.Enabled {
-		check("merge job's judge", cfg.Judge.Server, "slurm.merge_gpus_per_node", cfg.Slurm.MergeGPUsPerNode, max(cfg.Slurm.MergeNodes, cfg.Judge.Server.Nodes), cfg.Slurm.MergeExtraDirectives)
+	sc := cfg.Slurm
+	check("generate job", gen, "slurm.gpus_per_node", "slurm.cpus_per_task", sc.GPUsPerNode, sc.CPUsPerTask, sc.NodesPerTask, sc.ExtraDirectives)
+	if judge != nil {
+		check("merge job's judge", *judge, "slurm.merge_gpus_per_node", "slurm.merge_cpus_per_task", sc.MergeGPUsPerNode, sc.MergeCPUsPerTask, sc.MergeNodes, sc.MergeExtraDirectives)
 	}
 }
 
@@ -211,7 +244,8 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		return err
 	}
 	warnBinary(env, cfg)
-	warnGPUs(env, cfg)
+	gen, judge := generateServer(env, cfg), judgeServer(env, cfg)
+	warnResources(env, cfg, gen, judge)
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	if !opts.DryRun {
 		unlock, err := slurm.LockSubmissions(ctx, l, leaseOwner(env))
@@ -257,8 +291,8 @@ func runSubmit(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 		Command:    "submit",
 		Layout:     l,
 		Job:        job,
-		Server:     generateServer(env, cfg),
-		Judge:      judgeServer(env, cfg),
+		Server:     gen,
+		Judge:      judge,
 		Shards:     todo,
 		NoMerge:    opts.NoMerge,
 		DryRun:     opts.DryRun,

@@ -51,13 +51,12 @@ type JudgeSection struct {
 }
 
 // defaultJudgeSection is the judge defaults: Llama-3.3-70B-Instruct on a
-// server of its own (4 GPUs, port 30001).
+// server of its own (4 GPUs; port 0: a free one, as for [server]).
 func defaultJudgeSection() JudgeSection {
 	srv := slurm.DefaultServerConfig()
 	srv.ModelPath = "meta-llama/Llama-3.3-70B-Instruct"
 	srv.TP = 4
 	srv.MaxRunningRequests = 128
-	srv.Port = 30001
 	return JudgeSection{JudgeConfig: merge.DefaultJudgeConfig(), Server: srv}
 }
 
