@@ -214,7 +214,7 @@ func TestPlannerDropCounts(t *testing.T) {
 		in := shard.DefaultInputConfig()
 		in.Paths = []string{file}
 		plan, _, err := shard.MakePlan(context.Background(), shard.Layout{Dir: t.TempDir()}, shard.PlanOptions{
-			Input: in, Shard: shard.DefaultShardConfig(), NumGenerations: 1,
+			Input: in, Shard: shard.DefaultShardConfig(), Settings: shard.Settings{NumGenerations: 1},
 		})
 		if err != nil {
 			t.Fatalf("planning %s: %v", file, err)

@@ -221,7 +221,7 @@ func writeBenchRun(tb testing.TB, dir string, problems, gens int) int64 {
 	l := shard.Layout{Dir: dir}
 	rng := rand.New(rand.NewPCG(uint64(problems), 7))
 	zipf := rand.NewZipf(rng, 1.1, 2, 20000)
-	plan := shard.Plan{Version: 1, PlanHash: "bench", CreatedAt: time.Unix(0, 0).UTC(), NumGenerations: gens}
+	plan := shard.Plan{Version: 1, PlanHash: "bench", CreatedAt: time.Unix(0, 0).UTC(), Settings: shard.Settings{NumGenerations: gens}}
 	if err := os.MkdirAll(l.OutputDir(), 0o755); err != nil {
 		tb.Fatal(err)
 	}

@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"text/template"
 	"time"
+
+	"github.com/distillery-hpc/distillery/shard"
 )
 
 //go:embed templates/card.md.tmpl
@@ -45,25 +48,38 @@ type cardConfig struct {
 }
 
 type cardData struct {
-	Name           string
-	SizeCategory   string
-	License        string
-	Configs        []cardConfig
-	NoAll          bool // several splits, but not disjoint
-	DefaultName    string
-	LoadPath       string
-	EmptySplits    []string
-	Rules          []splitRule
-	SourceRows     []sourceRow
-	S              *Summary
-	Incomplete     []int
-	Shards         int
-	CorrectShare   string
-	CompleteShare  string
-	MinCorrect     int
-	FinishReasons  []keyCount
-	Models         []keyCount
-	Gen            GenerationInfo
+	Name          string
+	SizeCategory  string
+	License       string
+	Configs       []cardConfig
+	NoAll         bool // several splits, but not disjoint
+	DefaultName   string
+	LoadPath      string
+	EmptySplits   []string
+	Rules         []splitRule
+	SourceRows    []sourceRow
+	S             *Summary
+	Incomplete    []int
+	Shards        int
+	CorrectShare  string
+	CompleteShare string
+	MinCorrect    int
+	FinishReasons []keyCount
+	Models        []keyCount
+	Gen           GenerationInfo
+	// Simulated is set when some generation came from distillery's
+	// simulator (SimModels are its names); SimulatedJudge when some
+	// judge reply did.
+	Simulated      bool
+	SimulatedJudge bool
+	SimModels      []string
+	// RequestedModel is the plan's model when the servers reported other
+	// names (or several); PerProblem says how the records' counts per
+	// problem differ from the plan's num_generations; ExtraBody is the
+	// plan's further sampling parameters as JSON.
+	RequestedModel string
+	PerProblem     string
+	ExtraBody      string
 	PromptIndented string
 	Fence          string
 	Judge          bool
@@ -190,7 +206,7 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		Judge:         opts.JudgeClient != nil || s.Judged > 0,
 		JudgeRejected: opts.Judge.JudgeRejected,
 		JudgedShare:   share(s.Judged, s.Generations),
-		JudgeModel:    opts.Judge.Model,
+		JudgeModel:    judgeModel(opts, s),
 		Date:          now.UTC().Format("2006-01-02 15:04 UTC"),
 		Elapsed:       s.Elapsed.Round(time.Millisecond).String(),
 	}
@@ -198,6 +214,7 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		d.License = DefaultLicense
 	}
 	d.Configs, d.NoAll = cardConfigs(s)
+	d.provenance(opts.Generation, s)
 	for _, sp := range s.Splits {
 		if sp.Default {
 			d.DefaultName = sp.Name
@@ -232,4 +249,56 @@ func renderCard(opts Options, s *Summary, now time.Time) ([]byte, error) {
 		return nil, fmt.Errorf("rendering the dataset card: %w", err)
 	}
 	return buf.Bytes(), nil
+}
+
+// provenance fills in what the card says about where the generations came
+// from: the simulator banner, the model names the servers reported against
+// the one requested, and counts per problem that differ from the plan's.
+func (d *cardData) provenance(gen GenerationInfo, s *Summary) {
+	for _, kc := range d.Models {
+		if shard.IsSimulatorModel(kc.Key) {
+			d.Simulated = true
+			d.SimModels = append(d.SimModels, kc.Key)
+		}
+	}
+	for m := range s.JudgeModels {
+		if shard.IsSimulatorModel(m) {
+			d.Simulated, d.SimulatedJudge = true, true
+			if !slices.Contains(d.SimModels, m) {
+				d.SimModels = append(d.SimModels, m)
+			}
+		}
+	}
+	if len(d.Models) > 0 && (len(d.Models) > 1 || d.Models[0].Key != gen.Model) {
+		d.RequestedModel = gen.Model
+	}
+	if len(s.PerProblem) > 1 || len(s.PerProblem) == 1 && s.PerProblem[gen.NumGenerations] == 0 {
+		ns := make([]int, 0, len(s.PerProblem))
+		for n := range s.PerProblem {
+			ns = append(ns, n)
+		}
+		sort.Ints(ns)
+		parts := make([]string, len(ns))
+		for i, n := range ns {
+			parts[i] = fmt.Sprintf("%d problems have %d", s.PerProblem[n], n)
+		}
+		d.PerProblem = "the output holds other counts: " + strings.Join(parts, ", ")
+	}
+	if len(gen.ExtraBody) > 0 {
+		b, _ := json.Marshal(gen.ExtraBody)
+		d.ExtraBody = string(b)
+	}
+}
+
+// judgeModel names the judge as its server reported itself, else as
+// configured (every ruling reused from the cache).
+func judgeModel(opts Options, s *Summary) string {
+	if len(s.JudgeModels) == 0 {
+		return opts.Judge.Model
+	}
+	names := make([]string, 0, len(s.JudgeModels))
+	for _, kc := range sortedCounts(s.JudgeModels) {
+		names = append(names, kc.Key)
+	}
+	return strings.Join(names, "`, `")
 }

@@ -55,6 +55,28 @@ func TestCardGolden(t *testing.T) {
 				Elapsed:         1500 * time.Millisecond,
 			},
 		},
+		{
+			// A run the simulator made, resumed once with more
+			// generations than planned, with extra sampling parameters.
+			name: "simulated-mixed-counts",
+			opts: func(o *Options) {
+				o.Generation.ExtraBody = map[string]any{"top_k": 20, "seed": 7}
+			},
+			sum: Summary{
+				Shards: 2, Problems: 20, ProblemsWithGenerations: 20, Generations: 110,
+				Equal: 60, Different: 30, Unsure: 20, Judged: 20, JudgeEquivalent: 10, JudgeDifferent: 10,
+				Correct: 70, ReasoningComplete: 100,
+				FinishReasons: map[string]int{"stop": 100, "length": 10}, Models: map[string]int{shard.SimulatorModel: 110},
+				JudgeModels: map[string]int{shard.SimulatorModel: 20}, PerProblem: map[int]int{4: 5, 6: 15},
+				Kept: 15, Dropped: 5, RowsJudged: 10, CompletionTokens: 4321,
+				Splits: []SplitSummary{
+					{Name: "default", Dir: "data", Default: true, Rows: 15, Bytes: 999, NumBytes: 2345, Files: []string{"a"}, Sources: map[string]int{"olympiads": 15}},
+					{Name: "extended", Dir: "extended", Sources: map[string]int{}},
+				},
+				DatasetDir: "/runs/sim/dataset",
+				Elapsed:    2 * time.Second,
+			},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

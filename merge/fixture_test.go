@@ -39,7 +39,7 @@ type fixProblem struct {
 func writeRun(t *testing.T, dir string, shards [][]fixProblem, done []bool) shard.Layout {
 	t.Helper()
 	l := shard.Layout{Dir: dir}
-	plan := shard.Plan{Version: 1, PlanHash: "test", CreatedAt: time.Unix(0, 0).UTC(), NumGenerations: 4}
+	plan := shard.Plan{Version: 1, PlanHash: "test", CreatedAt: time.Unix(0, 0).UTC(), Settings: shard.Settings{NumGenerations: 4}}
 	for id, probs := range shards {
 		var ps []shard.Problem
 		for _, fp := range probs {

@@ -154,6 +154,9 @@ func (m *merger) judgeGroup(ctx context.Context, jg *judgeGroup, log *slog.Logge
 	m.sum.JudgeCalls++
 	m.sum.JudgePromptTokens += int64(res.PromptTokens)
 	m.sum.JudgeCompletionTokens += int64(res.CompletionTokens)
+	if res.Model != "" {
+		m.sum.JudgeModels[res.Model]++
+	}
 	m.mu.Unlock()
 	if m.cache != nil {
 		m.cache.add(cacheLine{Key: jg.key, UUID: first.UUID, Index: first.Index, Answer: jg.answer, Model: m.opts.Judge.Model, Verdict: v, Found: found, Reply: res.Text})

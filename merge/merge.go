@@ -33,7 +33,9 @@ type Options struct {
 	JudgeClient *openai.Client
 	// Generation describes how the generations were made: its prompt
 	// template builds the user message of the messages column, the rest
-	// goes into the dataset card.
+	// goes into the dataset card. Run takes it from plan.json; this one
+	// stands in only for a plan of format version 1, which records none
+	// of it but num_generations.
 	Generation GenerationInfo
 	// Check compares a gold answer with a generation; nil means
 	// verify.Check. Tests script it.
@@ -49,20 +51,10 @@ type Options struct {
 	Owner shard.LeaseOptions
 }
 
-// GenerationInfo is the generation side of the run, as configured.
-type GenerationInfo struct {
-	// PromptTemplate is the user prompt with a {problem} placeholder
-	// (shard.DefaultPromptTemplate by default).
-	PromptTemplate string
-	// SystemPrompt, when not empty, was sent as a system message; it
-	// becomes the first message of the messages column.
-	SystemPrompt   string
-	Model          string
-	Temperature    float64
-	TopP           float64
-	MaxTokens      int
-	NumGenerations int
-}
+// GenerationInfo is the generation side of the run: the settings plan.json
+// records. Its SystemPrompt, when not empty, becomes the first message of
+// the messages column, its PromptTemplate the user message.
+type GenerationInfo = shard.Settings
 
 // Summary is what a merge did.
 type Summary struct {
@@ -108,9 +100,18 @@ type Summary struct {
 	Correct           int // generations counted correct
 	ReasoningComplete int
 	FinishReasons     map[string]int
-	Models            map[string]int
-	Kept              int // problems with at least min_correct correct generations
-	Dropped           int // problems with generations but too few correct ones
+	Models            map[string]int // generations by the model name the server reported
+	// JudgeModels counts the judge replies by the model name the judge
+	// server reported.
+	JudgeModels map[string]int
+	// SettingsFromConfig is set when plan.json (format version 1) records
+	// no generation settings and the card's come from Options.Generation.
+	SettingsFromConfig bool
+	// PerProblem counts the problems with generations by how many they
+	// have: one key, the plan's num_generations, for a complete run.
+	PerProblem map[int]int
+	Kept       int // problems with at least min_correct correct generations
+	Dropped    int // problems with generations but too few correct ones
 	// InSeveralSplits counts kept rows that went to more than one split;
 	// the card has an `all` config only when it is 0.
 	InSeveralSplits int
@@ -262,6 +263,8 @@ func newMerger(opts Options) (*merger, error) {
 	m.judgeSem = make(chan struct{}, opts.Judge.Concurrency)
 	m.sum.FinishReasons = map[string]int{}
 	m.sum.Models = map[string]int{}
+	m.sum.JudgeModels = map[string]int{}
+	m.sum.PerProblem = map[int]int{}
 	return m, nil
 }
 
@@ -273,6 +276,17 @@ func (m *merger) run(ctx context.Context) (sum Summary, err error) {
 		return Summary{}, err
 	}
 	m.sum.Shards = len(plan.Shards)
+	// The rows and the card say how the generations were made: as the
+	// plan recorded it, not as the config of the moment says.
+	if plan.HasSettings() {
+		m.opts.Generation = plan.Settings
+	} else {
+		m.log.Warn("plan.json records no generation settings (format version 1): the messages column and the dataset card take the prompt and sampling settings from the config", "plan", l.PlanFile())
+		m.sum.SettingsFromConfig = true
+		if plan.NumGenerations > 0 {
+			m.opts.Generation.NumGenerations = plan.NumGenerations
+		}
+	}
 
 	var missing []int
 	var mismatched []string
@@ -692,6 +706,7 @@ func (m *merger) buildRow(it *item) (r *Row, completeCorrect int, ok bool) {
 		CorrectnessLlama:      it.llama,
 	}
 	m.sum.ProblemsWithGenerations++
+	m.sum.PerProblem[n]++
 	chosen, chosenComplete := -1, false
 	for j := range it.gens {
 		g := &it.gens[j]

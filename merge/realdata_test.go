@@ -80,7 +80,7 @@ func realRun(t *testing.T, dir string) (shard.Layout, shard.Plan, int) {
 	}
 
 	l := shard.Layout{Dir: dir}
-	plan := shard.Plan{Version: 1, PlanHash: "real", NumGenerations: 4}
+	plan := shard.Plan{Version: 1, PlanHash: "real", Settings: shard.Settings{NumGenerations: 4}}
 	enc, _ := zstd.NewWriter(nil)
 	defer enc.Close()
 	if err := os.MkdirAll(l.OutputDir(), 0o755); err != nil {

@@ -122,7 +122,7 @@ func (fs *fakeServer) answered() map[string]int {
 func makeRun(t testing.TB, dir string, shards, perShard, numGen int) shard.Layout {
 	t.Helper()
 	l := shard.Layout{Dir: dir}
-	plan := shard.Plan{Version: 1, PlanHash: "test", NumGenerations: numGen, CreatedAt: time.Now().UTC()}
+	plan := shard.Plan{Version: 1, PlanHash: "test", Settings: shard.Settings{NumGenerations: numGen}, CreatedAt: time.Now().UTC()}
 	for s := range shards {
 		var ps []shard.Problem
 		for i := range perShard {

@@ -128,6 +128,9 @@ func ReadPlan(l Layout) (*Plan, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return nil, fmt.Errorf("%s is not a valid plan (%v): plan again into a fresh run dir", l.PlanFile(), err)
 	}
+	if p.Version > PlanVersion {
+		return nil, fmt.Errorf("%s is plan format version %d, newer than this distillery reads (%d): use the distillery that planned it", l.PlanFile(), p.Version, PlanVersion)
+	}
 	return &p, nil
 }
 

@@ -19,11 +19,12 @@ import (
 
 // PlanOptions are the planner's inputs.
 type PlanOptions struct {
-	Input          InputConfig
-	Shard          ShardConfig
-	NumGenerations int
-	ConfigHash     string
-	Now            func() time.Time
+	Input InputConfig
+	Shard ShardConfig
+	// Settings are the generation settings plan.json records.
+	Settings   Settings
+	ConfigHash string
+	Now        func() time.Time
 }
 
 // Reasons rows are dropped, as they appear in plan.json.
@@ -37,7 +38,7 @@ const (
 	DropDuplicate      = "duplicate problem"
 	DropDuplicateUUID  = "duplicate uuid"
 	DropOverLimit      = "over limit"
-	planFormatVersion  = 1
+	planFormatVersion  = PlanVersion
 	errPlanExistsIntro = "run dir %s already holds a different plan"
 )
 
@@ -62,9 +63,9 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 		}
 		inputs = append(inputs, InputFile{Path: f, SHA256: sum})
 	}
-	planHash := hashPlan(inputs, o)
+	planHash := hashPlan(inputs, o, planFormatVersion)
 	if old, err := ReadPlan(l); err == nil {
-		if old.PlanHash == planHash {
+		if old.PlanHash == planHash || !old.HasSettings() && old.PlanHash == hashPlan(inputs, o, old.Version) {
 			return old, false, checkInputShards(l, old)
 		}
 		return nil, false, fmt.Errorf(errPlanExistsIntro+" (plan_hash %s, this config and input give %s): use a new [run] dir, or delete %s to start over",
@@ -80,7 +81,8 @@ func MakePlan(ctx context.Context, l Layout, o PlanOptions) (plan *Plan, created
 	}
 
 	p := &Plan{Version: planFormatVersion, PlanHash: planHash, ConfigHash: o.ConfigHash,
-		NumGenerations: o.NumGenerations, Dropped: map[string]int{}}
+		Dropped: map[string]int{}}
+	p.Settings = o.Settings
 	if o.Now != nil {
 		p.CreatedAt = o.Now().UTC()
 	}
@@ -169,7 +171,10 @@ func checkInputShards(l Layout, p *Plan) error {
 	return nil
 }
 
-func hashPlan(inputs []InputFile, o PlanOptions) string {
+// hashPlan is the plan hash of format version v: version 1 covers the
+// inputs and the [input] and [shard] config, version 2 the generation
+// settings too.
+func hashPlan(inputs []InputFile, o PlanOptions, v int) string {
 	h := sha256.New()
 	for _, in := range inputs {
 		fmt.Fprintf(h, "input %s\n", in.SHA256)
@@ -181,8 +186,12 @@ func hashPlan(inputs []InputFile, o PlanOptions) string {
 		Input InputConfig
 		Shard ShardConfig
 		V     int
-	}{in, o.Shard, planFormatVersion})
+	}{in, o.Shard, v})
 	h.Write(b)
+	if v >= 2 {
+		b, _ := json.Marshal(o.Settings)
+		h.Write(b)
+	}
 	return hex.EncodeToString(h.Sum(nil))[:16]
 }
 

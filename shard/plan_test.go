@@ -17,7 +17,7 @@ func TestMakePlanRefusesOrphanedOutput(t *testing.T) {
 		t.Fatal(err)
 	}
 	l := Layout{Dir: filepath.Join(dir, "run")}
-	o := PlanOptions{Input: DefaultInputConfig(), Shard: DefaultShardConfig(), NumGenerations: 1}
+	o := PlanOptions{Input: DefaultInputConfig(), Shard: DefaultShardConfig(), Settings: Settings{NumGenerations: 1}}
 	o.Input.Paths = []string{in}
 	if _, created, err := MakePlan(context.Background(), l, o); err != nil || !created {
 		t.Fatalf("first plan: created %v, %v", created, err)

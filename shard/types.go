@@ -50,22 +50,33 @@ func (g *Generation) Key() Key { return Key{UUID: g.UUID, Index: g.Index} }
 
 // Plan is the manifest <run.dir>/plan.json.
 type Plan struct {
+	// Version is the plan format: 1 had no generation settings but
+	// num_generations; 2 (PlanVersion) records them all.
 	Version int `json:"version"`
-	// PlanHash covers everything that decides the shards: the input files'
-	// contents and the [input] and [shard] config. Planning again with the
-	// same PlanHash is a no-op; a different one over the same run dir is
-	// refused.
+	// PlanHash covers everything that decides the shards and their
+	// traces: the input files' contents, the [input] and [shard] config
+	// and (from version 2) the generation Settings. Planning again with
+	// the same PlanHash is a no-op; a different one over the same run dir
+	// is refused.
 	PlanHash string `json:"plan_hash"`
 	// ConfigHash is the hash of the whole effective config at plan time.
-	ConfigHash     string         `json:"config_hash"`
-	CreatedAt      time.Time      `json:"created_at"`
-	Inputs         []InputFile    `json:"inputs"`
-	Rows           int            `json:"rows"`     // rows read from the inputs
-	Problems       int            `json:"problems"` // rows kept
-	Dropped        map[string]int `json:"dropped"`  // reason -> rows dropped
-	NumGenerations int            `json:"num_generations"`
-	Shards         []ShardInfo    `json:"shards"`
+	ConfigHash string         `json:"config_hash"`
+	CreatedAt  time.Time      `json:"created_at"`
+	Inputs     []InputFile    `json:"inputs"`
+	Rows       int            `json:"rows"`     // rows read from the inputs
+	Problems   int            `json:"problems"` // rows kept
+	Dropped    map[string]int `json:"dropped"`  // reason -> rows dropped
+	// Settings are the generation settings: what shapes every trace of
+	// the run. Their fields are top-level keys of plan.json (model,
+	// prompt_template, ...). A version 1 plan has only num_generations of
+	// them.
+	Settings
+	Shards []ShardInfo `json:"shards"`
 }
+
+// HasSettings reports whether the plan records its generation settings
+// (version 2 and later); for an older plan they come from the config.
+func (p *Plan) HasSettings() bool { return p.Version >= 2 }
 
 // InputFile is one file the plan read.
 type InputFile struct {

@@ -190,7 +190,7 @@ func TestSubmitMaybeSubmitted(t *testing.T) {
 
 // planOf is a plan of n shards of one problem each.
 func planOf(n int) *shard.Plan {
-	p := &shard.Plan{NumGenerations: 1}
+	p := &shard.Plan{Settings: shard.Settings{NumGenerations: 1}}
 	for i := 0; i < n; i++ {
 		p.Shards = append(p.Shards, shard.ShardInfo{ID: i, Problems: 1})
 	}

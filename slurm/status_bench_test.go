@@ -17,7 +17,7 @@ func BenchmarkCollect(b *testing.B) {
 	dir := b.TempDir()
 	l := shard.Layout{Dir: dir}
 	os.MkdirAll(l.OutputDir(), 0o755)
-	plan := &shard.Plan{NumGenerations: 4}
+	plan := &shard.Plan{Settings: shard.Settings{NumGenerations: 4}}
 	text := strings.Repeat("Let us reason step by step. ", 150)
 	for i := 0; i < 1000; i++ {
 		plan.Shards = append(plan.Shards, shard.ShardInfo{ID: i, Problems: 500})

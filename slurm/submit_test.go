@@ -234,7 +234,7 @@ func TestReadSubmissionsTornTail(t *testing.T) {
 func TestCollectStates(t *testing.T) {
 	dir := t.TempDir()
 	l := shard.Layout{Dir: dir}
-	plan := &shard.Plan{NumGenerations: 2}
+	plan := &shard.Plan{Settings: shard.Settings{NumGenerations: 2}}
 	for i := 0; i < 7; i++ {
 		plan.Shards = append(plan.Shards, shard.ShardInfo{ID: i, Problems: 1})
 	}
@@ -298,7 +298,7 @@ func TestCollectStates(t *testing.T) {
 // expanded the pending ones; sacct fills in both.
 func TestCollectWithAccounting(t *testing.T) {
 	l := shard.Layout{Dir: t.TempDir()}
-	plan := &shard.Plan{NumGenerations: 1}
+	plan := &shard.Plan{Settings: shard.Settings{NumGenerations: 1}}
 	for i := 0; i < 4; i++ {
 		plan.Shards = append(plan.Shards, shard.ShardInfo{ID: i, Problems: 1})
 	}
@@ -355,7 +355,7 @@ func TestSubmitDryRunRejected(t *testing.T) {
 // not the earlier failure.
 func TestCollectJobsNewestLast(t *testing.T) {
 	l := shard.Layout{Dir: t.TempDir()}
-	plan := &shard.Plan{NumGenerations: 1, Shards: []shard.ShardInfo{{ID: 0, Problems: 1}}}
+	plan := &shard.Plan{Settings: shard.Settings{NumGenerations: 1}, Shards: []shard.ShardInfo{{ID: 0, Problems: 1}}}
 	now := time.Date(2026, 11, 26, 18, 0, 0, 0, time.UTC)
 	for _, s := range []Submission{
 		{Kind: "generate", JobID: "2208", Time: now.Add(-time.Hour), Map: map[int][]int{0: {0}}},

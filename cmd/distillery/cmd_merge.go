@@ -46,6 +46,11 @@ func newMergeCommand(env *Env) *cli.Command {
 			if cctx.Bool("no-judge") {
 				cfg.Judge.Enabled = false
 			}
+			// The rows and the card describe the generations as the plan
+			// made them, never as the config of the moment says.
+			if _, err := readRunPlan(cfg, env.Logger); err != nil {
+				return err
+			}
 			client, err := newJudgeClient(cfg, env)
 			if err != nil {
 				return err

@@ -51,7 +51,7 @@ func mergeTestRun(t *testing.T, dir string, done bool) {
 			t.Fatal(err)
 		}
 	}
-	write(l.PlanFile(), shard.Plan{Version: 1, Problems: 2, NumGenerations: 2,
+	write(l.PlanFile(), shard.Plan{Version: 1, Problems: 2, Settings: shard.Settings{NumGenerations: 2},
 		Shards: []shard.ShardInfo{{ID: 0, Problems: 2, SHA256: sum}}})
 	if done {
 		write(l.DoneMarker(0), shard.Done{Shard: 0, Problems: 2, Generations: 3})
@@ -102,7 +102,9 @@ func TestMergeCommand(t *testing.T) {
 			dir := t.TempDir()
 			mergeTestRun(t, filepath.Join(dir, "run"), tt.done)
 			cfg := filepath.Join(dir, "distillery.toml")
-			os.WriteFile(cfg, []byte("[run]\ndir = \"run\"\n\n[judge]\nendpoint = \""+judge.URL()+"\"\nwait_for_server = \"5s\"\n"), 0o644)
+			// The plan is of format version 1 (num_generations only): the
+			// config has to agree with it there.
+			os.WriteFile(cfg, []byte("[run]\ndir = \"run\"\n\n[generate]\nnum_generations = 2\n\n[judge]\nendpoint = \""+judge.URL()+"\"\nwait_for_server = \"5s\"\n"), 0o644)
 			var stdout, stderr bytes.Buffer
 			args := append([]string{"distillery", "merge", "-c", cfg}, tt.args...)
 			err := newApp(mergeTestEnv(&stdout, &stderr)).RunContext(context.Background(), args)

@@ -50,14 +50,22 @@ func newPlanCommand(env *Env) *cli.Command {
 	}
 }
 
-// planRun plans cfg's run dir, or checks that the plan there matches.
+// planRun plans cfg's run dir, or checks that the plan there matches. A
+// plan that is there fixes the generation settings: a config that differs
+// is refused naming the keys, and cfg generates with the plan's settings.
 func planRun(ctx context.Context, env *Env, cfg *Config) (*shard.Plan, bool, error) {
-	return shard.MakePlan(ctx, shard.Layout{Dir: cfg.Run.Dir}, shard.PlanOptions{
-		Input:          cfg.Input,
-		Shard:          cfg.Shard,
-		NumGenerations: cfg.Generate.NumGenerations,
-		ConfigHash:     cfg.Hash(),
-		Now:            env.Now,
+	l := shard.Layout{Dir: cfg.Run.Dir}
+	if old, err := shard.ReadPlan(l); err == nil {
+		if err := applyPlanSettings(cfg, old, env.Logger); err != nil {
+			return nil, false, err
+		}
+	}
+	return shard.MakePlan(ctx, l, shard.PlanOptions{
+		Input:      cfg.Input,
+		Shard:      cfg.Shard,
+		Settings:   configSettings(cfg.Generate),
+		ConfigHash: cfg.Hash(),
+		Now:        env.Now,
 	})
 }
 

@@ -46,6 +46,11 @@ func runResume(ctx context.Context, env *Env, client slurm.Client, cfg *Config, 
 	if err := checkServers(cfg); err != nil {
 		return err
 	}
+	// The jobs generate with the plan's settings: a config edited since
+	// is refused here, before anything is submitted.
+	if _, err := readRunPlan(cfg, env.Logger); err != nil {
+		return err
+	}
 	if !opts.DryRun {
 		unlock, err := slurm.LockSubmissions(ctx, shard.Layout{Dir: cfg.Run.Dir}, leaseOwner(env))
 		if err != nil {

@@ -52,6 +52,11 @@ draining) or a shard is leased by another runner: run it again later;
 			if err != nil {
 				return err
 			}
+			// The plan's settings, never the config of the moment: a
+			// Slurm task reads the live config file.
+			if _, err := readRunPlan(cfg, env.Logger); err != nil {
+				return err
+			}
 			// The endpoint is checked by the runner once a shard needs
 			// work: a shard not in the plan is named first, and a task
 			// whose shards are done needs no server.

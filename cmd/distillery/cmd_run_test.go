@@ -87,7 +87,10 @@ func newRunTestServer(t *testing.T, minLat, maxLat time.Duration) *openaitest.Se
 func writeRunDir(t *testing.T, dir, endpoint string, sizes []int, extra string) (string, shard.Layout) {
 	t.Helper()
 	l := shard.Layout{Dir: filepath.Join(dir, "run")}
-	plan := shard.Plan{Version: 1, PlanHash: "t", NumGenerations: 4, CreatedAt: time.Now().UTC()}
+	// The plan records the settings the config below generates with.
+	settings := configSettings(defaultConfig().Generate)
+	settings.Model, settings.NumGenerations = "test/model", 4
+	plan := shard.Plan{Version: shard.PlanVersion, PlanHash: "t", Settings: settings, CreatedAt: time.Now().UTC()}
 	for id, n := range sizes {
 		var ps []shard.Problem
 		for i := range n {

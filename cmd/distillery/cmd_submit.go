@@ -83,7 +83,9 @@ func leaseOwner(env *Env) shard.LeaseOptions {
 func loadPlan(ctx context.Context, env *Env, cfg *Config) (*shard.Plan, error) {
 	l := shard.Layout{Dir: cfg.Run.Dir}
 	if _, err := os.Stat(l.PlanFile()); err == nil {
-		return shard.ReadPlan(l)
+		// The jobs generate with the plan's settings: a config edited
+		// since is refused here, before anything is submitted.
+		return readRunPlan(cfg, env.Logger)
 	}
 	p, created, err := planRun(ctx, env, cfg)
 	if err != nil {

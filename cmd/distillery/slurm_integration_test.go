@@ -122,7 +122,7 @@ func (h *slurmHarness) newRun(name string, shards, perShard, numGen int, timeSca
 	h.t.Helper()
 	base := filepath.Join(h.dir, name)
 	r := &slurmTestRun{config: filepath.Join(base, "distillery.toml"), layout: shard.Layout{Dir: filepath.Join(base, "run")}, numGen: numGen}
-	plan := &shard.Plan{Version: 1, PlanHash: "test-" + name, ConfigHash: "test", CreatedAt: time.Now().UTC(), NumGenerations: numGen, Dropped: map[string]int{}}
+	plan := &shard.Plan{Version: 1, PlanHash: "test-" + name, ConfigHash: "test", CreatedAt: time.Now().UTC(), Settings: shard.Settings{NumGenerations: numGen}, Dropped: map[string]int{}}
 	for s := 0; s < shards; s++ {
 		var ps []shard.Problem
 		for i := 0; i < perShard; i++ {

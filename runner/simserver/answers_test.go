@@ -166,6 +166,9 @@ func TestConfigValidate(t *testing.T) {
 		{"fault above 1", func(c *Config) { c.FaultHang = 1.5 }, "sim.fault_hang"},
 		{"faults sum above 1", func(c *Config) { c.Fault5xx, c.Fault429 = 0.6, 0.6 }, "sim.fault_5xx"},
 		{"crash", func(c *Config) { c.CrashAfter = -1 }, "sim.crash_after"},
+		{"no model name", func(c *Config) { c.Model = "" }, "sim.model"},
+		// The simulator never passes for a model in the records.
+		{"a model's name", func(c *Config) { c.Model = "deepseek-ai/DeepSeek-R1" }, `must start with "distillery-sim"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -317,10 +317,11 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	began := time.Now()
-	model := "default" // SGLang echoes the request's model, "default" when absent
-	if req.Model != nil {
-		model = *req.Model
-	}
+	// SGLang echoes the request's model; the simulator reports its own
+	// name (sim.model, "distillery-sim..."), so that every record it
+	// answered says it came from the simulator, not from the model the
+	// run asked for.
+	model := s.cfg.Model
 	id := "chatcmpl-" + randomHex(16)
 	if req.Stream {
 		s.streamChat(w, r, id, model, prompt.String(), promptTokens, maxTokens, n, req.Seed, req.StreamOptions != nil && req.StreamOptions.IncludeUsage)

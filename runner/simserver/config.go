@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/distillery-hpc/distillery/shard"
 )
 
 // Config is the [sim] section: how the SGLang-compatible simulator behaves.
@@ -33,8 +35,10 @@ type Config struct {
 	ShareWrong     float64 `toml:"share_wrong"`
 	ShareRewritten float64 `toml:"share_rewritten"`
 	ShareUnboxed   float64 `toml:"share_unboxed"`
-	// Model is the served model name (/v1/models, /get_model_info).
-	// Requests may name any model, as with SGLang.
+	// Model is the served model name (/v1/models, /get_model_info) and
+	// the "model" of every completion. Requests may name any model, as
+	// with SGLang. It starts with "distillery-sim" (shard.SimulatorModel)
+	// so that the records say they come from the simulator.
 	Model string `toml:"model"`
 	// ContextLength is the model's context window; prompt plus max_tokens
 	// beyond it is a 400, as with SGLang.
@@ -68,7 +72,7 @@ func DefaultConfig() Config {
 		ShareWrong:           0.2,
 		ShareRewritten:       0.1,
 		ShareUnboxed:         0.1,
-		Model:                "distillery-sim",
+		Model:                shard.SimulatorModel,
 		ContextLength:        32768,
 		RetryAfter:           time.Second,
 	}
@@ -133,8 +137,8 @@ func (c Config) Validate() error {
 	if c.ContextLength < 1 {
 		bad("context_length", "must be at least 1, got %d", c.ContextLength)
 	}
-	if strings.TrimSpace(c.Model) == "" {
-		bad("model", "must not be empty")
+	if !shard.IsSimulatorModel(c.Model) {
+		bad("model", "%q must start with %q: the simulator's name says it is the simulator, in every record it answers", c.Model, shard.SimulatorModel)
 	}
 	if len(p) > 0 {
 		return fmt.Errorf("%s", strings.Join(p, "; "))

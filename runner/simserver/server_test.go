@@ -114,7 +114,9 @@ func TestChatCompletionShape(t *testing.T) {
 	cfg.MeanCompletionTokens = 500
 	_, ts := newTestServer(t, cfg, ps)
 	r := chat(t, ts.URL, ps[1].Problem+instruction, 16384, 3)
-	if r.Object != "chat.completion" || !strings.HasPrefix(r.ID, "chatcmpl-") || r.Model != "deepseek-ai/DeepSeek-R1" {
+	// The request names deepseek-ai/DeepSeek-R1; the simulator answers
+	// as itself (SGLang would echo the request's name).
+	if r.Object != "chat.completion" || !strings.HasPrefix(r.ID, "chatcmpl-") || r.Model != shard.SimulatorModel {
 		t.Errorf("object %q id %q model %q", r.Object, r.ID, r.Model)
 	}
 	if len(r.Choices) != 3 {
@@ -135,7 +137,7 @@ func TestChatCompletionShape(t *testing.T) {
 	}
 	// The raw JSON keeps < and > as they are, as SGLang's orjson does.
 	resp, data, _ := postJSON(t, http.DefaultClient, ts.URL+"/v1/chat/completions", map[string]any{"messages": []map[string]string{{"role": "user", "content": ps[0].Problem}}, "max_tokens": 2000})
-	if resp.StatusCode != 200 || !bytes.Contains(data, []byte(`"content":"<think>`)) || !bytes.Contains(data, []byte(`"model":"default"`)) {
+	if resp.StatusCode != 200 || !bytes.Contains(data, []byte(`"content":"<think>`)) || !bytes.Contains(data, []byte(`"model":"distillery-sim"`)) {
 		t.Errorf("raw response: %.300s", data)
 	}
 }
@@ -194,7 +196,7 @@ func mustJSON(v any) string {
 
 func TestModelEndpoints(t *testing.T) {
 	cfg := fastConfig()
-	cfg.Model = "sim/model-7b"
+	cfg.Model = "distillery-sim/model-7b"
 	_, ts := newTestServer(t, cfg, testProblems(1))
 	get := func(path string) (int, map[string]any) {
 		resp, err := http.Get(ts.URL + path)
@@ -207,16 +209,16 @@ func TestModelEndpoints(t *testing.T) {
 		return resp.StatusCode, m
 	}
 	code, info := get("/get_model_info")
-	if code != 200 || info["model_path"] != "sim/model-7b" || info["is_generation"] != true {
+	if code != 200 || info["model_path"] != "distillery-sim/model-7b" || info["is_generation"] != true {
 		t.Errorf("/get_model_info: %d %v", code, info)
 	}
 	code, list := get("/v1/models")
 	data, _ := list["data"].([]any)
-	if code != 200 || list["object"] != "list" || len(data) != 1 || data[0].(map[string]any)["id"] != "sim/model-7b" {
+	if code != 200 || list["object"] != "list" || len(data) != 1 || data[0].(map[string]any)["id"] != "distillery-sim/model-7b" {
 		t.Errorf("/v1/models: %d %v", code, list)
 	}
-	if code, card := get("/v1/models/sim/model-7b"); code != 200 || card["id"] != "sim/model-7b" {
-		t.Errorf("/v1/models/sim/model-7b: %d %v", code, card)
+	if code, card := get("/v1/models/distillery-sim/model-7b"); code != 200 || card["id"] != "distillery-sim/model-7b" {
+		t.Errorf("/v1/models/distillery-sim/model-7b: %d %v", code, card)
 	}
 }
 
