@@ -148,7 +148,7 @@ func Charts(r *Run, p *Projection) []Chart {
 	// GPU-hours per task, and per 1,000 kept traces.
 	gb := BarChart{ID: "gpu-hours", Title: "GPU-hours per array task", Unit: "GPU-h"}
 	for _, t := range r.Tasks {
-		h := r.TaskSpan[t.Name] * r.TaskFactor[t.Name] * float64(r.TaskGPUs[t.Name]) / 3600
+		h := r.taskGPUHours(t.Name)
 		gb.Labels = append(gb.Labels, t.Name)
 		gb.Values = append(gb.Values, []float64{math.Round(h*100) / 100})
 	}

@@ -478,10 +478,21 @@ func (r *Run) keptTraces() int {
 	return n
 }
 
-// shardGPUHours is the shard's share of each task's GPU time, by the
-// seconds of generation it took of the task's.
-func (r *Run) shardGPUHours(s *ShardStats) float64 {
-	h := 0.0
+// taskSeconds is the time a task counts for: its span, scaled to what
+// Slurm accounted for it where the cluster keeps accounting.
+func (r *Run) taskSeconds(task string) float64 {
+	return r.TaskSpan[task] * r.TaskFactor[task]
+}
+
+// taskGPUHours is a task's time times the GPUs it asked for.
+func (r *Run) taskGPUHours(task string) float64 {
+	return r.taskSeconds(task) * float64(r.TaskGPUs[task]) / 3600
+}
+
+// shardShare sums per over the tasks that worked on s, each weighted by
+// the share of the task's generation seconds that s took.
+func (r *Run) shardShare(s *ShardStats, per func(task string) float64) float64 {
+	v := 0.0
 	for task, busy := range s.Busy {
 		var total float64
 		for _, t := range r.Tasks {
@@ -490,29 +501,18 @@ func (r *Run) shardGPUHours(s *ShardStats) float64 {
 			}
 		}
 		if total > 0 {
-			h += busy / total * r.TaskSpan[task] * r.TaskFactor[task] * float64(r.TaskGPUs[task]) / 3600
+			v += busy / total * per(task)
 		}
 	}
-	return h
+	return v
 }
+
+// shardGPUHours is the shard's share of each task's GPU time.
+func (r *Run) shardGPUHours(s *ShardStats) float64 { return r.shardShare(s, r.taskGPUHours) }
 
 // shardTaskSeconds is the shard's share of its tasks' time (wall seconds
 // of one task).
-func (r *Run) shardTaskSeconds(s *ShardStats) float64 {
-	sec := 0.0
-	for task, busy := range s.Busy {
-		var total float64
-		for _, t := range r.Tasks {
-			if t.Name == task {
-				total = t.Busy
-			}
-		}
-		if total > 0 {
-			sec += busy / total * r.TaskSpan[task] * r.TaskFactor[task]
-		}
-	}
-	return sec
-}
+func (r *Run) shardTaskSeconds(s *ShardStats) float64 { return r.shardShare(s, r.taskSeconds) }
 
 func sortedThroughput(m map[string]*Throughput) []*Throughput {
 	out := slices.Collect(maps.Values(m))
